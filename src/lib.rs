@@ -1,0 +1,1 @@
+pub use otlp_csp_telemetry as telemetry;
