@@ -1,1 +1,1 @@
-
+//! Test-only crate: see build.rs and tests/skeptic.rs.

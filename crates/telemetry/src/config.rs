@@ -1,0 +1,355 @@
+//! Reading the standard `OTEL_*` environment variables into a checked configuration.
+//!
+//! The SDK's own exporters also read some of these variables, but silently fall
+//! back to defaults on a value they do not understand. The book wants the
+//! opposite: a typo in a variable is an error that names the variable.
+
+use std::fmt;
+
+/// Which OTLP transport and encoding to use (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// OTLP/gRPC, conventionally on port 4317.
+    Grpc,
+    /// OTLP/HTTP with a protobuf body, conventionally on port 4318.
+    HttpProtobuf,
+    /// OTLP/HTTP with a JSON body, conventionally on port 4318.
+    HttpJson,
+}
+
+impl Protocol {
+    fn parse(value: &str) -> Option<Self> {
+        match value {
+            "grpc" => Some(Self::Grpc),
+            "http/protobuf" => Some(Self::HttpProtobuf),
+            "http/json" => Some(Self::HttpJson),
+            _ => None,
+        }
+    }
+}
+
+/// Where finished spans go (`OTEL_TRACES_EXPORTER`, plus the endpoint variables).
+#[derive(Clone, Debug, PartialEq)]
+pub enum TraceExport {
+    /// One human-readable line per span on stdout: the default, so an example
+    /// shows its trace with no collector running.
+    Console,
+    /// OTLP to a collector. `endpoint` is the full URL the exporter posts to.
+    Otlp { protocol: Protocol, endpoint: String },
+    /// Spans are created and sampled, but not exported (`OTEL_TRACES_EXPORTER=none`).
+    None,
+}
+
+/// Which sampler to install (`OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum SamplerChoice {
+    AlwaysOn,
+    AlwaysOff,
+    TraceIdRatio(f64),
+    ParentBasedAlwaysOn,
+    ParentBasedAlwaysOff,
+    ParentBasedTraceIdRatio(f64),
+}
+
+/// Everything [`crate::init`] needs, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TelemetryConfig {
+    pub service_name: String,
+    pub traces: TraceExport,
+    pub sampler: SamplerChoice,
+}
+
+/// A variable whose value the book's set-up cannot use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The environment variable at fault, e.g. `OTEL_EXPORTER_OTLP_PROTOCOL`.
+    pub variable: &'static str,
+    /// Its value as found.
+    pub value: String,
+    /// What was expected instead.
+    pub expected: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}={:?} is not valid: expected {}",
+            self.variable, self.value, self.expected
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+const SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
+const TRACES_EXPORTER: &str = "OTEL_TRACES_EXPORTER";
+const ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+const TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+const PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
+const TRACES_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
+const SAMPLER: &str = "OTEL_TRACES_SAMPLER";
+const SAMPLER_ARG: &str = "OTEL_TRACES_SAMPLER_ARG";
+
+impl TelemetryConfig {
+    /// Reads the process environment. `default_service_name` is used when
+    /// `OTEL_SERVICE_NAME` is not set.
+    pub fn from_env(default_service_name: &str) -> Result<Self, ConfigError> {
+        Self::from_lookup(default_service_name, |name| std::env::var(name).ok())
+    }
+
+    /// Same as [`TelemetryConfig::from_env`] with the environment supplied by
+    /// `lookup`, so tests need not mutate the process environment.
+    pub fn from_lookup(
+        default_service_name: &str,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        // The specification treats an empty variable as unset.
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let service_name = get(SERVICE_NAME).unwrap_or_else(|| default_service_name.to_owned());
+        Ok(Self {
+            service_name,
+            traces: trace_export(&get)?,
+            sampler: sampler(&get)?,
+        })
+    }
+}
+
+fn trace_export(get: &impl Fn(&str) -> Option<String>) -> Result<TraceExport, ConfigError> {
+    let endpoint_given = get(TRACES_ENDPOINT).is_some() || get(ENDPOINT).is_some();
+    // Unset exporter: OTLP if an endpoint says where to, else the console.
+    let exporter = get(TRACES_EXPORTER).unwrap_or_else(|| {
+        if endpoint_given { "otlp" } else { "console" }.to_owned()
+    });
+    match exporter.trim() {
+        "console" => Ok(TraceExport::Console),
+        "none" => Ok(TraceExport::None),
+        "otlp" => {
+            let protocol = protocol(get)?;
+            let endpoint = traces_endpoint(get, protocol)?;
+            Ok(TraceExport::Otlp { protocol, endpoint })
+        }
+        _ => Err(ConfigError {
+            variable: TRACES_EXPORTER,
+            value: exporter,
+            expected: "one of otlp, console, none".into(),
+        }),
+    }
+}
+
+fn protocol(get: &impl Fn(&str) -> Option<String>) -> Result<Protocol, ConfigError> {
+    for variable in [TRACES_PROTOCOL, PROTOCOL] {
+        if let Some(value) = get(variable) {
+            return Protocol::parse(value.trim()).ok_or(ConfigError {
+                variable,
+                value,
+                expected: "one of grpc, http/protobuf, http/json".into(),
+            });
+        }
+    }
+    // The specification's default transport.
+    Ok(Protocol::HttpProtobuf)
+}
+
+/// The signal-specific variable is a complete URL; the generic one is a base to
+/// which OTLP/HTTP appends `/v1/traces` (OTLP exporter specification).
+fn traces_endpoint(
+    get: &impl Fn(&str) -> Option<String>,
+    protocol: Protocol,
+) -> Result<String, ConfigError> {
+    if let Some(value) = get(TRACES_ENDPOINT) {
+        check_url(TRACES_ENDPOINT, &value)?;
+        return Ok(value.trim().to_owned());
+    }
+    let base = match get(ENDPOINT) {
+        Some(value) => {
+            check_url(ENDPOINT, &value)?;
+            value.trim().to_owned()
+        }
+        None if protocol == Protocol::Grpc => "http://localhost:4317".to_owned(),
+        None => "http://localhost:4318".to_owned(),
+    };
+    Ok(match protocol {
+        Protocol::Grpc => base,
+        Protocol::HttpProtobuf | Protocol::HttpJson => {
+            format!("{}/v1/traces", base.trim_end_matches('/'))
+        }
+    })
+}
+
+/// An endpoint must be an absolute http(s) URL with a host; anything else would
+/// only fail later, inside the exporter's background thread, far from its cause.
+fn check_url(variable: &'static str, value: &str) -> Result<(), ConfigError> {
+    let bad = || ConfigError {
+        variable,
+        value: value.to_owned(),
+        expected: "an absolute http:// or https:// URL with a host, e.g. http://localhost:4318"
+            .into(),
+    };
+    let rest = value
+        .trim()
+        .strip_prefix("http://")
+        .or_else(|| value.trim().strip_prefix("https://"))
+        .ok_or_else(bad)?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.rsplit_once(':') {
+        // A port, if given, must be a number that fits in 16 bits.
+        Some((host, port)) if !authority.ends_with(']') => {
+            port.parse::<u16>().map_err(|_| bad())?;
+            host
+        }
+        _ => authority,
+    };
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+fn sampler(get: &impl Fn(&str) -> Option<String>) -> Result<SamplerChoice, ConfigError> {
+    let Some(name) = get(SAMPLER) else {
+        // The specification's default.
+        return Ok(SamplerChoice::ParentBasedAlwaysOn);
+    };
+    let ratio = || -> Result<f64, ConfigError> {
+        let Some(arg) = get(SAMPLER_ARG) else {
+            return Ok(1.0);
+        };
+        match arg.trim().parse::<f64>() {
+            Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+            _ => Err(ConfigError {
+                variable: SAMPLER_ARG,
+                value: arg,
+                expected: "a probability between 0 and 1, e.g. 0.25".into(),
+            }),
+        }
+    };
+    match name.trim() {
+        "always_on" => Ok(SamplerChoice::AlwaysOn),
+        "always_off" => Ok(SamplerChoice::AlwaysOff),
+        "traceidratio" => Ok(SamplerChoice::TraceIdRatio(ratio()?)),
+        "parentbased_always_on" => Ok(SamplerChoice::ParentBasedAlwaysOn),
+        "parentbased_always_off" => Ok(SamplerChoice::ParentBasedAlwaysOff),
+        "parentbased_traceidratio" => Ok(SamplerChoice::ParentBasedTraceIdRatio(ratio()?)),
+        _ => Err(ConfigError {
+            variable: SAMPLER,
+            value: name,
+            expected: "one of always_on, always_off, traceidratio, parentbased_always_on, \
+                       parentbased_always_off, parentbased_traceidratio"
+                .into(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<TelemetryConfig, ConfigError> {
+        TelemetryConfig::from_lookup("svc", |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn no_variables_means_console_and_parent_based_always_on() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.service_name, "svc");
+        assert_eq!(c.traces, TraceExport::Console);
+        assert_eq!(c.sampler, SamplerChoice::ParentBasedAlwaysOn);
+    }
+
+    #[test]
+    fn an_endpoint_switches_to_otlp_http_protobuf_with_signal_path() {
+        let c = config(&[(ENDPOINT, "http://127.0.0.1:4318/")]).unwrap();
+        assert_eq!(
+            c.traces,
+            TraceExport::Otlp {
+                protocol: Protocol::HttpProtobuf,
+                endpoint: "http://127.0.0.1:4318/v1/traces".into()
+            }
+        );
+    }
+
+    #[test]
+    fn grpc_uses_the_base_endpoint_as_is() {
+        let c = config(&[(ENDPOINT, "http://collector:4317"), (PROTOCOL, "grpc")]).unwrap();
+        assert_eq!(
+            c.traces,
+            TraceExport::Otlp {
+                protocol: Protocol::Grpc,
+                endpoint: "http://collector:4317".into()
+            }
+        );
+    }
+
+    #[test]
+    fn signal_specific_variables_win_over_generic_ones() {
+        let c = config(&[
+            (ENDPOINT, "http://generic:4318"),
+            (TRACES_ENDPOINT, "http://traces:9999/custom"),
+            (PROTOCOL, "grpc"),
+            (TRACES_PROTOCOL, "http/json"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.traces,
+            TraceExport::Otlp {
+                protocol: Protocol::HttpJson,
+                endpoint: "http://traces:9999/custom".into()
+            }
+        );
+    }
+
+    #[test]
+    fn explicit_exporter_choices() {
+        assert_eq!(
+            config(&[(TRACES_EXPORTER, "none"), (ENDPOINT, "http://x:1")])
+                .unwrap()
+                .traces,
+            TraceExport::None
+        );
+        assert!(matches!(
+            config(&[(TRACES_EXPORTER, "otlp")]).unwrap().traces,
+            TraceExport::Otlp { endpoint, .. } if endpoint == "http://localhost:4318/v1/traces"
+        ));
+        assert_eq!(config(&[(SERVICE_NAME, "gateway")]).unwrap().service_name, "gateway");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[(PROTOCOL, "ftp"), (ENDPOINT, "http://x:1")], PROTOCOL),
+            (&[(TRACES_EXPORTER, "zipkin")], TRACES_EXPORTER),
+            (&[(ENDPOINT, "localhost:4318")], ENDPOINT),
+            (&[(ENDPOINT, "http://:4318")], ENDPOINT),
+            (&[(ENDPOINT, "http://host:99999")], ENDPOINT),
+            (&[(TRACES_ENDPOINT, "grpc://x")], TRACES_ENDPOINT),
+            (&[(SAMPLER, "sometimes")], SAMPLER),
+            (&[(SAMPLER, "traceidratio"), (SAMPLER_ARG, "1.5")], SAMPLER_ARG),
+            (&[(SAMPLER, "traceidratio"), (SAMPLER_ARG, "half")], SAMPLER_ARG),
+        ];
+        for (vars, variable) in cases {
+            let err = config(vars).unwrap_err();
+            assert_eq!(err.variable, *variable, "for {vars:?}");
+            assert!(err.to_string().starts_with(variable), "{err}");
+        }
+    }
+
+    #[test]
+    fn sampler_arguments() {
+        let c = config(&[(SAMPLER, "parentbased_traceidratio"), (SAMPLER_ARG, "0.25")]).unwrap();
+        assert_eq!(c.sampler, SamplerChoice::ParentBasedTraceIdRatio(0.25));
+        let c = config(&[(SAMPLER, "traceidratio")]).unwrap();
+        assert_eq!(c.sampler, SamplerChoice::TraceIdRatio(1.0));
+        let c = config(&[(SAMPLER, "always_off")]).unwrap();
+        assert_eq!(c.sampler, SamplerChoice::AlwaysOff);
+    }
+
+    #[test]
+    fn ipv6_endpoint_with_port_is_accepted() {
+        assert!(config(&[(ENDPOINT, "http://[::1]:4318")]).is_ok());
+    }
+}
