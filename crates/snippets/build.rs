@@ -39,7 +39,7 @@ fn main() {
     for chapter in &chapters {
         let rel = chapter.strip_prefix(&src).unwrap();
         let text = fs::read_to_string(chapter).unwrap();
-        let expanded = expand_chapter(&root, chapter, rel, &text, &mut counts, &mut errors);
+        let expanded = expand_chapter(chapter, rel, &text, &mut counts, &mut errors);
         // One flat folder; skeptic names tests after the file stem, so keep the path in it.
         let name = rel.to_string_lossy().replace(['/', '\\'], "__");
         let path = out.join(name);
@@ -106,7 +106,6 @@ fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Returns the chapter with include directives inside rust blocks expanded,
 /// and blocks covered by cargo targets replaced by a plain `text` block.
 fn expand_chapter(
-    root: &Path,
     chapter: &Path,
     rel: &Path,
     text: &str,
@@ -140,7 +139,7 @@ fn expand_chapter(
             if tags[0] == "rs" {
                 errors.push(format!("{where_}: write ```rust, not ```rs, so the block is tested"));
             }
-            check_block(&lines, i, &tags, body, &where_, counts, errors);
+            check_block(&lines, i, &tags, body, &where_, errors);
             let is_includes_of_targets = !body.is_empty()
                 && body.iter().all(|l| {
                     let l = l.trim();
@@ -150,14 +149,21 @@ fn expand_chapter(
                 counts.covered += 1;
                 // Still check that every include resolves.
                 for l in body {
-                    let _ = expand_line(root, chapter, l, &where_, errors);
+                    let _ = expand_line(chapter, l, &where_, errors);
                 }
                 out.push_str("```text\n(covered by a compiled cargo target)\n```\n");
             } else {
+                if tags.contains(&"ignore") {
+                    counts.ignored += 1;
+                } else if tags.contains(&"no_run") {
+                    counts.compile_only += 1;
+                } else {
+                    counts.run += 1;
+                }
                 out.push_str(line);
                 out.push('\n');
                 for l in body {
-                    out.push_str(&expand_line(root, chapter, l, &where_, errors));
+                    out.push_str(&expand_line(chapter, l, &where_, errors));
                 }
                 out.push_str(close);
                 out.push('\n');
@@ -192,7 +198,6 @@ fn check_block(
     tags: &[&str],
     body: &[&str],
     where_: &str,
-    counts: &mut Counts,
     errors: &mut Vec<String>,
 ) {
     let has = |t: &str| tags.contains(&t);
@@ -224,13 +229,6 @@ fn check_block(
              playground cannot build: add `noplayground` to its info string"
         ));
     }
-    if has("ignore") {
-        counts.ignored += 1;
-    } else if has("no_run") {
-        counts.compile_only += 1;
-    } else {
-        counts.run += 1;
-    }
 }
 
 /// `{{#include ../../examples/x.rs:anchor}}` → the path, if it points into
@@ -252,7 +250,6 @@ fn parse_include(line: &str) -> Option<(&str, &str)> {
 /// `include` takes the anchor's (or line range's) lines; `rustdoc_include`
 /// takes the whole file, hiding lines outside the range with `# `.
 fn expand_line(
-    root: &Path,
     chapter: &Path,
     line: &str,
     where_: &str,

@@ -1,1 +1,110 @@
-fn main(){}
+//! The book's own commands (the xtask pattern): `cargo xtask <command>`.
+//!
+//! - `serve [--port N]`: install the pinned tools if needed, build the book and
+//!   serve it on http://localhost:3000, rebuilding on change.
+//! - `build`: the same, writing the static site to `book/html` only.
+//! - `test`: every check of the book (see `test.rs`); CI runs exactly this.
+//! - `bench`: run the criterion benchmarks and record the machine they ran on.
+//! - `baseline`: write `book/benchmarks/baseline.json` from the last bench run.
+
+mod collector;
+mod examples;
+mod run;
+mod test;
+mod tools;
+
+use anyhow::{Result, bail};
+use std::path::PathBuf;
+
+fn main() {
+    if let Err(e) = real_main() {
+        eprintln!("xtask: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn real_main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = repo_root();
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("serve") => {
+            let port = match args.get(1).map(String::as_str) {
+                Some("--port") => args.get(2).cloned().unwrap_or_else(|| "3000".into()),
+                Some(other) => bail!("unknown option {other}; usage: cargo xtask serve [--port N]"),
+                None => "3000".into(),
+            };
+            let tools = tools::ensure()?;
+            run::step("Building the book's preprocessor", || {
+                run::cargo(&["build", "--quiet", "--locked", "-p", "book-preprocessor"])
+            })?;
+            println!("Serving the book on http://localhost:{port} (Ctrl-C to stop)");
+            run::command(
+                tools.mdbook_command(&["serve", "--hostname", "127.0.0.1", "--port", &port]),
+            )
+        }
+        Some("build") => {
+            let tools = tools::ensure()?;
+            build_book(&tools)?;
+            println!("The book is in book/html/index.html");
+            Ok(())
+        }
+        Some("test") => test::all(&root),
+        Some("bench") => bench(),
+        Some("baseline") => run::cargo(&[
+            "run",
+            "--quiet",
+            "--locked",
+            "-p",
+            "book-preprocessor",
+            "--",
+            "baseline",
+        ]),
+        _ => bail!(
+            "usage: cargo xtask <serve [--port N] | build | test | bench | baseline>\n\
+             serve     build the book and serve it on http://localhost:3000\n\
+             build     build the static site into book/html\n\
+             test      run every test of the book (what CI runs)\n\
+             bench     run the benchmarks; the next build shows their figures\n\
+             baseline  save the last benchmark run as book/benchmarks/baseline.json"
+        ),
+    }
+}
+
+/// Builds the preprocessor, then the book into `book/html`.
+pub fn build_book(tools: &tools::Tools) -> Result<()> {
+    run::step("Building the book's preprocessor", || {
+        run::cargo(&["build", "--quiet", "--locked", "-p", "book-preprocessor"])
+    })?;
+    run::step("Building the book (mdbook build)", || {
+        run::command(tools.mdbook_command(&["build"]))
+    })
+}
+
+fn bench() -> Result<()> {
+    run::step("Running the benchmarks (cargo bench)", || {
+        run::cargo(&["bench", "--locked", "--workspace"])
+    })?;
+    run::cargo(&[
+        "run",
+        "--quiet",
+        "--locked",
+        "-p",
+        "book-preprocessor",
+        "--",
+        "record-provenance",
+    ])?;
+    println!(
+        "Fresh figures are in target/criterion; `cargo xtask build` writes them into the book.\n\
+         `cargo xtask baseline` keeps them as the committed fallback."
+    );
+    Ok(())
+}
+
+/// The repository root: two levels above this crate's manifest.
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the xtask crate lives in <root>/crates/xtask")
+}

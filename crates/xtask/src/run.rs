@@ -1,0 +1,52 @@
+//! Running commands, with progress on the slow ones.
+
+use anyhow::{Context, Result, bail};
+use std::process::Command;
+use std::time::Instant;
+
+/// Prints what is about to happen, runs it, and prints how long it took, so a
+/// cold run that compiles for minutes is visibly alive.
+pub fn step<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    println!("==> {what}");
+    let start = Instant::now();
+    let result = f().with_context(|| format!("{what} failed"));
+    if result.is_ok() {
+        println!("    done in {:.1}s", start.elapsed().as_secs_f64());
+    }
+    result
+}
+
+/// Runs `cargo ARGS` with the same toolchain that runs xtask.
+pub fn cargo(args: &[&str]) -> Result<()> {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.args(args);
+    command(cmd)
+}
+
+/// Runs a command to completion, inheriting stdout/stderr; a non-zero exit is an error.
+pub fn command(mut cmd: Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} exited with {status}");
+    }
+    Ok(())
+}
+
+/// Runs a command and returns its stdout; a non-zero exit is an error.
+pub fn output(mut cmd: Command) -> Result<String> {
+    let shown = format!("{cmd:?}");
+    let out = cmd
+        .output()
+        .with_context(|| format!("could not start {shown}"))?;
+    if !out.status.success() {
+        bail!(
+            "{shown} exited with {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}

