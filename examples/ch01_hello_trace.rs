@@ -45,7 +45,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let tracer = global::tracer("ch01");
         for (parent_cx, item) in rx {
             let mut span = tracer.start_with_context("consume_item", &parent_cx);
-            opentelemetry::trace::Span::set_attribute(&mut span, KeyValue::new("item", item as i64));
+            opentelemetry::trace::Span::set_attribute(
+                &mut span,
+                KeyValue::new("item", item as i64),
+            );
         }
     });
     for item in 0..2 {
@@ -60,7 +63,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // ANCHOR: shutdown
     // Shutting down flushes every queued span; the counts say nothing was lost.
     let stats = telemetry.shutdown().await?;
-    println!("{} spans ended, {} exported, {} dropped", stats.ended, stats.exported, stats.dropped);
+    println!(
+        "{} spans ended, {} exported, {} dropped",
+        stats.ended, stats.exported, stats.dropped
+    );
     Ok(())
     // ANCHOR_END: shutdown
 }

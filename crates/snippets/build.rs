@@ -137,7 +137,9 @@ fn expand_chapter(
             .collect();
         if tags.first().is_some_and(|t| *t == "rust" || *t == "rs") {
             if tags[0] == "rs" {
-                errors.push(format!("{where_}: write ```rust, not ```rs, so the block is tested"));
+                errors.push(format!(
+                    "{where_}: write ```rust, not ```rs, so the block is tested"
+                ));
             }
             check_block(&lines, i, &tags, body, &where_, errors);
             let is_includes_of_targets = !body.is_empty()
@@ -220,9 +222,9 @@ fn check_block(
             ));
         }
     }
-    let needs_project = body.iter().any(|l| {
-        l.contains("otlp_csp") || l.contains("opentelemetry") || l.contains("{{#")
-    });
+    let needs_project = body
+        .iter()
+        .any(|l| l.contains("otlp_csp") || l.contains("opentelemetry") || l.contains("{{#"));
     if needs_project && !has("noplayground") {
         errors.push(format!(
             "{where_}: this block uses the book's crates or OpenTelemetry, which the Rust \
@@ -249,12 +251,7 @@ fn parse_include(line: &str) -> Option<(&str, &str)> {
 /// Expands one line of a rust block, mirroring mdBook's include semantics:
 /// `include` takes the anchor's (or line range's) lines; `rustdoc_include`
 /// takes the whole file, hiding lines outside the range with `# `.
-fn expand_line(
-    chapter: &Path,
-    line: &str,
-    where_: &str,
-    errors: &mut Vec<String>,
-) -> String {
+fn expand_line(chapter: &Path, line: &str, where_: &str, errors: &mut Vec<String>) -> String {
     let Some((kind, args)) = parse_include(line) else {
         return format!("{line}\n");
     };
@@ -271,7 +268,10 @@ fn expand_line(
         None => vec![true; all.len()],
         Some(sel) if sel.chars().all(|c| c.is_ascii_digit() || c == ':') => {
             let mut bounds = sel.splitn(2, ':');
-            let from = bounds.next().and_then(|s| s.parse::<usize>().ok()).unwrap_or(1);
+            let from = bounds
+                .next()
+                .and_then(|s| s.parse::<usize>().ok())
+                .unwrap_or(1);
             let to = match bounds.next() {
                 None => from,
                 Some("") => usize::MAX,

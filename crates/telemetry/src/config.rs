@@ -35,7 +35,10 @@ pub enum TraceExport {
     /// shows its trace with no collector running.
     Console,
     /// OTLP to a collector. `endpoint` is the full URL the exporter posts to.
-    Otlp { protocol: Protocol, endpoint: String },
+    Otlp {
+        protocol: Protocol,
+        endpoint: String,
+    },
     /// Spans are created and sampled, but not exported (`OTEL_TRACES_EXPORTER=none`).
     None,
 }
@@ -118,9 +121,8 @@ impl TelemetryConfig {
 fn trace_export(get: &impl Fn(&str) -> Option<String>) -> Result<TraceExport, ConfigError> {
     let endpoint_given = get(TRACES_ENDPOINT).is_some() || get(ENDPOINT).is_some();
     // Unset exporter: OTLP if an endpoint says where to, else the console.
-    let exporter = get(TRACES_EXPORTER).unwrap_or_else(|| {
-        if endpoint_given { "otlp" } else { "console" }.to_owned()
-    });
+    let exporter = get(TRACES_EXPORTER)
+        .unwrap_or_else(|| if endpoint_given { "otlp" } else { "console" }.to_owned());
     match exporter.trim() {
         "console" => Ok(TraceExport::Console),
         "none" => Ok(TraceExport::None),
@@ -315,7 +317,10 @@ mod tests {
             config(&[(TRACES_EXPORTER, "otlp")]).unwrap().traces,
             TraceExport::Otlp { endpoint, .. } if endpoint == "http://localhost:4318/v1/traces"
         ));
-        assert_eq!(config(&[(SERVICE_NAME, "gateway")]).unwrap().service_name, "gateway");
+        assert_eq!(
+            config(&[(SERVICE_NAME, "gateway")]).unwrap().service_name,
+            "gateway"
+        );
     }
 
     #[test]
@@ -328,8 +333,14 @@ mod tests {
             (&[(ENDPOINT, "http://host:99999")], ENDPOINT),
             (&[(TRACES_ENDPOINT, "grpc://x")], TRACES_ENDPOINT),
             (&[(SAMPLER, "sometimes")], SAMPLER),
-            (&[(SAMPLER, "traceidratio"), (SAMPLER_ARG, "1.5")], SAMPLER_ARG),
-            (&[(SAMPLER, "traceidratio"), (SAMPLER_ARG, "half")], SAMPLER_ARG),
+            (
+                &[(SAMPLER, "traceidratio"), (SAMPLER_ARG, "1.5")],
+                SAMPLER_ARG,
+            ),
+            (
+                &[(SAMPLER, "traceidratio"), (SAMPLER_ARG, "half")],
+                SAMPLER_ARG,
+            ),
         ];
         for (vars, variable) in cases {
             let err = config(vars).unwrap_err();

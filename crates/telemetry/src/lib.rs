@@ -125,7 +125,9 @@ fn with_exporter(
                 }
             }
             .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
-            builder.with_span_processor(BatchSpanProcessor::builder(counted(exporter, counters)).build())
+            builder.with_span_processor(
+                BatchSpanProcessor::builder(counted(exporter, counters)).build(),
+            )
         }
     })
 }

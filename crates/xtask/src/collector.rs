@@ -59,7 +59,13 @@ impl Drop for Running {
 /// that the collector logged every span of every run.
 pub fn ch01_against_rotel(root: &Path) -> Result<()> {
     let agent = ensure_rotel(root)?;
-    run::cargo(&["build", "--quiet", "--locked", "--example", "ch01_hello_trace"])?;
+    run::cargo(&[
+        "build",
+        "--quiet",
+        "--locked",
+        "--example",
+        "ch01_hello_trace",
+    ])?;
     let (grpc, http) = two_free_ports()?;
     let log_path = root.join("target/xtask-rotel.log");
     let log = std::fs::File::create(&log_path)?;
@@ -87,15 +93,14 @@ pub fn ch01_against_rotel(root: &Path) -> Result<()> {
     wait_for_port(http)?;
 
     let bin = root.join("target/debug/examples/ch01_hello_trace");
-    let runs = [
-        ("http/protobuf", http),
-        ("http/json", http),
-        ("grpc", grpc),
-    ];
+    let runs = [("http/protobuf", http), ("http/json", http), ("grpc", grpc)];
     for (protocol, port) in runs {
         let out = Command::new(&bin)
             .env("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
-            .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://127.0.0.1:{port}"))
+            .env(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                format!("http://127.0.0.1:{port}"),
+            )
             .output()?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         if !out.status.success() || !stdout.contains("4 spans ended, 4 exported, 0 dropped") {
@@ -114,11 +119,13 @@ pub fn ch01_against_rotel(root: &Path) -> Result<()> {
                 .filter(|l| l.trim_start().starts_with("Name") && l.trim_end().ends_with(name))
                 .count()
         };
-        let seen = (count("handle_request"), count("load_user"), count("consume_item"));
+        let seen = (
+            count("handle_request"),
+            count("load_user"),
+            count("consume_item"),
+        );
         if seen == (3, 3, 6) {
-            println!(
-                "    rotel received all 12 spans of 3 runs (http/protobuf, http/json, grpc)"
-            );
+            println!("    rotel received all 12 spans of 3 runs (http/protobuf, http/json, grpc)");
             break;
         }
         if Instant::now() > deadline {

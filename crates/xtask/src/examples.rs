@@ -27,7 +27,9 @@ pub fn chapters(src: &Path) -> Result<Vec<(PathBuf, String)>> {
     let mut out = Vec::new();
     let mut stack = vec![src.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
+        {
             let path = entry?.path();
             if path.is_dir() {
                 stack.push(path);
@@ -112,7 +114,10 @@ fn parse_command(command: &str, location: &str) -> Result<Option<RunBlock>> {
     let mut rest = &words[..];
     while let Some((first, tail)) = rest.split_first() {
         match first.split_once('=') {
-            Some((k, v)) if k.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()) => {
+            Some((k, v))
+                if k.chars()
+                    .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()) =>
+            {
                 env.push((k.to_owned(), v.to_owned()));
                 rest = tail;
             }
@@ -162,7 +167,10 @@ pub fn normalize(lines: &[String]) -> Vec<String> {
                 let n = spans.len() + 1;
                 format!("<span#{}>", spans.entry(c[0].to_owned()).or_insert(n))
             });
-            DURATION.replace_all(&line, "<duration>").trim_end().to_owned()
+            DURATION
+                .replace_all(&line, "<duration>")
+                .trim_end()
+                .to_owned()
         })
         .collect()
 }
@@ -263,7 +271,13 @@ mod tests {
 
     #[test]
     fn junk_after_the_example_name_is_an_error() {
-        assert!(run_blocks("c.md", "```console\n$ cargo run --example x --release\n```\n").is_err());
+        assert!(
+            run_blocks(
+                "c.md",
+                "```console\n$ cargo run --example x --release\n```\n"
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -299,8 +313,13 @@ mod tests {
             expected: lines(&["4 spans ended"]),
         };
         assert!(compare(&block, &lines(&["4 spans ended"])).is_ok());
-        let err = compare(&block, &lines(&["3 spans ended"])).unwrap_err().to_string();
-        assert!(err.contains("c.md:7") && err.contains("3 spans ended"), "{err}");
+        let err = compare(&block, &lines(&["3 spans ended"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("c.md:7") && err.contains("3 spans ended"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -316,7 +335,10 @@ mod tests {
         std::fs::write(&chapter, &text).unwrap();
         let included = included_files(&[(chapter, text)]);
         let examples = vec![dir.join("examples/a.rs"), dir.join("examples/b.rs")];
-        assert_eq!(unincluded_examples(&examples, &included), vec!["b".to_string()]);
+        assert_eq!(
+            unincluded_examples(&examples, &included),
+            vec!["b".to_string()]
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -39,9 +39,13 @@ fn real_main() -> Result<()> {
                 run::cargo(&["build", "--quiet", "--locked", "-p", "book-preprocessor"])
             })?;
             println!("Serving the book on http://localhost:{port} (Ctrl-C to stop)");
-            run::command(
-                tools.mdbook_command(&["serve", "--hostname", "127.0.0.1", "--port", &port]),
-            )
+            run::command(tools.mdbook_command(&[
+                "serve",
+                "--hostname",
+                "127.0.0.1",
+                "--port",
+                &port,
+            ]))
         }
         Some("build") => {
             let tools = tools::ensure()?;

@@ -28,28 +28,46 @@ pub fn all(root: &Path) -> Result<()> {
 
     record(
         "format",
-        step("cargo fmt --check", || run::cargo(&["fmt", "--all", "--check"])),
+        step("cargo fmt --check", || {
+            run::cargo(&["fmt", "--all", "--check"])
+        }),
     );
     record(
         "clippy",
         step("cargo clippy (all targets, warnings are errors)", || {
             run::cargo(&[
-                "clippy", "--workspace", "--all-targets", "--locked", "--quiet", "--", "-D",
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--locked",
+                "--quiet",
+                "--",
+                "-D",
                 "warnings",
             ])
         }),
     );
     record(
         "unit and integration tests",
-        step("cargo test (the workspace, without the book's snippets)", || {
-            run::cargo(&[
-                "test", "--workspace", "--locked", "--exclude", "book-snippets",
-            ])
-        }),
+        step(
+            "cargo test (the workspace, without the book's snippets)",
+            || {
+                run::cargo(&[
+                    "test",
+                    "--workspace",
+                    "--locked",
+                    "--exclude",
+                    "book-snippets",
+                ])
+            },
+        ),
     );
     record(
         "rust blocks in the book (skeptic)",
-        step("Compiling and running every rust block of the book", skeptic),
+        step(
+            "Compiling and running every rust block of the book",
+            skeptic,
+        ),
     );
     record(
         "docs",
@@ -62,15 +80,17 @@ pub fn all(root: &Path) -> Result<()> {
     );
     record(
         "examples",
-        step("Every example is in a chapter and prints what its chapter shows", || {
-            check_examples(root)
-        }),
+        step(
+            "Every example is in a chapter and prints what its chapter shows",
+            || check_examples(root),
+        ),
     );
     record(
         "example against a real collector",
-        step("ch01_hello_trace over OTLP (HTTP/protobuf, HTTP/JSON, gRPC) to rotel", || {
-            crate::collector::ch01_against_rotel(root)
-        }),
+        step(
+            "ch01_hello_trace over OTLP (HTTP/protobuf, HTTP/JSON, gRPC) to rotel",
+            || crate::collector::ch01_against_rotel(root),
+        ),
     );
     record(
         "benchmark baseline",
@@ -80,21 +100,28 @@ pub fn all(root: &Path) -> Result<()> {
     );
     record(
         "benchmark figures reach the page",
-        step("A quick benchmark run, built into the book, shows criterion's own estimates", || {
-            bench_figures_reach_html(root)
-        }),
+        step(
+            "A quick benchmark run, built into the book, shows criterion's own estimates",
+            || bench_figures_reach_html(root),
+        ),
     );
-    let tools = step("Finding or installing the pinned mdbook and mdbook-mermaid", crate::tools::ensure);
+    let tools = step(
+        "Finding or installing the pinned mdbook and mdbook-mermaid",
+        crate::tools::ensure,
+    );
     match tools {
         Ok(tools) => record("book builds", crate::build_book(&tools)),
         Err(e) => record("book builds", Err(e)),
     }
-    let node_ready = step("Installing the browser test's node packages (npm ci)", || {
-        let mut cmd = Command::new("npm");
-        cmd.args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(root.join("tests/browser"));
-        run::command(cmd)
-    });
+    let node_ready = step(
+        "Installing the browser test's node packages (npm ci)",
+        || {
+            let mut cmd = Command::new("npm");
+            cmd.args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(root.join("tests/browser"));
+            run::command(cmd)
+        },
+    );
     let node_ok = node_ready.is_ok();
     record("node packages", node_ready);
     if node_ok {
@@ -133,7 +160,14 @@ fn cargo() -> String {
 }
 
 fn preprocessor(args: &[&str]) -> Result<()> {
-    let mut all = vec!["run", "--quiet", "--locked", "-p", "book-preprocessor", "--"];
+    let mut all = vec![
+        "run",
+        "--quiet",
+        "--locked",
+        "-p",
+        "book-preprocessor",
+        "--",
+    ];
     all.extend_from_slice(args);
     run::cargo(&all)
 }
@@ -142,7 +176,14 @@ fn preprocessor(args: &[&str]) -> Result<()> {
 fn skeptic() -> Result<()> {
     let mut cmd = Command::new(cargo());
     cmd.args([
-        "test", "--locked", "-p", "book-snippets", "--test", "skeptic", "--", "--show-output",
+        "test",
+        "--locked",
+        "-p",
+        "book-snippets",
+        "--test",
+        "skeptic",
+        "--",
+        "--show-output",
     ]);
     let out = run::output(cmd)?;
     let tally = out
@@ -176,12 +217,19 @@ fn check_examples(root: &Path) -> Result<()> {
     }
     let mut blocks = Vec::new();
     for (path, text) in &chapters {
-        let rel = path.strip_prefix(root).unwrap_or(path).display().to_string();
+        let rel = path
+            .strip_prefix(root)
+            .unwrap_or(path)
+            .display()
+            .to_string();
         blocks.extend(examples::run_blocks(&rel, text)?);
     }
     let names: Vec<String> = examples_found.iter().map(|p| examples::stem(p)).collect();
     for name in &names {
-        if !blocks.iter().any(|b| &b.example == name && !b.expected.is_empty()) {
+        if !blocks
+            .iter()
+            .any(|b| &b.example == name && !b.expected.is_empty())
+        {
             problems.push(format!(
                 "examples/{name}.rs has no ```console block showing `$ cargo run --example {name}` \
                  and its output in any chapter"
@@ -234,8 +282,19 @@ fn bench_figures_reach_html(root: &Path) -> Result<()> {
     let criterion_dir = scratch.join("criterion");
     let mut cmd = Command::new(cargo());
     cmd.args([
-        "bench", "--locked", "--quiet", "--profile", "dev", "--workspace", "--",
-        "--warm-up-time", "0.1", "--measurement-time", "0.3", "--sample-size", "10",
+        "bench",
+        "--locked",
+        "--quiet",
+        "--profile",
+        "dev",
+        "--workspace",
+        "--",
+        "--warm-up-time",
+        "0.1",
+        "--measurement-time",
+        "0.3",
+        "--sample-size",
+        "10",
         "--noplot",
     ])
     .env("CRITERION_HOME", &criterion_dir);
@@ -251,11 +310,17 @@ fn bench_figures_reach_html(root: &Path) -> Result<()> {
     let mut checked = 0;
     for page in std::fs::read_dir(&html_dir)?.flatten().map(|e| e.path()) {
         let pages = if page.is_dir() {
-            std::fs::read_dir(&page)?.flatten().map(|e| e.path()).collect()
+            std::fs::read_dir(&page)?
+                .flatten()
+                .map(|e| e.path())
+                .collect()
         } else {
             vec![page]
         };
-        for page in pages.iter().filter(|p| p.extension().is_some_and(|e| e == "html")) {
+        for page in pages
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        {
             let html = std::fs::read_to_string(page)?;
             for cap in figure.captures_iter(&html) {
                 let (id, shown) = (&cap[1], cap[2].parse::<f64>()?);
@@ -280,8 +345,8 @@ fn bench_figures_reach_html(root: &Path) -> Result<()> {
 /// criterion's point estimate for `group/function[/param]`: slope, else mean.
 fn criterion_estimate(dir: &Path, id: &str) -> Result<f64> {
     let path = dir.join(id).join("new/estimates.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let json: serde_json::Value = serde_json::from_str(&text)?;
     json.get("slope")
         .filter(|s| !s.is_null())

@@ -26,7 +26,9 @@ impl Tools {
 
     fn path_var(&self) -> std::ffi::OsString {
         let mut paths = vec![self.bin_dir.clone()];
-        paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+        paths.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
         std::env::join_paths(paths).expect("PATH entries are valid")
     }
 }
@@ -37,8 +39,8 @@ pub fn ensure() -> Result<Tools> {
     let local = std::env::current_dir()?.join("target/tools/bin");
     // Prefer a copy of both tools already on PATH at the right versions
     // (e.g. in ~/.cargo/bin); otherwise the project's own copy.
-    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .chain([local.clone()])
+    for dir in
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).chain([local.clone()])
     {
         if has_version(&dir, MDBOOK) && has_version(&dir, MDBOOK_MERMAID) {
             return Ok(Tools { bin_dir: dir });

@@ -1,0 +1,32 @@
+//! mdBook preprocessor for the book *OTLP × CSP in Rust*.
+//!
+//! It runs before mdBook's `links` preprocessor and
+//!
+//! * fails the build when an `{{#include}}`, `{{#rustdoc_include}}` or
+//!   `{{#playground}}` names a missing file, anchor or line range
+//!   ([`includes`]), where mdBook would only warn or render an empty block;
+//! * replaces `{{#bench GROUP/FUNCTION[/PARAM]}}` with the measured figure and
+//!   `{{#bench-table GROUP}}` with a table and chart ([`render`], [`chart`]),
+//!   read from criterion's output ([`criterion`]) or, when a benchmark has
+//!   not run, from the committed baseline ([`baseline`]), each marked with
+//!   where and when it was measured ([`provenance`]).
+//!
+//! The binary is a thin wrapper around [`cli::run`].
+
+pub mod baseline;
+pub mod catalogue;
+pub mod chart;
+pub mod cli;
+pub mod clock;
+pub mod criterion;
+pub mod directive;
+pub mod includes;
+pub mod paths;
+pub mod preprocess;
+pub mod provenance;
+pub mod render;
+pub mod results;
+pub mod scale;
+
+#[cfg(test)]
+mod testutil;
