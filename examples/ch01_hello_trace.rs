@@ -7,7 +7,7 @@
 
 // ANCHOR: imports
 use opentelemetry::context::FutureExt;
-use opentelemetry::trace::{TraceContextExt, Tracer};
+use opentelemetry::trace::{Span, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue, global};
 // ANCHOR_END: imports
 
@@ -45,10 +45,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let tracer = global::tracer("ch01");
         for (parent_cx, item) in rx {
             let mut span = tracer.start_with_context("consume_item", &parent_cx);
-            opentelemetry::trace::Span::set_attribute(
-                &mut span,
-                KeyValue::new("item", item as i64),
-            );
+            span.set_attribute(KeyValue::new("item", i64::from(item)));
         }
     });
     for item in 0..2 {
