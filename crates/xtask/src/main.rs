@@ -87,7 +87,7 @@ pub fn build_book(tools: &tools::Tools) -> Result<()> {
 
 fn bench() -> Result<()> {
     run::step("Running the benchmarks (cargo bench)", || {
-        run::cargo(&["bench", "--locked", "--workspace", "--benches"])
+        run::cargo(&["bench", "--locked", "--workspace", "--bench", "*"])
     })?;
     run::cargo(&[
         "run",

@@ -288,6 +288,9 @@ fn bench_figures_reach_html(root: &Path) -> Result<()> {
         "--profile",
         "dev",
         "--workspace",
+        // Bench targets only: library harnesses reject criterion's flags.
+        "--bench",
+        "*",
         "--",
         "--warm-up-time",
         "0.1",
@@ -306,7 +309,7 @@ fn bench_figures_reach_html(root: &Path) -> Result<()> {
     build.arg(&html_dir).env("CRITERION_HOME", &criterion_dir);
     run::output(build)?;
 
-    let figure = Regex::new(r#"data-bench-id="([^"]+)"\s+data-ns="([^"]+)""#).unwrap();
+    let figure = Regex::new(r#"data-bench-id="([^"]+)"[^>]*?\sdata-ns="([^"]+)""#).unwrap();
     let mut checked = 0;
     for page in std::fs::read_dir(&html_dir)?.flatten().map(|e| e.path()) {
         let pages = if page.is_dir() {
