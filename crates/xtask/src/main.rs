@@ -55,15 +55,7 @@ fn real_main() -> Result<()> {
         }
         Some("test") => test::all(&root),
         Some("bench") => bench(),
-        Some("baseline") => run::cargo(&[
-            "run",
-            "--quiet",
-            "--locked",
-            "-p",
-            "book-preprocessor",
-            "--",
-            "baseline",
-        ]),
+        Some("baseline") => run::preprocessor(&["baseline"]),
         _ => bail!(
             "usage: cargo xtask <serve [--port N] | build | test | bench | baseline>\n\
              serve     build the book and serve it on http://localhost:3000\n\
@@ -89,15 +81,7 @@ fn bench() -> Result<()> {
     run::step("Running the benchmarks (cargo bench)", || {
         run::cargo(&["bench", "--locked", "--workspace", "--bench", "*"])
     })?;
-    run::cargo(&[
-        "run",
-        "--quiet",
-        "--locked",
-        "-p",
-        "book-preprocessor",
-        "--",
-        "record-provenance",
-    ])?;
+    run::preprocessor(&["record-provenance"])?;
     println!(
         "Fresh figures are in target/criterion; `cargo xtask build` writes them into the book.\n\
          `cargo xtask baseline` keeps them as the committed fallback."

@@ -23,6 +23,21 @@ pub fn cargo(args: &[&str]) -> Result<()> {
     command(cmd)
 }
 
+/// Runs the book's preprocessor binary with a subcommand (`baseline`,
+/// `record-provenance`, `check-baseline`).
+pub fn preprocessor(args: &[&str]) -> Result<()> {
+    let mut all = vec![
+        "run",
+        "--quiet",
+        "--locked",
+        "-p",
+        "book-preprocessor",
+        "--",
+    ];
+    all.extend_from_slice(args);
+    cargo(&all)
+}
+
 /// Runs a command to completion, inheriting stdout/stderr; a non-zero exit is an error.
 pub fn command(mut cmd: Command) -> Result<()> {
     let shown = format!("{cmd:?}");

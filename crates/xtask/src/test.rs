@@ -95,7 +95,7 @@ pub fn all(root: &Path) -> Result<()> {
     record(
         "benchmark baseline",
         step("The committed benchmark baseline is well-formed", || {
-            preprocessor(&["check-baseline"])
+            run::preprocessor(&["check-baseline"])
         }),
     );
     record(
@@ -157,19 +157,6 @@ pub fn all(root: &Path) -> Result<()> {
 
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
-}
-
-fn preprocessor(args: &[&str]) -> Result<()> {
-    let mut all = vec![
-        "run",
-        "--quiet",
-        "--locked",
-        "-p",
-        "book-preprocessor",
-        "--",
-    ];
-    all.extend_from_slice(args);
-    run::cargo(&all)
 }
 
 /// Runs the snippet tests and repeats the harness's tally.
