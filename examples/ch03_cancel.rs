@@ -1,0 +1,74 @@
+//! Chapter 3, "From Go to Rust": `context` cancellation with tokio-util's
+//! `CancellationToken`, `tokio::select!`, and `tokio::time::timeout`.
+//!
+//! Run it with `cargo run --example ch03_cancel`.
+
+use std::time::Duration;
+use tokio::task::JoinError;
+use tokio_util::sync::CancellationToken;
+
+// ANCHOR: worker
+/// Works in small steps until its token is cancelled.
+/// Go: for { select { case <-ctx.Done(): return; case <-tick.C: ... } }
+async fn worker(name: &'static str, token: CancellationToken) -> String {
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    loop {
+        tokio::select! {
+            _ = token.cancelled() => return format!("{name}: stopped, its token was cancelled"),
+            _ = tick.tick() => { /* one unit of work */ }
+        }
+    }
+}
+// ANCHOR_END: worker
+
+// ANCHOR: tree
+/// Go: ctx, cancel := context.WithCancel(parent), one child per worker.
+async fn token_tree() -> Result<(), JoinError> {
+    let parent = CancellationToken::new();
+    let a = tokio::spawn(worker("a", parent.child_token()));
+    let b_token = parent.child_token();
+    let b = tokio::spawn(worker("b", b_token.clone()));
+
+    b_token.cancel(); // a child's cancel stops its subtree only
+    println!("{}", b.await?);
+    let (parent_cancelled, a_finished) = (parent.is_cancelled(), a.is_finished());
+    println!("parent cancelled: {parent_cancelled}, a finished: {a_finished}");
+
+    parent.cancel(); // the parent's reaches every child
+    println!("{}", a.await?);
+    Ok(())
+}
+// ANCHOR_END: tree
+
+// ANCHOR: guard
+/// Go: defer cancel(). The guard cancels when it is dropped, on any way out.
+async fn cancel_on_exit() -> Result<(), JoinError> {
+    let c = {
+        let token = CancellationToken::new();
+        let _cancel_on_exit = token.clone().drop_guard();
+        tokio::spawn(worker("c", token.child_token()))
+    };
+    println!("{}", c.await?);
+    Ok(())
+}
+// ANCHOR_END: guard
+
+// ANCHOR: timeout
+/// Go: ctx, cancel := context.WithTimeout(ctx, d). A future that is not
+/// finished by the deadline is dropped, which cancels it.
+async fn deadline() {
+    let slow = tokio::time::sleep(Duration::from_secs(10));
+    match tokio::time::timeout(Duration::from_millis(20), slow).await {
+        Ok(()) => println!("slow call: finished"),
+        Err(elapsed) => println!("slow call: {elapsed}"),
+    }
+}
+// ANCHOR_END: timeout
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), JoinError> {
+    token_tree().await?;
+    cancel_on_exit().await?;
+    deadline().await;
+    Ok(())
+}
