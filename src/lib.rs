@@ -1,1 +1,2 @@
+pub use otlp_csp_patterns as patterns;
 pub use otlp_csp_telemetry as telemetry;

@@ -1,0 +1,91 @@
+//! Chapter 6: what tracing costs a pipeline, untraced and at two sampling rates.
+//! Run with `cargo xtask bench` (or `cargo bench --bench ch06_tracing_cost`).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use opentelemetry::trace::TracerProvider;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{
+    BatchSpanProcessor, Sampler, SdkTracerProvider, SpanData, SpanExporter,
+};
+use otlp_csp::patterns::Tracing;
+use otlp_csp::patterns::threads::Pipeline;
+
+/// Accepts every batch and throws it away: the cost measured is the SDK's,
+/// not a network's.
+#[derive(Debug)]
+struct Discard;
+
+impl SpanExporter for Discard {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        black_box(batch);
+        Ok(())
+    }
+}
+
+// ANCHOR: bench
+/// Items per iteration; every function pushes the same items through.
+const ITEMS: u64 = 1_000;
+
+/// The work of one stage on one item: hashing a 1 KiB record (FNV-1a).
+fn work(seed: u64) -> u64 {
+    let record = [seed as u8; 1024];
+    record.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// A three-stage pipeline over `ITEMS` items, its spans going to `tracing`.
+fn run(tracing: Tracing) -> Vec<u64> {
+    Pipeline::new(64)
+        .expect("capacity is not zero")
+        .tracing(tracing)
+        .stage("parse", work)
+        .stage("enrich", work)
+        .stage("store", work)
+        .run(0..ITEMS)
+        .expect("no stage panics")
+}
+
+/// A provider that samples a `ratio` of new traces (children follow their
+/// parent) and hands recorded spans to a batch processor.
+fn provider(ratio: f64) -> SdkTracerProvider {
+    SdkTracerProvider::builder()
+        .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
+            ratio,
+        ))))
+        .with_span_processor(BatchSpanProcessor::builder(Discard).build())
+        .build()
+}
+
+fn tracing_cost(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ch06_tracing_cost");
+    group.bench_function("untraced", |b| b.iter(|| run(Tracing::off())));
+
+    let one_pct = provider(0.01);
+    let tracing = Tracing::with_tracer(one_pct.tracer("bench"));
+    group.bench_function("sampled_1pct", |b| b.iter(|| run(tracing.clone())));
+
+    let all = provider(1.0);
+    let tracing = Tracing::with_tracer(all.tracer("bench"));
+    group.bench_function("sampled_100pct", |b| b.iter(|| run(tracing.clone())));
+
+    group.finish();
+    for p in [one_pct, all] {
+        p.shutdown().expect("flush the batch processor");
+    }
+}
+// ANCHOR_END: bench
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(6))
+        .sample_size(20)
+        .without_plots();
+    targets = tracing_cost
+}
+criterion_main!(benches);

@@ -1,0 +1,229 @@
+//! How the patterns trace their work, with the OpenTelemetry API only.
+
+use std::sync::Arc;
+
+use opentelemetry::global::{self, BoxedTracer};
+use opentelemetry::trace::{
+    Link, Span as _, SpanBuilder, SpanContext, SpanId, Status, TraceContextExt, TraceFlags,
+    TraceId, TraceState, Tracer,
+};
+use opentelemetry::{Context, KeyValue};
+
+/// The instrumentation scope name of the patterns' spans.
+pub const SCOPE: &str = "otlp-csp-patterns";
+
+/// A value with the [`Context`] it was produced in: what the patterns send
+/// down their channels, so that the receiving side can start its span as a
+/// child of the producer's span.
+#[derive(Clone, Debug)]
+pub struct Traced<T> {
+    /// The producer's context (holding its span, if any).
+    pub cx: Context,
+    /// The payload.
+    pub value: T,
+}
+
+impl<T> Traced<T> {
+    /// Pairs `value` with an explicit context.
+    pub fn new(cx: Context, value: T) -> Self {
+        Self { cx, value }
+    }
+
+    /// Pairs `value` with the calling thread's current context.
+    pub fn current(value: T) -> Self {
+        Self {
+            cx: Context::current(),
+            value,
+        }
+    }
+}
+
+/// Where a pattern's spans go.
+///
+/// [`Tracing::global`] (the default) uses the global tracer provider as it is
+/// when the pattern is built. With no provider installed that is
+/// OpenTelemetry's no-op tracer, and the pattern then behaves as with
+/// [`Tracing::off`]: no tracer calls at all, and each item's context is
+/// carried through unchanged, so code inside a stage still sees its
+/// producer's span. Install the provider before building the patterns.
+#[derive(Clone)]
+pub struct Tracing {
+    tracer: Option<Arc<BoxedTracer>>,
+}
+
+impl std::fmt::Debug for Tracing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.tracer.is_some() {
+            "Tracing(on)"
+        } else {
+            "Tracing(off)"
+        })
+    }
+}
+
+impl Default for Tracing {
+    fn default() -> Self {
+        Self::global()
+    }
+}
+
+impl Tracing {
+    /// The global provider's tracer, scope [`SCOPE`], as it is now.
+    pub fn global() -> Self {
+        Self::boxed(global::tracer(SCOPE))
+    }
+
+    /// A given tracer, e.g. from a provider a test owns (so tests do not
+    /// share the global one).
+    pub fn with_tracer<T, S>(tracer: T) -> Self
+    where
+        T: Tracer<Span = S> + Send + Sync + 'static,
+        S: opentelemetry::trace::Span + Send + Sync + 'static,
+    {
+        Self::boxed(BoxedTracer::new(Box::new(tracer)))
+    }
+
+    fn boxed(tracer: BoxedTracer) -> Self {
+        // A tracer that only hands back its parent's span context (the no-op
+        // tracer) would make every step pay for a call that changes nothing:
+        // carrying the contexts without it gives the same result.
+        if only_propagates(&tracer) {
+            return Self::off();
+        }
+        Self {
+            tracer: Some(Arc::new(tracer)),
+        }
+    }
+
+    /// No spans at all.
+    pub fn off() -> Self {
+        Self { tracer: None }
+    }
+
+    /// Starts the span of one step of work on an item whose producer's
+    /// context is `parent`.
+    pub(crate) fn step(&self, name: &'static str, parent: &Context) -> Step {
+        match &self.tracer {
+            None => Step::passthrough(parent),
+            Some(tracer) => Step::start(tracer.start_with_context(name, parent), parent),
+        }
+    }
+
+    /// Starts the span of a unit of work made of many items: a new trace,
+    /// linked to each item's span (a batch has many producers, and a span has
+    /// one parent).
+    pub(crate) fn batch<'a>(
+        &self,
+        name: &'static str,
+        items: impl Iterator<Item = &'a Context>,
+        size: usize,
+    ) -> Step {
+        let Some(tracer) = &self.tracer else {
+            return Step::passthrough(&Context::new());
+        };
+        let links = items
+            .map(|cx| cx.span().span_context().clone())
+            .filter(|sc| sc.is_valid())
+            .map(Link::with_context)
+            .collect();
+        let span = SpanBuilder::from_name(name)
+            .with_links(links)
+            .with_attributes([KeyValue::new("batch.size", size as i64)])
+            .start_with_context(tracer.as_ref(), &Context::new());
+        Step::start(span, &Context::new())
+    }
+}
+
+/// Whether `tracer` is the no-op tracer, or behaves like it: asked for a
+/// span under a parent, it returns the parent's span context and records
+/// nothing. The probe runs with telemetry suppressed, under which the SDK's
+/// tracer returns an empty, unrecorded span, so the probe is never exported.
+fn only_propagates(tracer: &BoxedTracer) -> bool {
+    let probe = SpanContext::new(
+        TraceId::from(1),
+        SpanId::from(1),
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::default(),
+    );
+    let parent = Context::new()
+        .with_remote_span_context(probe.clone())
+        .with_telemetry_suppressed();
+    let span = tracer.start_with_context("otlp-csp-patterns.probe", &parent);
+    !span.is_recording() && span.span_context() == &probe
+}
+
+/// A span in progress, or the parent's context passed through when there is
+/// no span to start. Ends its span when dropped, marking it as an error if the
+/// thread is unwinding from a panic.
+pub(crate) struct Step {
+    cx: Context,
+    owned: bool,
+}
+
+impl Step {
+    fn passthrough(parent: &Context) -> Self {
+        Self {
+            cx: parent.clone(),
+            owned: false,
+        }
+    }
+
+    fn start<S>(span: S, parent: &Context) -> Self
+    where
+        S: opentelemetry::trace::Span + Send + Sync + 'static,
+    {
+        // A no-op tracer returns a span that only repeats the parent's span
+        // context. Wrapping it in a new Context would cost an allocation and
+        // change nothing, so pass the parent through instead.
+        if !span.is_recording() && span.span_context() == parent.span().span_context() {
+            return Self::passthrough(parent);
+        }
+        Self {
+            cx: parent.with_span(span),
+            owned: true,
+        }
+    }
+
+    /// The context to run the step's code in, and to send downstream.
+    pub(crate) fn context(&self) -> &Context {
+        &self.cx
+    }
+
+    /// Adds an attribute to the step's span, if it has one.
+    pub(crate) fn attribute(&self, kv: impl FnOnce() -> KeyValue) {
+        if self.owned {
+            self.cx.span().set_attribute(kv());
+        }
+    }
+
+    /// Marks the step's span as failed.
+    pub(crate) fn fail(&self, description: String) {
+        if self.owned {
+            self.cx.span().set_status(Status::error(description));
+        }
+    }
+
+    /// Ends the span and returns the context for the next step.
+    pub(crate) fn end(mut self) -> Context {
+        if self.owned {
+            self.cx.span().end();
+            self.owned = false;
+        }
+        std::mem::take(&mut self.cx)
+    }
+}
+
+impl Drop for Step {
+    fn drop(&mut self) {
+        if self.owned {
+            let span = self.cx.span();
+            if std::thread::panicking() {
+                span.set_status(Status::error("panicked"));
+            } else {
+                span.set_status(Status::error("abandoned (cancelled)"));
+            }
+            span.end();
+        }
+    }
+}
