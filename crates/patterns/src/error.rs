@@ -3,6 +3,7 @@
 
 use std::any::Any;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Why a pattern could not be built or started.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +57,28 @@ pub struct Panicked {
     pub what: String,
     /// The panic's message.
     pub message: String,
+}
+
+/// Settles one pool job, the same way in both flavours: a panic fails the
+/// job's span and is counted and reported as [`JobError::Panicked`]; a
+/// success is counted; either way the span ends.
+pub(crate) fn settle_job<R>(
+    outcome: std::thread::Result<R>,
+    step: crate::trace::Step,
+    completed: &AtomicU64,
+    panicked: &AtomicU64,
+) -> Result<R, JobError> {
+    let outcome = outcome.map_err(|payload| {
+        let message = panic_message(payload.as_ref());
+        step.fail(format!("panicked: {message}"));
+        panicked.fetch_add(1, Ordering::Relaxed);
+        JobError::Panicked(message)
+    });
+    if outcome.is_ok() {
+        completed.fetch_add(1, Ordering::Relaxed);
+    }
+    step.end();
+    outcome
 }
 
 /// The text of a panic payload (`panic!` makes a `&str` or a `String`).

@@ -14,7 +14,7 @@ use tokio::task::{Id, JoinHandle};
 
 use super::runtime;
 use crate::PoolStats;
-use crate::error::{BuildError, JobError, SubmitError, nonzero, panic_message};
+use crate::error::{BuildError, JobError, SubmitError, nonzero, settle_job};
 use crate::trace::Tracing;
 
 type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -172,17 +172,8 @@ where
             let step = worker.tracing.step("pool.job", &cx);
             let outcome = AssertUnwindSafe(job.with_context(step.context().clone()))
                 .catch_unwind()
-                .await
-                .map_err(|payload| {
-                    let message = panic_message(payload.as_ref());
-                    step.fail(format!("panicked: {message}"));
-                    worker.panicked.fetch_add(1, Ordering::Relaxed);
-                    JobError::Panicked(message)
-                });
-            if outcome.is_ok() {
-                worker.completed.fetch_add(1, Ordering::Relaxed);
-            }
-            step.end();
+                .await;
+            let outcome = settle_job(outcome, step, &worker.completed, &worker.panicked);
             let _ = reply.send(outcome);
         })
     };

@@ -9,7 +9,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use opentelemetry::Context;
 
 use crate::PoolStats;
-use crate::error::{BuildError, JobError, SubmitError, nonzero, panic_message};
+use crate::error::{BuildError, JobError, SubmitError, nonzero, settle_job};
 use crate::trace::Tracing;
 
 /// The work of a job, already wrapped to catch its panic and deliver its result.
@@ -194,23 +194,12 @@ where
 {
     let (reply, result) = bounded(1);
     let run = move |worker: &Worker, cx: &Context| {
-        // ANCHOR: isolate
         let step = worker.tracing.step(worker.span_name, cx);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let _in_span = step.context().clone().attach();
             job()
         }));
-        let outcome = outcome.map_err(|payload| {
-            let message = panic_message(payload.as_ref());
-            step.fail(format!("panicked: {message}"));
-            worker.panicked.fetch_add(1, Ordering::Relaxed);
-            JobError::Panicked(message)
-        });
-        // ANCHOR_END: isolate
-        if outcome.is_ok() {
-            worker.completed.fetch_add(1, Ordering::Relaxed);
-        }
-        step.end();
+        let outcome = settle_job(outcome, step, &worker.completed, &worker.panicked);
         // A dropped handle means nobody wants the result.
         let _ = reply.send(outcome);
     };
