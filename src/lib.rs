@@ -1,2 +1,3 @@
 pub use otlp_csp_patterns as patterns;
+pub use otlp_csp_resilience as resilience;
 pub use otlp_csp_telemetry as telemetry;

@@ -11,6 +11,33 @@ use std::path::Path;
 /// Where the baseline lives, relative to the book root.
 pub const DEFAULT_PATH: &str = "book/benchmarks/baseline.json";
 
+/// Where the committed copies of the runs' results files live, relative to
+/// the book root: one file per group, as `book_results::record` wrote it.
+pub const RESULTS_PATH: &str = "book/benchmarks/results";
+
+/// Copies every results file in `from` (what the runs wrote) into `to`,
+/// replacing files of the same group and leaving other groups alone.
+/// Returns how many files were copied. Each file is validated first.
+pub fn copy_result_files(from: &Path, to: &Path) -> Result<usize> {
+    let files = crate::catalogue::read_results_dir(from)?;
+    if files.is_empty() {
+        return Ok(0);
+    }
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for file in &files {
+        let group = file
+            .results
+            .first()
+            .and_then(|m| m.id.split_once('/'))
+            .map(|(group, _)| group.to_owned())
+            .context("a results file without results")?;
+        let path = to.join(format!("{group}.json"));
+        std::fs::write(&path, file.to_pretty_json())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(files.len())
+}
+
 /// A baseline of every result in `fresh`, under `provenance`.
 pub fn from_fresh(fresh: Vec<FreshResult>, provenance: Provenance) -> ResultsFile {
     let mut results: Vec<_> = fresh.into_iter().map(|r| r.measurement).collect();

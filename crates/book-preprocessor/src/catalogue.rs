@@ -97,6 +97,36 @@ impl Catalogue {
         }
     }
 
+    /// Adds the results files a run wrote with `book_results::record` (every
+    /// `*.json` in `fresh_dir`, fresh) and their committed copies (every
+    /// `*.json` in `baseline_dir`, baseline). Either directory may be absent.
+    /// An id measured twice among the fresh figures is an error: the book
+    /// could not say which one it shows.
+    pub fn with_result_files(mut self, fresh_dir: &Path, baseline_dir: &Path) -> Result<Catalogue> {
+        for file in read_results_dir(fresh_dir)? {
+            for figure in figures_of(file, Origin::Fresh) {
+                let id = figure.measurement.id.clone();
+                if self.fresh.insert(id.clone(), figure).is_some() {
+                    anyhow::bail!(
+                        "result `{id}` is measured twice among the fresh results \
+                         (criterion and {}): rename one",
+                        fresh_dir.display()
+                    );
+                }
+            }
+        }
+        let committed = read_results_dir(baseline_dir)?;
+        if !committed.is_empty() {
+            let baseline = self.baseline.get_or_insert_with(BTreeMap::new);
+            for file in committed {
+                for figure in figures_of(file, Origin::Baseline) {
+                    baseline.insert(figure.measurement.id.clone(), figure);
+                }
+            }
+        }
+        Ok(self)
+    }
+
     /// The figure for `id`: fresh if criterion has it, else from the baseline.
     pub fn figure(&self, id: &str) -> Result<&Figure, String> {
         self.fresh
@@ -162,6 +192,35 @@ impl Catalogue {
             self.fresh.len()
         )
     }
+}
+
+/// Every results file directly in `dir`, in name order; none if `dir` does not exist.
+pub fn read_results_dir(dir: &Path) -> Result<Vec<ResultsFile>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()
+        .with_context(|| format!("reading {}", dir.display()))?;
+    paths.retain(|path| {
+        path.extension().is_some_and(|ext| ext == "json")
+            && !path
+                .file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with('.'))
+    });
+    paths.sort();
+    paths.iter().map(|path| ResultsFile::read(path)).collect()
+}
+
+fn figures_of(file: ResultsFile, origin: Origin) -> impl Iterator<Item = Figure> {
+    let provenance = file.provenance;
+    file.results.into_iter().map(move |measurement| Figure {
+        measurement,
+        origin,
+        provenance: provenance.clone(),
+    })
 }
 
 fn read_recorded(criterion_dir: &Path) -> Result<Option<RecordedProvenance>> {
@@ -256,6 +315,7 @@ mod tests {
                     upper: Some(value + 1.0),
                     confidence: None,
                     statistic: "slope".into(),
+                    text: None,
                 })
                 .collect(),
         }
@@ -271,6 +331,7 @@ mod tests {
                 upper: None,
                 confidence: None,
                 statistic: "mean".into(),
+                text: None,
             },
             origin: Origin::Fresh,
             provenance: example_provenance(),
@@ -379,6 +440,49 @@ mod tests {
         let unrecorded = fresh_figures(vec![old.clone()], None, &machine());
         assert_eq!(unrecorded[0].provenance.date, clock::rfc3339(old.modified));
         assert_eq!(unrecorded[0].origin, Origin::Fresh);
+    }
+
+    #[test]
+    fn result_files_are_fresh_and_their_copies_are_baseline() {
+        let dir = TempDir::new("catalogue-results");
+        let fresh_dir = dir.path().join("book-results");
+        let committed_dir = dir.path().join("committed");
+        book_results::record::write_group(
+            &fresh_dir,
+            "ch08",
+            vec![Measurement::count("ch08/bytes", 512.0, "bytes").with_text("t")],
+            dir.path(),
+        )
+        .unwrap();
+        book_results::record::write_group(
+            &committed_dir,
+            "ch08",
+            vec![
+                Measurement::count("ch08/bytes", 500.0, "bytes"),
+                Measurement::count("ch08/old_only", 1.0, "spans"),
+            ],
+            dir.path(),
+        )
+        .unwrap();
+        let book = Catalogue::new(Vec::new(), None, PathBuf::new(), PathBuf::new())
+            .with_result_files(&fresh_dir, &committed_dir)
+            .unwrap();
+        let bytes = book.figure("ch08/bytes").unwrap();
+        assert_eq!((bytes.measurement.value, bytes.origin), (512.0, Origin::Fresh));
+        assert_eq!(bytes.measurement.text.as_deref(), Some("t"));
+        let old = book.figure("ch08/old_only").unwrap();
+        assert_eq!((old.measurement.value, old.origin), (1.0, Origin::Baseline));
+
+        // The same id from criterion and from a results file is ambiguous.
+        let fresh = vec![Figure {
+            measurement: Measurement::count("ch08/bytes", 1.0, "ns"),
+            origin: Origin::Fresh,
+            provenance: example_provenance(),
+        }];
+        let error = Catalogue::new(fresh, None, PathBuf::new(), PathBuf::new())
+            .with_result_files(&fresh_dir, &dir.path().join("absent"))
+            .unwrap_err();
+        assert!(error.to_string().contains("measured twice"), "{error}");
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub struct Bar {
 /// an axis (a time beside a count, or two different non-time units).
 pub fn bars(group: &str, figures: &[&Figure]) -> Option<(Vec<Bar>, String)> {
     let first = figures.first()?;
-    let all_times = figures.iter().all(|f| f.measurement.time_unit().is_some());
+    let all_times = figures.iter().all(|f| f.measurement.is_time());
     let (unit_label, divisor) = if all_times {
         let largest = figures
             .iter()
@@ -338,6 +338,7 @@ mod tests {
                 upper: interval.map(|i| i.1),
                 confidence: None,
                 statistic: "slope".into(),
+                text: None,
             },
             origin: Origin::Fresh,
             provenance: example_provenance(),

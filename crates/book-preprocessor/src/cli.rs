@@ -18,11 +18,14 @@ usage:
   book-preprocessor record-provenance [--criterion-dir DIR] [--note TEXT]
       writes DIR/book-provenance.json (CPU, cores, date, commit); run right after `cargo bench`
   book-preprocessor baseline [--criterion-dir DIR] [--out FILE] [--note TEXT]
+                             [--results-dir RDIR] [--results-out ODIR]
       writes every fresh criterion result to FILE (default book/benchmarks/baseline.json)
-  book-preprocessor check-baseline [--file FILE]
-      validates a results file (default book/benchmarks/baseline.json)
+      and copies the runs' results files from RDIR to ODIR (default book/benchmarks/results)
+  book-preprocessor check-baseline [--file FILE] [--results-out ODIR]
+      validates a results file (default book/benchmarks/baseline.json) and those in ODIR
 
-DIR defaults to $CRITERION_HOME, else $CARGO_TARGET_DIR/criterion, else target/criterion.";
+DIR defaults to $CRITERION_HOME, else $CARGO_TARGET_DIR/criterion, else target/criterion.
+RDIR defaults to $BOOK_RESULTS_DIR, else $CARGO_TARGET_DIR/book-results, else target/book-results.";
 
 /// Runs the command `args` (without the program name).
 pub fn run(args: &[String], stdin: impl Read, stdout: impl Write) -> Result<()> {
@@ -46,7 +49,16 @@ pub fn run(args: &[String], stdin: impl Read, stdout: impl Write) -> Result<()> 
             Ok(())
         }
         "baseline" => {
-            let options = options(rest, &["--criterion-dir", "--out", "--note"])?;
+            let options = options(
+                rest,
+                &[
+                    "--criterion-dir",
+                    "--out",
+                    "--note",
+                    "--results-dir",
+                    "--results-out",
+                ],
+            )?;
             let dir = criterion_dir(&options);
             let out = path_option(&options, "--out", baseline::DEFAULT_PATH);
             let file = baseline::write_from_criterion(
@@ -56,10 +68,21 @@ pub fn run(args: &[String], stdin: impl Read, stdout: impl Write) -> Result<()> 
                 &Machine::detect(),
             )?;
             eprintln!("wrote {} results to {}", file.results.len(), out.display());
+            let from = match options.get("--results-dir") {
+                Some(dir) => PathBuf::from(dir),
+                None => book_results::results_dir(Path::new("."), |name| std::env::var_os(name)),
+            };
+            let to = path_option(&options, "--results-out", baseline::RESULTS_PATH);
+            let copied = baseline::copy_result_files(&from, &to)?;
+            eprintln!(
+                "copied {copied} results files from {} to {}",
+                from.display(),
+                to.display()
+            );
             Ok(())
         }
         "check-baseline" => {
-            let options = options(rest, &["--file"])?;
+            let options = options(rest, &["--file", "--results-out"])?;
             let file = path_option(&options, "--file", baseline::DEFAULT_PATH);
             let results = ResultsFile::read(&file)?;
             eprintln!(
@@ -67,6 +90,9 @@ pub fn run(args: &[String], stdin: impl Read, stdout: impl Write) -> Result<()> 
                 file.display(),
                 results.results.len()
             );
+            let dir = path_option(&options, "--results-out", baseline::RESULTS_PATH);
+            let files = crate::catalogue::read_results_dir(&dir)?;
+            eprintln!("{}: {} valid results files", dir.display(), files.len());
             Ok(())
         }
         "help" | "--help" | "-h" => {

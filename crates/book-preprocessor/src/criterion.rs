@@ -83,6 +83,7 @@ impl Estimates {
             upper: Some(interval.upper_bound),
             confidence: Some(interval.confidence_level),
             statistic: statistic.to_owned(),
+            text: None,
         }
     }
 }

@@ -28,6 +28,8 @@ pub enum Kind<'a> {
     Bench(&'a str),
     /// `{{#bench-table GROUP}}`.
     Table(&'a str),
+    /// `{{#result-text GROUP/NAME}}`: the text a run recorded with a result.
+    Text(&'a str),
     /// A directive that cannot be understood, with the reason.
     Malformed(String),
 }
@@ -37,7 +39,7 @@ static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?x)
         (\\)?                   # 1: escape
         \{\{\s*\#
-        (bench-table|bench)     # 2: name
+        (bench-table|bench|result-text) # 2: name
         (\s[^{}]*)?             # 3: argument, after at least one space
         \}\}",
     )
@@ -58,6 +60,11 @@ pub fn find(content: &str) -> Vec<Found<'_>> {
                     Ok(id) => Kind::Bench(id),
                     Err(reason) => Kind::Malformed(reason),
                 }
+            } else if &caps[2] == "result-text" {
+                match parse_id(argument) {
+                    Ok(id) => Kind::Text(id),
+                    Err(reason) => Kind::Malformed(reason.replace("#bench", "#result-text")),
+                }
             } else {
                 match parse_group(argument) {
                     Ok(group) => Kind::Table(group),
@@ -77,7 +84,7 @@ pub fn find(content: &str) -> Vec<Found<'_>> {
 pub fn needs_results(content: &str) -> bool {
     find(content)
         .iter()
-        .any(|found| matches!(found.kind, Kind::Bench(_) | Kind::Table(_)))
+        .any(|found| matches!(found.kind, Kind::Bench(_) | Kind::Table(_) | Kind::Text(_)))
 }
 
 /// Checks `GROUP/FUNCTION[/PARAM]`. Segments may contain spaces, as criterion
@@ -178,5 +185,21 @@ mod tests {
         );
         assert!(!needs_results("{{#include a.rs}}"));
         assert!(needs_results("{{#bench-table g}}"));
+    }
+
+    #[test]
+    fn finds_result_text_directives() {
+        assert_eq!(
+            kinds("{{#result-text ch17_tlc/t4_trace}} {{#result-text nogroup}}"),
+            [
+                Kind::Text("ch17_tlc/t4_trace"),
+                Kind::Malformed(
+                    "`nogroup` names no function: expected `{{#result-text GROUP/FUNCTION}}` \
+                     or `{{#result-text GROUP/FUNCTION/PARAM}}`"
+                        .into()
+                )
+            ]
+        );
+        assert!(needs_results("{{#result-text g/f}}"));
     }
 }

@@ -17,16 +17,17 @@ pub mod baseline;
 pub mod catalogue;
 pub mod chart;
 pub mod cli;
-pub mod clock;
 pub mod criterion;
 pub mod directive;
 pub mod includes;
 pub mod paths;
 pub mod preprocess;
-pub mod provenance;
 pub mod render;
-pub mod results;
 pub mod scale;
+
+// The results format is its own crate, so that runs can write it without
+// depending on mdBook; these keep the paths `crate::results` etc. working.
+pub use book_results::{clock, provenance, results};
 
 #[cfg(test)]
 mod testutil;

@@ -23,6 +23,10 @@ pub struct Settings {
     pub criterion_dir: PathBuf,
     /// The baseline file.
     pub baseline_file: PathBuf,
+    /// Where runs write their results files (`book_results::record`).
+    pub results_dir: PathBuf,
+    /// The committed copies of those files.
+    pub baseline_results_dir: PathBuf,
     /// The book root, which messages name paths relative to.
     pub root: PathBuf,
     /// The machine fresh results were measured on, for derived provenance.
@@ -33,8 +37,10 @@ impl Settings {
     /// The usual places for a book at `root`, given an environment lookup.
     pub fn for_book(root: &Path, env: impl Fn(&str) -> Option<OsString>) -> Settings {
         Settings {
-            criterion_dir: criterion::criterion_dir(root, env),
+            criterion_dir: criterion::criterion_dir(root, &env),
             baseline_file: root.join(baseline::DEFAULT_PATH),
+            results_dir: book_results::results_dir(root, &env),
+            baseline_results_dir: root.join(baseline::RESULTS_PATH),
             root: root.to_owned(),
             machine: Machine::detect(),
         }
@@ -81,6 +87,7 @@ pub fn run(ctx: &PreprocessorContext, mut book: Book, settings: &Settings) -> Re
             &settings.root,
             &settings.machine,
         )?
+        .with_result_files(&settings.results_dir, &settings.baseline_results_dir)?
     } else {
         // Nothing will be looked up, so nothing needs reading.
         Catalogue::new(Vec::new(), None, PathBuf::new(), PathBuf::new())
@@ -171,6 +178,7 @@ fn replace_and_check(
             Kind::Escaped => Ok(found.text[1..].to_owned()),
             Kind::Bench(id) => catalogue.figure(id).map(render::inline),
             Kind::Table(group) => table(group, catalogue),
+            Kind::Text(id) => catalogue.figure(id).and_then(render::text_block),
             Kind::Malformed(reason) => Err(reason),
         };
         match replacement {
@@ -215,6 +223,7 @@ mod tests {
                 upper: Some(value + 1.0),
                 confidence: Some(0.95),
                 statistic: "slope".into(),
+                text: None,
             },
             origin: Origin::Fresh,
             provenance: example_provenance(),

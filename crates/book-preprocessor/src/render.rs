@@ -132,6 +132,28 @@ pub fn inline(figure: &Figure) -> String {
     )
 }
 
+/// What replaces `{{#result-text ID}}`: the recorded text in a preformatted
+/// block, then the figure and where it was measured. An error if the
+/// result has no text.
+pub fn text_block(figure: &Figure) -> Result<String, String> {
+    let text = figure.measurement.text.as_deref().ok_or_else(|| {
+        format!(
+            "result `{}` has no text (record it with `Measurement::with_text`)",
+            figure.measurement.id
+        )
+    })?;
+    // A block that starts with `<pre` ends only at `</pre>` (CommonMark's
+    // first kind of HTML block), so blank lines in the text are safe.
+    Ok(format!(
+        "\n\n<pre class=\"result-text\" data-bench-id=\"{id}\" data-source=\"{origin}\"><code>{body}</code></pre>\n\n\
+         <p class=\"bench-provenance-line\">{caption}</p>\n\n",
+        id = escape(&figure.measurement.id),
+        origin = figure.origin,
+        body = escape(text.trim_end()),
+        caption = escape(&capitalised(&figure.provenance.describe(figure.origin))),
+    ))
+}
+
 /// What replaces `{{#bench-table GROUP}}`: a table, the chart (if the rows
 /// share a unit) and the provenance, as one HTML block with no blank line
 /// inside, surrounded by blank lines so markdown treats it as a block.
@@ -252,6 +274,7 @@ mod tests {
                 upper: interval.map(|i| i.1),
                 confidence: interval.map(|_| 0.95),
                 statistic: "slope".into(),
+                text: None,
             },
             origin,
             provenance: example_provenance(),
@@ -330,6 +353,19 @@ mod tests {
         assert!(!html.contains("bench-chart"));
         assert!(html.contains("<td>—</td>"));
         assert!(html.contains("<th>CI</th>"));
+    }
+
+    #[test]
+    fn text_blocks_show_the_text_escaped_with_provenance() {
+        let mut with_text = figure("g/trace", 3.0, None, Origin::Fresh);
+        with_text.measurement.unit = "states".into();
+        with_text.measurement.text = Some("a -> <b>\n\nc\n".into());
+        let html = text_block(&with_text).unwrap();
+        assert!(html.contains("<code>a -&gt; &lt;b&gt;\n\nc</code></pre>"), "{html}");
+        assert!(html.starts_with("\n\n<pre class=\"result-text\" data-bench-id=\"g/trace\""));
+        assert!(html.contains("Fresh measurement · Example CPU"));
+        let without = figure("g/plain", 3.0, None, Origin::Fresh);
+        assert!(text_block(&without).unwrap_err().contains("has no text"));
     }
 
     #[test]

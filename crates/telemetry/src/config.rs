@@ -5,6 +5,7 @@
 //! opposite: a typo in a variable is an error that names the variable.
 
 use std::fmt;
+use std::time::Duration;
 
 /// Which OTLP transport and encoding to use (`OTEL_EXPORTER_OTLP_PROTOCOL`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,19 +29,76 @@ impl Protocol {
     }
 }
 
-/// Where finished spans go (`OTEL_TRACES_EXPORTER`, plus the endpoint variables).
+/// Where one signal's data goes (`OTEL_{TRACES,METRICS,LOGS}_EXPORTER`, plus
+/// the endpoint variables).
 #[derive(Clone, Debug, PartialEq)]
-pub enum TraceExport {
-    /// One human-readable line per span on stdout: the default, so an example
-    /// shows its trace with no collector running.
+pub enum Export {
+    /// Human-readable lines on stdout: the default, so an example shows its
+    /// telemetry with no collector running.
     Console,
     /// OTLP to a collector. `endpoint` is the full URL the exporter posts to.
     Otlp {
         protocol: Protocol,
         endpoint: String,
+        /// `OTEL_EXPORTER_OTLP_[SIGNAL_]COMPRESSION=gzip`.
+        gzip: bool,
     },
-    /// Spans are created and sampled, but not exported (`OTEL_TRACES_EXPORTER=none`).
+    /// Data is produced but not exported (`OTEL_..._EXPORTER=none`).
     None,
+}
+
+/// Where finished spans go; the same choices as every signal.
+pub type TraceExport = Export;
+
+/// The three OpenTelemetry signals, each configured by its own variables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    Traces,
+    Metrics,
+    Logs,
+}
+
+impl Signal {
+    /// `traces`, `metrics` or `logs`, as in `/v1/traces`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Traces => "traces",
+            Signal::Metrics => "metrics",
+            Signal::Logs => "logs",
+        }
+    }
+
+    fn exporter_variable(self) -> &'static str {
+        match self {
+            Signal::Traces => "OTEL_TRACES_EXPORTER",
+            Signal::Metrics => "OTEL_METRICS_EXPORTER",
+            Signal::Logs => "OTEL_LOGS_EXPORTER",
+        }
+    }
+
+    fn endpoint_variable(self) -> &'static str {
+        match self {
+            Signal::Traces => "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            Signal::Metrics => "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+            Signal::Logs => "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+        }
+    }
+
+    fn protocol_variable(self) -> &'static str {
+        match self {
+            Signal::Traces => "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+            Signal::Metrics => "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+            Signal::Logs => "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
+        }
+    }
+
+    fn compression_variable(self) -> &'static str {
+        match self {
+            Signal::Traces => "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+            Signal::Metrics => "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
+            Signal::Logs => "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
+        }
+    }
 }
 
 /// Which sampler to install (`OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`).
@@ -58,8 +116,18 @@ pub enum SamplerChoice {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TelemetryConfig {
     pub service_name: String,
-    pub traces: TraceExport,
+    pub traces: Export,
     pub sampler: SamplerChoice,
+    pub metrics: Export,
+    /// How often metrics are collected and exported (`OTEL_METRIC_EXPORT_INTERVAL`,
+    /// milliseconds). Shutdown always exports a last time.
+    pub metric_interval: Duration,
+    pub logs: Export,
+    /// Whether [`crate::init`] installs a global `tracing` subscriber that turns
+    /// `tracing` events into OpenTelemetry log records. Not an environment
+    /// variable: an application that composes its own subscriber turns it off
+    /// and adds [`crate::Telemetry::log_layer`] to its own.
+    pub log_bridge: bool,
 }
 
 /// A variable whose value the book's set-up cannot use.
@@ -86,13 +154,18 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 const SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
-const TRACES_EXPORTER: &str = "OTEL_TRACES_EXPORTER";
 const ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
-const TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
 const PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
-const TRACES_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
+const COMPRESSION: &str = "OTEL_EXPORTER_OTLP_COMPRESSION";
 const SAMPLER: &str = "OTEL_TRACES_SAMPLER";
 const SAMPLER_ARG: &str = "OTEL_TRACES_SAMPLER_ARG";
+const METRIC_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
+#[cfg(test)]
+const TRACES_EXPORTER: &str = "OTEL_TRACES_EXPORTER";
+#[cfg(test)]
+const TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+#[cfg(test)]
+const TRACES_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
 
 impl TelemetryConfig {
     /// Reads the process environment. `default_service_name` is used when
@@ -112,35 +185,79 @@ impl TelemetryConfig {
         let service_name = get(SERVICE_NAME).unwrap_or_else(|| default_service_name.to_owned());
         Ok(Self {
             service_name,
-            traces: trace_export(&get)?,
+            traces: export(&get, Signal::Traces)?,
             sampler: sampler(&get)?,
+            metrics: export(&get, Signal::Metrics)?,
+            metric_interval: metric_interval(&get)?,
+            logs: export(&get, Signal::Logs)?,
+            log_bridge: true,
         })
+    }
+
+    /// The configuration for `service_name` with nothing exported: what a
+    /// test starts from before choosing what it needs.
+    pub fn silent(service_name: &str) -> Self {
+        Self {
+            service_name: service_name.to_owned(),
+            traces: Export::None,
+            sampler: SamplerChoice::ParentBasedAlwaysOn,
+            metrics: Export::None,
+            metric_interval: Duration::from_secs(60),
+            logs: Export::None,
+            log_bridge: false,
+        }
+    }
+
+    /// Every signal sent over OTLP with `protocol` to the collector at
+    /// `base` (e.g. `http://127.0.0.1:4318`), as `OTEL_EXPORTER_OTLP_ENDPOINT`
+    /// would; the log bridge off, so tests can call it more than once.
+    pub fn otlp(service_name: &str, protocol: Protocol, base: &str) -> Self {
+        let to = |signal| Export::Otlp {
+            protocol,
+            endpoint: signal_endpoint(base, protocol, signal),
+            gzip: false,
+        };
+        Self {
+            traces: to(Signal::Traces),
+            metrics: to(Signal::Metrics),
+            logs: to(Signal::Logs),
+            ..Self::silent(service_name)
+        }
     }
 }
 
-fn trace_export(get: &impl Fn(&str) -> Option<String>) -> Result<TraceExport, ConfigError> {
-    let endpoint_given = get(TRACES_ENDPOINT).is_some() || get(ENDPOINT).is_some();
+fn export(get: &impl Fn(&str) -> Option<String>, signal: Signal) -> Result<Export, ConfigError> {
+    let endpoint_given = get(signal.endpoint_variable()).is_some() || get(ENDPOINT).is_some();
     // Unset exporter: OTLP if an endpoint says where to, else the console.
-    let exporter = get(TRACES_EXPORTER)
-        .unwrap_or_else(|| if endpoint_given { "otlp" } else { "console" }.to_owned());
+    let variable = signal.exporter_variable();
+    let exporter =
+        get(variable).unwrap_or_else(|| if endpoint_given { "otlp" } else { "console" }.to_owned());
     match exporter.trim() {
-        "console" => Ok(TraceExport::Console),
-        "none" => Ok(TraceExport::None),
+        "console" => Ok(Export::Console),
+        "none" => Ok(Export::None),
         "otlp" => {
-            let protocol = protocol(get)?;
-            let endpoint = traces_endpoint(get, protocol)?;
-            Ok(TraceExport::Otlp { protocol, endpoint })
+            let protocol = protocol(get, signal)?;
+            let endpoint = endpoint(get, protocol, signal)?;
+            let gzip = compression(get, signal)?;
+            Ok(Export::Otlp {
+                protocol,
+                endpoint,
+                gzip,
+            })
         }
         _ => Err(ConfigError {
-            variable: TRACES_EXPORTER,
+            variable,
             value: exporter,
             expected: "one of otlp, console, none".into(),
         }),
     }
 }
 
-fn protocol(get: &impl Fn(&str) -> Option<String>) -> Result<Protocol, ConfigError> {
-    for variable in [TRACES_PROTOCOL, PROTOCOL] {
+fn protocol(
+    get: &impl Fn(&str) -> Option<String>,
+    signal: Signal,
+) -> Result<Protocol, ConfigError> {
+    for variable in [signal.protocol_variable(), PROTOCOL] {
         if let Some(value) = get(variable) {
             return Protocol::parse(value.trim()).ok_or(ConfigError {
                 variable,
@@ -153,14 +270,33 @@ fn protocol(get: &impl Fn(&str) -> Option<String>) -> Result<Protocol, ConfigErr
     Ok(Protocol::HttpProtobuf)
 }
 
+fn compression(get: &impl Fn(&str) -> Option<String>, signal: Signal) -> Result<bool, ConfigError> {
+    for variable in [signal.compression_variable(), COMPRESSION] {
+        if let Some(value) = get(variable) {
+            return match value.trim() {
+                "gzip" => Ok(true),
+                "none" => Ok(false),
+                _ => Err(ConfigError {
+                    variable,
+                    value,
+                    expected: "gzip or none".into(),
+                }),
+            };
+        }
+    }
+    Ok(false)
+}
+
 /// The signal-specific variable is a complete URL; the generic one is a base to
-/// which OTLP/HTTP appends `/v1/traces` (OTLP exporter specification).
-fn traces_endpoint(
+/// which OTLP/HTTP appends `/v1/{signal}` (OTLP exporter specification).
+fn endpoint(
     get: &impl Fn(&str) -> Option<String>,
     protocol: Protocol,
+    signal: Signal,
 ) -> Result<String, ConfigError> {
-    if let Some(value) = get(TRACES_ENDPOINT) {
-        check_url(TRACES_ENDPOINT, &value)?;
+    let variable = signal.endpoint_variable();
+    if let Some(value) = get(variable) {
+        check_url(variable, &value)?;
         return Ok(value.trim().to_owned());
     }
     let base = match get(ENDPOINT) {
@@ -171,12 +307,32 @@ fn traces_endpoint(
         None if protocol == Protocol::Grpc => "http://localhost:4317".to_owned(),
         None => "http://localhost:4318".to_owned(),
     };
-    Ok(match protocol {
-        Protocol::Grpc => base,
+    Ok(signal_endpoint(&base, protocol, signal))
+}
+
+/// The URL one signal is posted to, given the generic base endpoint.
+fn signal_endpoint(base: &str, protocol: Protocol, signal: Signal) -> String {
+    match protocol {
+        Protocol::Grpc => base.to_owned(),
         Protocol::HttpProtobuf | Protocol::HttpJson => {
-            format!("{}/v1/traces", base.trim_end_matches('/'))
+            format!("{}/v1/{}", base.trim_end_matches('/'), signal.name())
         }
-    })
+    }
+}
+
+fn metric_interval(get: &impl Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
+    let Some(value) = get(METRIC_INTERVAL) else {
+        // The specification's default.
+        return Ok(Duration::from_secs(60));
+    };
+    match value.trim().parse::<u64>() {
+        Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
+        _ => Err(ConfigError {
+            variable: METRIC_INTERVAL,
+            value,
+            expected: "a positive number of milliseconds, e.g. 60000".into(),
+        }),
+    }
 }
 
 /// An endpoint must be an absolute http(s) URL with a host; anything else would
@@ -270,7 +426,8 @@ mod tests {
             c.traces,
             TraceExport::Otlp {
                 protocol: Protocol::HttpProtobuf,
-                endpoint: "http://127.0.0.1:4318/v1/traces".into()
+                endpoint: "http://127.0.0.1:4318/v1/traces".into(),
+                gzip: false
             }
         );
     }
@@ -282,7 +439,8 @@ mod tests {
             c.traces,
             TraceExport::Otlp {
                 protocol: Protocol::Grpc,
-                endpoint: "http://collector:4317".into()
+                endpoint: "http://collector:4317".into(),
+                gzip: false
             }
         );
     }
@@ -300,7 +458,8 @@ mod tests {
             c.traces,
             TraceExport::Otlp {
                 protocol: Protocol::HttpJson,
-                endpoint: "http://traces:9999/custom".into()
+                endpoint: "http://traces:9999/custom".into(),
+                gzip: false
             }
         );
     }
@@ -357,6 +516,79 @@ mod tests {
         assert_eq!(c.sampler, SamplerChoice::TraceIdRatio(1.0));
         let c = config(&[(SAMPLER, "always_off")]).unwrap();
         assert_eq!(c.sampler, SamplerChoice::AlwaysOff);
+    }
+
+    #[test]
+    fn metrics_and_logs_follow_their_own_variables() {
+        let c = config(&[
+            (ENDPOINT, "http://c:4318"),
+            ("OTEL_METRICS_EXPORTER", "none"),
+            ("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "http/json"),
+            ("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "gzip"),
+            (METRIC_INTERVAL, "250"),
+        ])
+        .unwrap();
+        assert_eq!(c.metrics, Export::None);
+        assert_eq!(
+            c.logs,
+            Export::Otlp {
+                protocol: Protocol::HttpJson,
+                endpoint: "http://c:4318/v1/logs".into(),
+                gzip: true
+            }
+        );
+        assert_eq!(c.metric_interval, Duration::from_millis(250));
+        assert!(matches!(c.traces, Export::Otlp { gzip: false, .. }));
+        let none = config(&[]).unwrap();
+        assert_eq!(
+            (none.metrics, none.logs),
+            (Export::Console, Export::Console)
+        );
+        assert!(none.log_bridge);
+    }
+
+    #[test]
+    fn bad_signal_values_name_their_variable() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("OTEL_LOGS_EXPORTER", "file")], "OTEL_LOGS_EXPORTER"),
+            (
+                &[(COMPRESSION, "zstd"), (ENDPOINT, "http://x:1")],
+                COMPRESSION,
+            ),
+            (&[(METRIC_INTERVAL, "0")], METRIC_INTERVAL),
+            (&[(METRIC_INTERVAL, "1s")], METRIC_INTERVAL),
+            (
+                &[("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "collector:4318")],
+                "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+            ),
+        ];
+        for (vars, variable) in cases {
+            assert_eq!(
+                config(vars).unwrap_err().variable,
+                *variable,
+                "for {vars:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn otlp_constructor_points_every_signal_at_one_collector() {
+        let c = TelemetryConfig::otlp("t", Protocol::HttpProtobuf, "http://127.0.0.1:9/");
+        let endpoints: Vec<_> = [&c.traces, &c.metrics, &c.logs]
+            .iter()
+            .map(|e| match e {
+                Export::Otlp { endpoint, .. } => endpoint.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            endpoints,
+            [
+                "http://127.0.0.1:9/v1/traces",
+                "http://127.0.0.1:9/v1/metrics",
+                "http://127.0.0.1:9/v1/logs"
+            ]
+        );
     }
 
     #[test]

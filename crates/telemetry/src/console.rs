@@ -14,7 +14,7 @@ use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 /// Where the lines go: stdout, or a shared buffer in tests.
 #[derive(Clone)]
-enum Sink {
+pub(crate) enum Sink {
     Stdout,
     Buffer(Arc<Mutex<Vec<u8>>>),
 }
@@ -86,7 +86,17 @@ impl SpanExporter for ConsoleExporter {
             text.push_str(&format_span(span));
             text.push('\n');
         }
-        let written = match &self.sink {
+        self.sink.write(&text)
+    }
+}
+
+impl Sink {
+    /// Writes `text` whole, so lines from concurrent exports do not interleave.
+    pub(crate) fn write(&self, text: &str) -> OTelSdkResult {
+        if text.is_empty() {
+            return Ok(());
+        }
+        let written = match self {
             Sink::Stdout => {
                 let mut out = std::io::stdout().lock();
                 out.write_all(text.as_bytes()).and_then(|()| out.flush())

@@ -44,6 +44,22 @@ pub struct SpanStats {
 }
 
 impl SpanCounters {
+    /// Counts `n` items handed to the export pipeline.
+    pub(crate) fn add_ended(&self, n: u64) {
+        self.0.ended.fetch_add(n, Ordering::AcqRel);
+    }
+
+    /// Counts the outcome of exporting `n` items.
+    pub(crate) fn add_outcome<E: std::fmt::Display>(&self, n: u64, result: &Result<(), E>) {
+        match result {
+            Ok(()) => self.0.exported.fetch_add(n, Ordering::AcqRel),
+            Err(e) => {
+                *self.0.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                self.0.failed.fetch_add(n, Ordering::AcqRel)
+            }
+        };
+    }
+
     /// Reads the counters now.
     pub fn snapshot(&self) -> SpanStats {
         let ended = self.0.ended.load(Ordering::Acquire);

@@ -5,22 +5,49 @@
 //! (`opentelemetry::global::tracer(..)`) and never configures anything.
 //!
 //! What `init` does is decided by the standard `OTEL_*` environment variables
-//! (see [`TelemetryConfig`]): with none set, finished spans are printed to
-//! stdout one line each; with `OTEL_EXPORTER_OTLP_ENDPOINT` set they are sent
-//! over OTLP to a collector. Every span that ends is counted until it is
-//! exported, fails to export, or is dropped (see [`SpanStats`]).
+//! (see [`TelemetryConfig`]): with none set, finished spans, metric points and
+//! log records are printed to stdout one line each; with
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` set they are sent over OTLP to a collector.
+//! Every span and log record is counted until it is exported, fails to
+//! export, or is dropped (see [`SpanStats`]), and when metrics go over OTLP
+//! those counts go with them as metrics (`otlp_csp.telemetry.*`).
+//!
+//! Logs come from the `tracing` crate: `init` installs a subscriber that turns
+//! each `tracing` event into an OpenTelemetry log record carrying the ids of
+//! the span current in the OpenTelemetry context.
 
 mod config;
 mod console;
+mod console_signals;
 mod counting;
+mod counting_logs;
+mod counting_metrics;
+mod fast_batch;
+mod processors;
+pub mod propagation;
+pub mod sampling;
+mod self_metrics;
 
-pub use config::{ConfigError, Protocol, SamplerChoice, TelemetryConfig, TraceExport};
+pub use config::{
+    ConfigError, Export, Protocol, SamplerChoice, Signal, TelemetryConfig, TraceExport,
+};
 pub use console::{ConsoleExporter, format_span};
+pub use console_signals::{ConsoleLogExporter, ConsoleMetricExporter, format_log, format_metric};
 pub use counting::{CountEnded, CountingExporter, SpanCounters, SpanStats};
+pub use counting_logs::{CountEmitted, CountingLogExporter};
+pub use counting_metrics::CountingMetricExporter;
+pub use fast_batch::{
+    FastBatchBuilder, FastBatchConfig, FastBatchCounters, FastBatchError, FastBatchProcessor,
+    FastBatchStats,
+};
+pub use processors::{BaggageToAttributes, Counter, Filter, REDACTED, Redact, Tee};
 
 use opentelemetry::global;
+use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
+use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::logs::{LoggerProviderBuilder, SdkLoggerProvider};
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{
     BatchSpanProcessor, Sampler, SdkTracerProvider, SimpleSpanProcessor, TracerProviderBuilder,
 };
@@ -34,6 +61,9 @@ pub enum TelemetryError {
     /// The OTLP exporter could not be built (e.g. gRPC outside a tokio runtime).
     #[error("cannot build the OTLP exporter: {0}")]
     Exporter(String),
+    /// The `tracing` → logs bridge could not be installed.
+    #[error("cannot install the tracing log bridge: {0}")]
+    LogBridge(String),
     /// Flushing or shutting down the pipeline failed.
     #[error("telemetry shutdown failed: {0}")]
     Shutdown(String),
@@ -47,17 +77,23 @@ impl std::fmt::Debug for TelemetryError {
     }
 }
 
-/// Keeps the tracer provider alive; shut it down to flush every span.
+/// Keeps the three providers alive; shut it down to flush everything.
 #[derive(Debug)]
 pub struct Telemetry {
     provider: SdkTracerProvider,
+    meter_provider: SdkMeterProvider,
+    logger_provider: SdkLoggerProvider,
     counters: SpanCounters,
+    log_counters: SpanCounters,
+    metric_exports: SpanCounters,
+    _self_metrics: Option<self_metrics::SelfMetrics>,
     config: TelemetryConfig,
 }
 
-/// Reads the `OTEL_*` variables and installs a global tracer provider and the
-/// W3C Trace Context propagator. `service_name` is used unless
-/// `OTEL_SERVICE_NAME` overrides it.
+/// Reads the `OTEL_*` variables and installs global tracer and meter
+/// providers, the W3C Trace Context propagator and (unless turned off) a
+/// `tracing` subscriber that turns events into log records. `service_name`
+/// is used unless `OTEL_SERVICE_NAME` overrides it.
 ///
 /// With `OTEL_EXPORTER_OTLP_PROTOCOL=grpc` this must be called inside a tokio
 /// runtime (the gRPC client needs its reactor).
@@ -68,67 +104,222 @@ pub fn init(service_name: &str) -> Result<Telemetry, TelemetryError> {
 
 /// Like [`init`], with an explicit configuration.
 pub fn init_with(config: TelemetryConfig) -> Result<Telemetry, TelemetryError> {
+    let resource = Resource::builder()
+        .with_service_name(config.service_name.clone())
+        .build();
+
     let counters = SpanCounters::default();
     let builder = SdkTracerProvider::builder()
-        .with_resource(
-            Resource::builder()
-                .with_service_name(config.service_name.clone())
-                .build(),
-        )
+        .with_resource(resource.clone())
         .with_sampler(sampler(&config.sampler))
         // Registered first, so a span is counted as ended before any exporter sees it.
         .with_span_processor(CountEnded(counters.clone()));
-    let provider = with_exporter(builder, &config.traces, &counters)?.build();
+    let provider = with_span_exporter(builder, &config.traces, &counters)?.build();
+
+    let log_counters = SpanCounters::default();
+    let builder = SdkLoggerProvider::builder()
+        .with_resource(resource.clone())
+        .with_log_processor(CountEmitted(log_counters.clone()));
+    let logger_provider = with_log_exporter(builder, &config.logs, &log_counters)?.build();
+
+    let metric_exports = SpanCounters::default();
+    let mut meter_builder = SdkMeterProvider::builder().with_resource(resource);
+    fn reader<E: opentelemetry_sdk::metrics::exporter::PushMetricExporter>(
+        exporter: E,
+        counters: &SpanCounters,
+        interval: std::time::Duration,
+    ) -> PeriodicReader<CountingMetricExporter<E>> {
+        PeriodicReader::builder(CountingMetricExporter::new(exporter, counters.clone()))
+            .with_interval(interval)
+            .build()
+    }
+    let interval = config.metric_interval;
+    meter_builder = match metric_exporter(&config.metrics)? {
+        Some(MetricSink::Console(e)) => {
+            meter_builder.with_reader(reader(e, &metric_exports, interval))
+        }
+        Some(MetricSink::Otlp(e)) => meter_builder.with_reader(reader(e, &metric_exports, interval)),
+        None => meter_builder,
+    };
+    let meter_provider = meter_builder.build();
+    // The pipeline's own counts travel with the metrics when they go to a
+    // collector; on the console they would only add noise to every example.
+    let self_metrics = matches!(config.metrics, Export::Otlp { .. }).then(|| {
+        use opentelemetry::metrics::MeterProvider as _;
+        self_metrics::register(
+            &meter_provider.meter("otlp-csp-telemetry"),
+            counters.clone(),
+            log_counters.clone(),
+        )
+    });
+
+    if config.log_bridge {
+        use tracing_subscriber::layer::{Layer as _, SubscriberExt as _};
+        let bridge = OpenTelemetryTracingBridge::new(&logger_provider).with_filter(log_filter());
+        let subscriber = tracing_subscriber::registry().with(bridge);
+        tracing::subscriber::set_global_default(subscriber).map_err(|e| {
+            TelemetryError::LogBridge(format!(
+                "{e}; set `log_bridge: false` in the TelemetryConfig and add \
+                 `Telemetry::log_layer()` to your own subscriber"
+            ))
+        })?;
+    }
+
     global::set_tracer_provider(provider.clone());
-    global::set_text_map_propagator(TraceContextPropagator::new());
+    global::set_meter_provider(meter_provider.clone());
+    global::set_text_map_propagator(propagation::w3c_propagator());
     Ok(Telemetry {
         provider,
+        meter_provider,
+        logger_provider,
         counters,
+        log_counters,
+        metric_exports,
+        _self_metrics: self_metrics,
         config,
     })
 }
 
-fn with_exporter(
+/// Which `tracing` events become log records: INFO and above, except from
+/// the crates that carry the telemetry itself. Their events would be
+/// exported over the same HTTP/gRPC clients, which log again: a feedback loop
+/// that floods the queue (seen here: 60 records for one failed export).
+pub fn log_filter() -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    Targets::new()
+        .with_default(LevelFilter::INFO)
+        .with_targets(
+            [
+                "opentelemetry",
+                "opentelemetry_sdk",
+                "opentelemetry_otlp",
+                "hyper",
+                "hyper_util",
+                "h2",
+                "tonic",
+                "tower",
+                "reqwest",
+            ]
+            .map(|target| (target, LevelFilter::OFF)),
+        )
+}
+
+fn counted<E>(e: E, counters: &SpanCounters) -> CountingExporter<E> {
+    CountingExporter::new(e, counters.clone())
+}
+
+fn wire(protocol: Protocol) -> opentelemetry_otlp::Protocol {
+    match protocol {
+        Protocol::HttpJson => opentelemetry_otlp::Protocol::HttpJson,
+        _ => opentelemetry_otlp::Protocol::HttpBinary,
+    }
+}
+
+// The three OTLP exporter builders share no trait for "build me over this
+// transport", so one macro spells the choice out once for all signals.
+macro_rules! otlp_exporter {
+    ($builder:expr, $protocol:expr, $endpoint:expr, $gzip:expr) => {{
+        let compression = $gzip.then_some(opentelemetry_otlp::Compression::Gzip);
+        match $protocol {
+            Protocol::Grpc => {
+                let mut b = $builder.with_tonic().with_endpoint($endpoint.clone());
+                if let Some(c) = compression {
+                    b = b.with_compression(c);
+                }
+                b.build()
+            }
+            Protocol::HttpProtobuf | Protocol::HttpJson => {
+                let mut b = $builder
+                    .with_http()
+                    .with_protocol(wire(*$protocol))
+                    .with_endpoint($endpoint.clone())
+                    .with_headers(Default::default());
+                if let Some(c) = compression {
+                    b = b.with_compression(c);
+                }
+                b.build()
+            }
+        }
+        .map_err(|e| TelemetryError::Exporter(e.to_string()))
+    }};
+}
+
+fn with_span_exporter(
     builder: TracerProviderBuilder,
-    export: &TraceExport,
+    export: &Export,
     counters: &SpanCounters,
 ) -> Result<TracerProviderBuilder, TelemetryError> {
-    use opentelemetry_otlp::{WithExportConfig, WithHttpConfig as _};
-    fn counted<E>(e: E, counters: &SpanCounters) -> CountingExporter<E> {
-        CountingExporter::new(e, counters.clone())
-    }
     Ok(match export {
         // Simple (synchronous) export keeps console lines in the order spans end.
-        TraceExport::Console => builder.with_span_processor(SimpleSpanProcessor::new(counted(
+        Export::Console => builder.with_span_processor(SimpleSpanProcessor::new(counted(
             ConsoleExporter::stdout(),
             counters,
         ))),
-        TraceExport::None => builder,
-        TraceExport::Otlp { protocol, endpoint } => {
-            let exporter = match protocol {
-                Protocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
-                    .with_tonic()
-                    .with_endpoint(endpoint)
-                    .build(),
-                Protocol::HttpProtobuf | Protocol::HttpJson => {
-                    let wire = if *protocol == Protocol::HttpJson {
-                        opentelemetry_otlp::Protocol::HttpJson
-                    } else {
-                        opentelemetry_otlp::Protocol::HttpBinary
-                    };
-                    opentelemetry_otlp::SpanExporter::builder()
-                        .with_http()
-                        .with_protocol(wire)
-                        .with_endpoint(endpoint)
-                        .with_headers(Default::default())
-                        .build()
-                }
-            }
-            .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
+        Export::None => builder,
+        Export::Otlp {
+            protocol,
+            endpoint,
+            gzip,
+        } => {
+            let exporter = otlp_exporter!(
+                opentelemetry_otlp::SpanExporter::builder(),
+                protocol,
+                endpoint,
+                *gzip
+            )?;
             builder.with_span_processor(
                 BatchSpanProcessor::builder(counted(exporter, counters)).build(),
             )
         }
+    })
+}
+
+fn with_log_exporter(
+    builder: LoggerProviderBuilder,
+    export: &Export,
+    counters: &SpanCounters,
+) -> Result<LoggerProviderBuilder, TelemetryError> {
+    Ok(match export {
+        Export::Console => builder.with_simple_exporter(CountingLogExporter::new(
+            ConsoleLogExporter::stdout(),
+            counters.clone(),
+        )),
+        Export::None => builder,
+        Export::Otlp {
+            protocol,
+            endpoint,
+            gzip,
+        } => {
+            let exporter = otlp_exporter!(
+                opentelemetry_otlp::LogExporter::builder(),
+                protocol,
+                endpoint,
+                *gzip
+            )?;
+            builder.with_batch_exporter(CountingLogExporter::new(exporter, counters.clone()))
+        }
+    })
+}
+
+enum MetricSink {
+    Console(ConsoleMetricExporter),
+    Otlp(opentelemetry_otlp::MetricExporter),
+}
+
+fn metric_exporter(export: &Export) -> Result<Option<MetricSink>, TelemetryError> {
+    Ok(match export {
+        Export::Console => Some(MetricSink::Console(ConsoleMetricExporter::stdout())),
+        Export::None => None,
+        Export::Otlp {
+            protocol,
+            endpoint,
+            gzip,
+        } => Some(MetricSink::Otlp(otlp_exporter!(
+            opentelemetry_otlp::MetricExporter::builder(),
+            protocol,
+            endpoint,
+            *gzip
+        )?)),
     })
 }
 
@@ -151,14 +342,46 @@ impl Telemetry {
         &self.config
     }
 
-    /// The provider, for code that wants a tracer without going through `global`.
+    /// The tracer provider, for code that wants a tracer without going through `global`.
     pub fn provider(&self) -> &SdkTracerProvider {
         &self.provider
+    }
+
+    /// The meter provider (also installed as the global one).
+    pub fn meter_provider(&self) -> &SdkMeterProvider {
+        &self.meter_provider
+    }
+
+    /// The logger provider that `tracing` events are bridged into.
+    pub fn logger_provider(&self) -> &SdkLoggerProvider {
+        &self.logger_provider
+    }
+
+    /// A `tracing_subscriber` layer that turns `tracing` events into log
+    /// records of this pipeline, for an application that builds its own
+    /// subscriber (with `log_bridge: false` in the configuration). Add
+    /// [`log_filter`] to it (`.with_filter(log_filter())`) unless you filter
+    /// out the exporters' own events another way.
+    pub fn log_layer(
+        &self,
+    ) -> OpenTelemetryTracingBridge<SdkLoggerProvider, opentelemetry_sdk::logs::SdkLogger> {
+        OpenTelemetryTracingBridge::new(&self.logger_provider)
     }
 
     /// The span counters now (drops are final only after shutdown).
     pub fn stats(&self) -> SpanStats {
         self.counters.snapshot()
+    }
+
+    /// The log record counters now, in the same terms as [`Telemetry::stats`]
+    /// (`ended` counts records emitted).
+    pub fn log_stats(&self) -> SpanStats {
+        self.log_counters.snapshot()
+    }
+
+    /// Metric exports so far: `ended` attempts, `exported` and `failed` outcomes.
+    pub fn metric_export_stats(&self) -> SpanStats {
+        self.metric_exports.snapshot()
     }
 
     /// Flushes and shuts down, from async code on any tokio runtime flavour.
@@ -174,20 +397,49 @@ impl Telemetry {
     }
 
     /// Flushes and shuts down from synchronous code (not from inside an async task).
-    /// Returns the final counters; an export failure is an error that carries them.
+    /// Returns the final span counters; a lost span or log record, or a failed
+    /// shutdown of any signal, is an error that says what was lost.
     pub fn shutdown_blocking(self) -> Result<SpanStats, TelemetryError> {
-        let result = self.provider.shutdown();
+        // Spans first: their export may log, and logs first would lose that.
+        // Metrics last, so the pipeline's own counts are final when exported.
+        let traces = self.provider.shutdown();
+        let logs = self.logger_provider.shutdown();
+        let metrics = self.meter_provider.shutdown();
         let stats = self.counters.snapshot();
-        result.map_err(|e| TelemetryError::Shutdown(e.to_string()))?;
-        if stats.failed > 0 || stats.dropped > 0 {
-            return Err(TelemetryError::Shutdown(format!(
-                "{} of {} spans not exported ({} failed, {} dropped); last error: {}",
-                stats.failed + stats.dropped,
-                stats.ended,
-                stats.failed,
-                stats.dropped,
-                stats.last_error.as_deref().unwrap_or("none")
-            )));
+        let log_stats = self.log_counters.snapshot();
+        let exports = self.metric_exports.snapshot();
+        let mut problems = Vec::new();
+        for (what, s) in [("spans", &stats), ("log records", &log_stats)] {
+            if s.failed > 0 || s.dropped > 0 {
+                problems.push(format!(
+                    "{} of {} {what} not exported ({} failed, {} dropped); last error: {}",
+                    s.failed + s.dropped,
+                    s.ended,
+                    s.failed,
+                    s.dropped,
+                    s.last_error.as_deref().unwrap_or("none")
+                ));
+            }
+        }
+        if exports.failed > 0 {
+            problems.push(format!(
+                "{} of {} metric exports failed; last error: {}",
+                exports.failed,
+                exports.ended,
+                exports.last_error.as_deref().unwrap_or("none")
+            ));
+        }
+        // A failed export also fails the provider's shutdown; report that only
+        // when no counted loss above already says why.
+        if problems.is_empty() {
+            for (signal, result) in [("traces", traces), ("logs", logs), ("metrics", metrics)] {
+                if let Err(e) = result {
+                    problems.push(format!("{signal}: {e}"));
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(TelemetryError::Shutdown(problems.join("; ")));
         }
         Ok(stats)
     }

@@ -9,6 +9,9 @@
 
 mod collector;
 mod examples;
+mod fuzz;
+mod models;
+mod python_client;
 mod run;
 mod test;
 mod tools;
@@ -56,13 +59,15 @@ fn real_main() -> Result<()> {
         Some("test") => test::all(&root),
         Some("bench") => bench(),
         Some("baseline") => run::preprocessor(&["baseline"]),
+        Some("fuzz") => fuzz::fuzz(&root, args.get(1).map(String::as_str)),
         _ => bail!(
-            "usage: cargo xtask <serve [--port N] | build | test | bench | baseline>\n\
+            "usage: cargo xtask <serve [--port N] | build | test | bench | baseline | fuzz [S]>\n\
              serve     build the book and serve it on http://localhost:3000\n\
              build     build the static site into book/html\n\
              test      run every test of the book (what CI runs)\n\
              bench     run the benchmarks; the next build shows their figures\n\
-             baseline  save the last benchmark run as book/benchmarks/baseline.json"
+             baseline  save the last benchmark run as book/benchmarks/baseline.json\n\
+             fuzz [S]  fuzz the W3C header parsers for S seconds each (default 60)"
         ),
     }
 }

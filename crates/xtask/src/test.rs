@@ -93,6 +93,27 @@ pub fn all(root: &Path) -> Result<()> {
         ),
     );
     record(
+        "receiver against an independent client",
+        step(
+            "The Python SDK's OTLP exporters (HTTP, gRPC) to the book's otlp-receiver",
+            || crate::python_client::python_sends_to_receiver(root),
+        ),
+    );
+    record(
+        "model checking (chapter 17)",
+        step(
+            "TLC on specs/ and the stateright models, each against its expected outcome",
+            || crate::models::check(root),
+        ),
+    );
+    record(
+        "fuzz corpus",
+        step(
+            "Every saved fuzz input through the W3C parsers' checks (stable, no libFuzzer)",
+            crate::fuzz::replay_corpus,
+        ),
+    );
+    record(
         "benchmark baseline",
         step("The committed benchmark baseline is well-formed", || {
             run::preprocessor(&["check-baseline"])
@@ -296,8 +317,16 @@ fn bench_figures_reach_html(root: &Path) -> Result<()> {
     build.arg(&html_dir).env("CRITERION_HOME", &criterion_dir);
     run::output(build)?;
 
-    let figure = Regex::new(r#"data-bench-id="([^"]+)"[^>]*?\sdata-ns="([^"]+)""#).unwrap();
-    let mut checked = 0;
+    // Every figure carries its id, value and source; a criterion figure also
+    // its value in nanoseconds. Criterion figures must equal this quick run's
+    // estimates; figures recorded by runs (`book_results::record`) must equal
+    // the file they came from, fresh or committed as the page says.
+    let figure = Regex::new(
+        r#"data-bench-id="([^"]+)" data-value="([^"]+)"[^>]*?(?:\sdata-ns="([^"]+)")?[^>]*?\sdata-source="([^"]+)""#,
+    )
+    .unwrap();
+    let recorded = RecordedResults::load(root)?;
+    let (mut from_criterion, mut from_runs) = (0, 0);
     for page in std::fs::read_dir(&html_dir)?.flatten().map(|e| e.path()) {
         let pages = if page.is_dir() {
             std::fs::read_dir(&page)?
@@ -313,28 +342,96 @@ fn bench_figures_reach_html(root: &Path) -> Result<()> {
         {
             let html = std::fs::read_to_string(page)?;
             for cap in figure.captures_iter(&html) {
-                let (id, shown) = (&cap[1], cap[2].parse::<f64>()?);
-                let estimate = criterion_estimate(&criterion_dir, id)?;
-                if shown != estimate {
-                    bail!(
-                        "{}: {id} shows {shown} ns but criterion estimated {estimate} ns",
-                        page.display()
-                    );
+                let (id, value, source) = (&cap[1], cap[2].parse::<f64>()?, &cap[4]);
+                if let Some(estimate) = criterion_estimate(&criterion_dir, id)? {
+                    let shown = match cap.get(3) {
+                        Some(ns) => ns.as_str().parse::<f64>()?,
+                        None => bail!(
+                            "{}: {id} is a criterion figure without data-ns",
+                            page.display()
+                        ),
+                    };
+                    if shown != estimate || source != "fresh" {
+                        bail!(
+                            "{}: {id} shows {shown} ns ({source}) but criterion estimated {estimate} ns",
+                            page.display()
+                        );
+                    }
+                    from_criterion += 1;
+                } else {
+                    let expected = recorded.value(id, source).with_context(|| {
+                        format!(
+                            "{}: {id} ({source}) is in no criterion run or results file",
+                            page.display()
+                        )
+                    })?;
+                    if value != expected {
+                        bail!(
+                            "{}: {id} shows {value} ({source}) but its results file says {expected}",
+                            page.display()
+                        );
+                    }
+                    from_runs += 1;
                 }
-                checked += 1;
             }
         }
     }
-    if checked == 0 {
+    if from_criterion == 0 {
         bail!("no benchmark figure (data-bench-id) found in the built book");
     }
-    println!("    {checked} figures in the built HTML equal criterion's estimates");
+    println!(
+        "    {from_criterion} figures in the built HTML equal criterion's estimates, \
+         {from_runs} equal the results files the runs wrote"
+    );
     Ok(())
 }
 
-/// criterion's point estimate for `group/function[/param]`: slope, else mean.
-fn criterion_estimate(dir: &Path, id: &str) -> Result<f64> {
+/// The values in the runs' results files: fresh (`target/book-results`) and committed.
+struct RecordedResults {
+    fresh: std::collections::BTreeMap<String, f64>,
+    committed: std::collections::BTreeMap<String, f64>,
+}
+
+impl RecordedResults {
+    fn load(root: &Path) -> Result<Self> {
+        let read = |dir: PathBuf| -> Result<std::collections::BTreeMap<String, f64>> {
+            let mut values = std::collections::BTreeMap::new();
+            if !dir.is_dir() {
+                return Ok(values);
+            }
+            for path in std::fs::read_dir(&dir)?.flatten().map(|e| e.path()) {
+                if path.extension().is_some_and(|e| e == "json") {
+                    let file = book_results::ResultsFile::read(&path)?;
+                    for m in file.results {
+                        values.insert(m.id, m.value);
+                    }
+                }
+            }
+            Ok(values)
+        };
+        Ok(Self {
+            fresh: read(book_results::results_dir(root, |name| {
+                std::env::var_os(name)
+            }))?,
+            committed: read(root.join("book/benchmarks/results"))?,
+        })
+    }
+
+    fn value(&self, id: &str, source: &str) -> Option<f64> {
+        match source {
+            "fresh" => self.fresh.get(id).copied(),
+            _ => self.committed.get(id).copied(),
+        }
+    }
+}
+
+/// criterion's point estimate for `group/function[/param]`: slope, else
+/// mean; `None` if criterion has no result of that id.
+fn criterion_estimate(dir: &Path, id: &str) -> Result<Option<f64>> {
     let path = dir.join(id).join("new/estimates.json");
+    if !path.is_file() {
+        return Ok(None);
+    }
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let json: serde_json::Value = serde_json::from_str(&text)?;
@@ -342,5 +439,6 @@ fn criterion_estimate(dir: &Path, id: &str) -> Result<f64> {
         .filter(|s| !s.is_null())
         .or_else(|| json.get("mean"))
         .and_then(|s| s["point_estimate"].as_f64())
+        .map(Some)
         .with_context(|| format!("{} has neither slope nor mean", path.display()))
 }

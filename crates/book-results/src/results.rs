@@ -7,7 +7,6 @@
 //! (`"lowr"`) fails `check-baseline` instead of silently dropping a bound.
 
 use crate::provenance::Provenance;
-use crate::scale::TimeUnit;
 use anyhow::{Context, Result, bail, ensure};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -50,12 +49,55 @@ pub struct Measurement {
     pub confidence: Option<f64>,
     /// Which statistic `value` is: `slope`, `mean`, `count`, ...
     pub statistic: String,
+    /// A text that goes with the figure: a counterexample, a table of cases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// Nanoseconds in one `unit`, if it is a time unit.
+pub fn unit_nanos(unit: &str) -> Option<f64> {
+    match unit {
+        "ns" => Some(1.0),
+        "µs" | "μs" | "us" => Some(1e3),
+        "ms" => Some(1e6),
+        "s" => Some(1e9),
+        _ => None,
+    }
 }
 
 impl Measurement {
-    /// The time unit, if `unit` is one.
-    pub fn time_unit(&self) -> Option<TimeUnit> {
-        TimeUnit::parse(&self.unit)
+    /// A measurement that is not a timing: a count, a size, a rate.
+    /// `unit` is free text (`bytes`, `states`, `spans`, `req/s`).
+    pub fn count(id: impl Into<String>, value: f64, unit: impl Into<String>) -> Measurement {
+        Measurement {
+            id: id.into(),
+            value,
+            unit: unit.into(),
+            lower: None,
+            upper: None,
+            confidence: None,
+            statistic: "count".to_owned(),
+            text: None,
+        }
+    }
+
+    /// Attaches a text (a counterexample trace, a table of cases) that a
+    /// chapter shows with `{{#result-text ID}}`.
+    pub fn with_text(mut self, text: impl Into<String>) -> Measurement {
+        self.text = Some(text.into());
+        self
+    }
+
+    /// Sets the statistic (`count` by default for [`Measurement::count`]),
+    /// e.g. `mean`, `p99`, `max`.
+    pub fn with_statistic(mut self, statistic: impl Into<String>) -> Measurement {
+        self.statistic = statistic.into();
+        self
+    }
+
+    /// Whether `unit` is a time unit (`ns`, `µs`, `ms`, `s`).
+    pub fn is_time(&self) -> bool {
+        unit_nanos(&self.unit).is_some()
     }
 
     /// `value` in nanoseconds, if this is a time.
@@ -71,7 +113,7 @@ impl Measurement {
     fn to_nanos(&self, value: f64) -> Option<f64> {
         // For `ns` this multiplies by exactly 1.0, so a criterion figure
         // reaches the page bit for bit.
-        Some(value * self.time_unit()?.nanos())
+        Some(value * unit_nanos(&self.unit)?)
     }
 
     /// The part of the id after `GROUP/`, shown as a table row label.

@@ -1,0 +1,163 @@
+//! OTLP/gRPC: the three collector services of opentelemetry-proto, served
+//! by tonic inside an axum router so one layer can count (and correct)
+//! the errors tonic answers by itself.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderValue;
+use axum::response::Response;
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
+    LogsService, LogsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use prost::Message;
+use tonic::codec::CompressionEncoding;
+use tonic::{Request, Status};
+
+use crate::store::{Admission, Logs, Metrics, Signal, Store, Traces};
+use crate::{Compression, Protocol};
+
+/// Marks a status the receiver produced on purpose, so the counting layer
+/// does not count it as bad input.
+const INJECTED: &str = "x-otlp-receiver-injected";
+
+#[derive(Clone)]
+struct Service(Arc<Store>);
+
+impl Service {
+    fn export<S: Signal>(&self, request: Request<S::Request>) -> Result<S::Response, Status> {
+        let compression = match request.metadata().get("grpc-encoding") {
+            Some(v) if v.as_bytes().eq_ignore_ascii_case(b"gzip") => Compression::Gzip,
+            _ => Compression::None,
+        };
+        let request = request.into_inner();
+        let size = request.encoded_len();
+        match self
+            .0
+            .admit::<S>(request, Protocol::Grpc, compression, size)
+        {
+            Admission::Accepted(response) => Ok(response),
+            Admission::InjectedFailure => {
+                let mut status =
+                    Status::unavailable("the receiver was told to fail this request (retry it)");
+                status
+                    .metadata_mut()
+                    .insert(INJECTED, tonic::metadata::MetadataValue::from_static("1"));
+                Err(status)
+            }
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl TraceService for Service {
+    async fn export(
+        &self,
+        request: Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, Status> {
+        Service::export::<Traces>(self, request).map(tonic::Response::new)
+    }
+}
+
+#[tonic::async_trait]
+impl MetricsService for Service {
+    async fn export(
+        &self,
+        request: Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, Status> {
+        Service::export::<Metrics>(self, request).map(tonic::Response::new)
+    }
+}
+
+#[tonic::async_trait]
+impl LogsService for Service {
+    async fn export(
+        &self,
+        request: Request<ExportLogsServiceRequest>,
+    ) -> Result<tonic::Response<ExportLogsServiceResponse>, Status> {
+        Service::export::<Logs>(self, request).map(tonic::Response::new)
+    }
+}
+
+pub(crate) fn router(store: Arc<Store>) -> Router {
+    let service = Service(store.clone());
+    let limit = store.config.max_body_bytes;
+    let routes = tonic::service::Routes::new(
+        TraceServiceServer::new(service.clone())
+            .accept_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(limit),
+    )
+    .add_service(
+        MetricsServiceServer::new(service.clone())
+            .accept_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(limit),
+    )
+    .add_service(
+        LogsServiceServer::new(service)
+            .accept_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(limit),
+    );
+    routes
+        .into_axum_router()
+        .layer(axum::middleware::map_response_with_state(
+            store,
+            count_refusals,
+        ))
+}
+
+// gRPC status codes (grpc/grpc doc/statuscodes.md).
+const OK: &str = "0";
+const INVALID_ARGUMENT: &str = "3";
+const RESOURCE_EXHAUSTED: &str = "8";
+const OUT_OF_RANGE: &str = "11";
+const INTERNAL: &str = "13";
+
+/// Counts every error answer the receiver did not produce on purpose, and
+/// corrects two of tonic's codes to what the OTLP specification expects:
+/// an undecodable message is `INTERNAL` in tonic but `INVALID_ARGUMENT`
+/// in OTLP, and an oversized one is `OUT_OF_RANGE` (which OTLP clients
+/// retry) instead of `RESOURCE_EXHAUSTED` without retry information (which
+/// they do not).
+async fn count_refusals(State(store): State<Arc<Store>>, mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    if headers.remove(INJECTED).is_some() {
+        return response;
+    }
+    let Some(code) = headers.get("grpc-status").and_then(|v| v.to_str().ok()) else {
+        return response;
+    };
+    if code == OK {
+        return response;
+    }
+    store.reject();
+    let message = headers
+        .get("grpc-message")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .replace("%20", " ");
+    let corrected = match code {
+        INTERNAL if message.contains("decode") => Some(INVALID_ARGUMENT),
+        OUT_OF_RANGE if message.contains("too large") => Some(RESOURCE_EXHAUSTED),
+        _ => None,
+    };
+    if let Some(code) = corrected {
+        headers.insert("grpc-status", HeaderValue::from_static(code));
+    }
+    response
+}

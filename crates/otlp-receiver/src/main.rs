@@ -1,0 +1,184 @@
+//! `otlp-receiver`: the in-process receiver as a program, so that clients in
+//! other languages can be checked against it.
+//!
+//! ```text
+//! otlp-receiver [--grpc-port P] [--http-port P] [--spans N] [--timeout SECS]
+//! ```
+//!
+//! It prints `grpc 127.0.0.1:P` and `http 127.0.0.1:P` once both servers
+//! listen. With `--spans N` it exits after N spans have arrived (exit 1 if
+//! they do not arrive within the timeout, 60 s by default); without it, it
+//! runs until its standard input closes or it gets SIGTERM/SIGINT. Either
+//! way it then prints one tab-separated line per span received:
+//! `span PROTOCOL TRACE_ID SPAN_ID PARENT_SPAN_ID NAME KEY=VALUE,...`,
+//! then a line `received N spans in M requests (R rejected)`.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use otlp_receiver::proto::common::v1::any_value::Value;
+use otlp_receiver::{Config, Receiver};
+use tokio::io::AsyncReadExt;
+
+struct Args {
+    grpc_port: u16,
+    http_port: u16,
+    spans: Option<usize>,
+    timeout: Duration,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        grpc_port: 0,
+        http_port: 0,
+        spans: None,
+        timeout: Duration::from_secs(60),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--grpc-port" => args.grpc_port = number(&flag, &value()?)?,
+            "--http-port" => args.http_port = number(&flag, &value()?)?,
+            "--spans" => args.spans = Some(number(&flag, &value()?)?),
+            "--timeout" => args.timeout = Duration::from_secs(number(&flag, &value()?)?),
+            other => {
+                return Err(format!(
+                    "unknown argument {other}; usage: otlp-receiver [--grpc-port P] \
+                     [--http-port P] [--spans N] [--timeout SECS]"
+                ));
+            }
+        }
+    }
+    Ok(args)
+}
+
+fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {
+    text.parse()
+        .map_err(|_| format!("{flag} takes a number, not {text:?}"))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn value(v: &Option<otlp_receiver::proto::common::v1::AnyValue>) -> String {
+    match v.as_ref().and_then(|v| v.value.as_ref()) {
+        Some(Value::StringValue(s)) => s.clone(),
+        Some(Value::IntValue(i)) => i.to_string(),
+        Some(Value::BoolValue(b)) => b.to_string(),
+        Some(Value::DoubleValue(d)) => d.to_string(),
+        Some(other) => format!("{other:?}"),
+        None => String::new(),
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Resolves when standard input reaches its end (or cannot be read).
+async fn stdin_closed() {
+    let mut stdin = tokio::io::stdin();
+    let mut buf = [0u8; 1024];
+    while let Ok(n) = stdin.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+    }
+}
+
+fn summary(receiver: &Receiver) {
+    for request in receiver.traces() {
+        for rs in &request.request.resource_spans {
+            for ss in &rs.scope_spans {
+                for span in &ss.spans {
+                    let attrs: Vec<String> = span
+                        .attributes
+                        .iter()
+                        .map(|kv| format!("{}={}", kv.key, value(&kv.value)))
+                        .collect();
+                    println!(
+                        "span\t{}\t{}\t{}\t{}\t{}\t{}",
+                        request.protocol,
+                        hex(&span.trace_id),
+                        hex(&span.span_id),
+                        hex(&span.parent_span_id),
+                        span.name,
+                        attrs.join(",")
+                    );
+                }
+            }
+        }
+    }
+    let stats = receiver.stats();
+    println!(
+        "received {} spans in {} requests ({} rejected)",
+        stats.spans, stats.accepted_requests, stats.rejected_requests
+    );
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("otlp-receiver: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = Config::default()
+        .grpc_addr(SocketAddr::from(([127, 0, 0, 1], args.grpc_port)))
+        .http_addr(SocketAddr::from(([127, 0, 0, 1], args.http_port)));
+    let receiver = match Receiver::start_with(config).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("otlp-receiver: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("grpc {}", receiver.grpc_addr());
+    println!("http {}", receiver.http_addr());
+    let code = match args.spans {
+        Some(n) => tokio::select! {
+            waited = receiver.wait_for_spans(n, args.timeout) => match waited {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("otlp-receiver: {e}");
+                    ExitCode::FAILURE
+                }
+            },
+            _ = terminated() => ExitCode::FAILURE,
+        },
+        None => {
+            tokio::select! {
+                _ = terminated() => {}
+                _ = stdin_closed() => {}
+            }
+            ExitCode::SUCCESS
+        }
+    };
+    summary(&receiver);
+    receiver.shutdown().await;
+    code
+}

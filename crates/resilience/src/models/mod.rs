@@ -1,0 +1,5 @@
+//! Models checked exhaustively with [stateright](https://docs.rs/stateright).
+
+pub mod batch;
+pub mod breaker;
+pub mod pipeline;

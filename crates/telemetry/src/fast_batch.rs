@@ -1,0 +1,417 @@
+//! A batch span processor whose `on_end` never blocks and never loses a span
+//! without counting it (chapter 12).
+//!
+//! Finished spans go into a bounded lock-free queue ([`span_queue::BoundedQueue`]);
+//! one exporter thread takes them out in batches. When the queue is full the
+//! span is dropped and counted, when the processor has shut down it is
+//! dropped and counted too, and the exporter thread counts what it exported
+//! and what failed. After [`shutdown`](SpanProcessor::shutdown_with_timeout):
+//!
+//! ```text
+//! offered == exported + failed + dropped
+//! ```
+//!
+//! where `offered` is every sampled span handed to `on_end`.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::{self, JoinHandle, Thread};
+use std::time::{Duration, Instant};
+
+use opentelemetry::Context;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
+use span_queue::BoundedQueue;
+
+/// Why a [`FastBatchProcessor`] could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum FastBatchError {
+    /// The queue size was 0.
+    #[error("the queue size must be at least 1")]
+    ZeroQueue,
+    /// The batch size was 0.
+    #[error("the maximum batch size must be at least 1")]
+    ZeroBatch,
+    /// The exporter thread could not be started.
+    #[error("cannot start the exporter thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
+/// Settings of a [`FastBatchProcessor`]; the defaults are the SDK's
+/// (`OTEL_BSP_*` defaults: queue 2048, batch 512, delay 5 s).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FastBatchConfig {
+    /// Spans the queue holds before `on_end` starts dropping.
+    pub queue_size: usize,
+    /// Most spans handed to the exporter in one call.
+    pub max_batch_size: usize,
+    /// Longest a span waits in a partial batch.
+    pub max_delay: Duration,
+}
+
+impl Default for FastBatchConfig {
+    fn default() -> Self {
+        Self {
+            queue_size: 2048,
+            max_batch_size: 512,
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A snapshot of a [`FastBatchProcessor`]'s counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FastBatchStats {
+    /// Sampled spans handed to `on_end`.
+    pub offered: u64,
+    /// Spans dropped because the queue was full.
+    pub dropped_full: u64,
+    /// Spans dropped because the processor had shut down.
+    pub dropped_after_shutdown: u64,
+    /// Spans the exporter delivered.
+    pub exported: u64,
+    /// Spans in batches the exporter failed to deliver.
+    pub failed: u64,
+    /// Spans waiting in the queue now.
+    pub queue_depth: usize,
+}
+
+impl FastBatchStats {
+    /// Spans dropped for any reason.
+    pub fn dropped(&self) -> u64 {
+        self.dropped_full + self.dropped_after_shutdown
+    }
+
+    /// Spans not yet accounted for: in the queue, in the batch being
+    /// exported, or in a push still in progress. Zero after shutdown.
+    pub fn in_flight(&self) -> u64 {
+        self.offered
+            .saturating_sub(self.exported + self.failed + self.dropped())
+    }
+}
+
+struct Shared {
+    queue: BoundedQueue<SpanData>,
+    exported: AtomicU64,
+    failed: AtomicU64,
+    /// Set by the producer that wakes the exporter thread, cleared by that
+    /// thread before it looks at the queue again: one wake-up per batch.
+    wake_pending: AtomicBool,
+    worker: OnceLock<Thread>,
+    max_batch_size: usize,
+}
+
+impl Shared {
+    fn wake(&self) {
+        if let Some(t) = self.worker.get() {
+            t.unpark();
+        }
+    }
+}
+
+/// Reads a [`FastBatchProcessor`]'s counters after the processor has been
+/// moved into a tracer provider. Cheap to clone.
+#[derive(Clone)]
+pub struct FastBatchCounters(Arc<Shared>);
+
+impl std::fmt::Debug for FastBatchCounters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("FastBatchCounters")
+            .field(&self.snapshot())
+            .finish()
+    }
+}
+
+impl FastBatchCounters {
+    /// The counters now (final after shutdown).
+    pub fn snapshot(&self) -> FastBatchStats {
+        let q = self.0.queue.stats();
+        FastBatchStats {
+            offered: q.offered,
+            dropped_full: q.dropped_full,
+            dropped_after_shutdown: q.dropped_closed,
+            exported: self.0.exported.load(Ordering::SeqCst),
+            failed: self.0.failed.load(Ordering::SeqCst),
+            queue_depth: q.len,
+        }
+    }
+}
+
+enum Control {
+    Flush(SyncSender<OTelSdkResult>),
+    Shutdown(SyncSender<OTelSdkResult>),
+    SetResource(Resource),
+}
+
+/// A span processor that queues finished spans without locks or blocking
+/// and exports them in batches from one thread of its own.
+///
+/// Build it with [`FastBatchProcessor::builder`]; read its counters through
+/// [`FastBatchProcessor::counters`].
+pub struct FastBatchProcessor {
+    shared: Arc<Shared>,
+    control: Sender<Control>,
+    handle: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for FastBatchProcessor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FastBatchProcessor")
+            .field("stats", &self.counters().snapshot())
+            .finish()
+    }
+}
+
+/// Builds a [`FastBatchProcessor`].
+#[derive(Debug)]
+pub struct FastBatchBuilder<E> {
+    exporter: E,
+    config: FastBatchConfig,
+}
+
+impl<E: SpanExporter + 'static> FastBatchBuilder<E> {
+    /// Spans the queue holds (default 2048).
+    pub fn with_queue_size(mut self, n: usize) -> Self {
+        self.config.queue_size = n;
+        self
+    }
+
+    /// Most spans per export call (default 512).
+    pub fn with_max_batch_size(mut self, n: usize) -> Self {
+        self.config.max_batch_size = n;
+        self
+    }
+
+    /// Longest a span waits in a partial batch (default 5 s).
+    pub fn with_max_delay(mut self, d: Duration) -> Self {
+        self.config.max_delay = d;
+        self
+    }
+
+    /// All settings at once.
+    pub fn with_config(mut self, config: FastBatchConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Starts the exporter thread.
+    pub fn build(self) -> Result<FastBatchProcessor, FastBatchError> {
+        let FastBatchConfig {
+            queue_size,
+            max_batch_size,
+            max_delay,
+        } = self.config;
+        if max_batch_size == 0 {
+            return Err(FastBatchError::ZeroBatch);
+        }
+        let queue = BoundedQueue::new(queue_size).map_err(|_| FastBatchError::ZeroQueue)?;
+        let shared = Arc::new(Shared {
+            queue,
+            exported: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            wake_pending: AtomicBool::new(false),
+            worker: OnceLock::new(),
+            max_batch_size: max_batch_size.min(queue_size),
+        });
+        let (control, commands) = mpsc::channel();
+        let worker = Worker {
+            shared: shared.clone(),
+            exporter: self.exporter,
+            commands,
+            max_delay,
+        };
+        let handle = thread::Builder::new()
+            .name("fast-batch-exporter".into())
+            .spawn(move || worker.run())?;
+        let _ = shared.worker.set(handle.thread().clone());
+        Ok(FastBatchProcessor {
+            shared,
+            control,
+            handle: Mutex::new(Some(handle)),
+        })
+    }
+}
+
+impl FastBatchProcessor {
+    /// A builder with the default settings.
+    pub fn builder<E: SpanExporter + 'static>(exporter: E) -> FastBatchBuilder<E> {
+        FastBatchBuilder {
+            exporter,
+            config: FastBatchConfig::default(),
+        }
+    }
+
+    /// A handle on the counters that outlives moving the processor into a provider.
+    pub fn counters(&self) -> FastBatchCounters {
+        FastBatchCounters(self.shared.clone())
+    }
+
+    fn ask(
+        &self,
+        make: fn(SyncSender<OTelSdkResult>) -> Control,
+        timeout: Duration,
+    ) -> OTelSdkResult {
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.control
+            .send(make(reply))
+            .map_err(|_| OTelSdkError::AlreadyShutdown)?;
+        self.shared.wake();
+        match answer.recv_timeout(timeout) {
+            Ok(result) => result,
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(OTelSdkError::Timeout(timeout)),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(OTelSdkError::AlreadyShutdown),
+        }
+    }
+}
+
+impl SpanProcessor for FastBatchProcessor {
+    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
+
+    fn on_end(&self, span: SpanData) {
+        // Unsampled (record-only) spans are never exported, as in the SDK.
+        if !span.span_context.is_sampled() {
+            return;
+        }
+        // A refused span is counted by the queue (full, or closed after
+        // shutdown) and dropped here; nothing else to do on this thread.
+        if self.shared.queue.push(span).is_ok()
+            && !self.shared.wake_pending.load(Ordering::Relaxed)
+            && self.shared.queue.len() >= self.shared.max_batch_size
+            && !self.shared.wake_pending.swap(true, Ordering::SeqCst)
+        {
+            self.shared.wake();
+        }
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.ask(Control::Flush, Duration::from_secs(30))
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        let result = self.ask(Control::Shutdown, timeout);
+        if result.is_ok()
+            && let Some(handle) = self.handle.lock().unwrap_or_else(|p| p.into_inner()).take()
+        {
+            handle
+                .join()
+                .map_err(|_| OTelSdkError::InternalFailure("exporter thread panicked".into()))?;
+        }
+        result
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        let _ = self.control.send(Control::SetResource(resource.clone()));
+        self.shared.wake();
+    }
+}
+
+impl Drop for FastBatchProcessor {
+    fn drop(&mut self) {
+        // A provider shuts its processors down before dropping them; this
+        // covers a processor dropped on its own, so the thread never leaks.
+        if self.handle.get_mut().map(|h| h.is_some()).unwrap_or(false) {
+            let _ = self.shutdown_with_timeout(Duration::from_secs(30));
+        }
+    }
+}
+
+struct Worker<E> {
+    shared: Arc<Shared>,
+    exporter: E,
+    commands: Receiver<Control>,
+    max_delay: Duration,
+}
+
+impl<E: SpanExporter> Worker<E> {
+    fn run(mut self) {
+        // Spans made while exporting (e.g. by an instrumented HTTP client)
+        // must not feed back into this pipeline.
+        let _suppress = Context::enter_telemetry_suppressed_scope();
+        let max = self.shared.max_batch_size;
+        let mut batch = Vec::with_capacity(max);
+        let mut last_export = Instant::now();
+        loop {
+            match self.commands.try_recv() {
+                Ok(Control::Flush(reply)) => {
+                    let _ = reply.send(self.export_all(&mut batch));
+                    last_export = Instant::now();
+                    continue;
+                }
+                Ok(Control::Shutdown(reply)) => {
+                    let _ = reply.send(self.finish(&mut batch));
+                    return;
+                }
+                Ok(Control::SetResource(resource)) => {
+                    self.exporter.set_resource(&resource);
+                    continue;
+                }
+                Err(TryRecvError::Disconnected) => {
+                    // The processor is gone without a shutdown call.
+                    let _ = self.finish(&mut batch);
+                    return;
+                }
+                Err(TryRecvError::Empty) => {}
+            }
+            let due = last_export.elapsed() >= self.max_delay;
+            if self.shared.queue.len() >= max || (due && !self.shared.queue.is_empty()) {
+                let _ = self.export_batch(&mut batch);
+                last_export = Instant::now();
+                continue;
+            }
+            if due {
+                last_export = Instant::now();
+            }
+            // Sleep until the next deadline, a full batch, or a command.
+            // Clearing the flag before the last look means a producer that
+            // fills a batch after that look sees it clear and wakes us.
+            self.shared.wake_pending.store(false, Ordering::SeqCst);
+            if self.shared.queue.len() >= max {
+                continue;
+            }
+            thread::park_timeout(self.max_delay.saturating_sub(last_export.elapsed()));
+        }
+    }
+
+    /// Exports at most one batch; returns whether the queue gave anything.
+    fn export_batch(&mut self, batch: &mut Vec<SpanData>) -> Option<OTelSdkResult> {
+        let n = self
+            .shared
+            .queue
+            .pop_into(batch, self.shared.max_batch_size);
+        if n == 0 {
+            return None;
+        }
+        let spans = std::mem::replace(batch, Vec::with_capacity(self.shared.max_batch_size));
+        let result = futures::executor::block_on(self.exporter.export(spans));
+        let counter = if result.is_ok() {
+            &self.shared.exported
+        } else {
+            &self.shared.failed
+        };
+        counter.fetch_add(n as u64, Ordering::SeqCst);
+        Some(result)
+    }
+
+    /// Exports everything queued now; the first error, if any.
+    fn export_all(&mut self, batch: &mut Vec<SpanData>) -> OTelSdkResult {
+        let mut outcome = Ok(());
+        while let Some(result) = self.export_batch(batch) {
+            if outcome.is_ok() {
+                outcome = result;
+            }
+        }
+        outcome
+    }
+
+    /// Closes the queue, waits for pushes in progress, exports the rest and
+    /// shuts the exporter down.
+    fn finish(&mut self, batch: &mut Vec<SpanData>) -> OTelSdkResult {
+        self.shared.queue.close();
+        span_queue::wait_quiescent(&self.shared.queue);
+        let exported = self.export_all(batch);
+        let shutdown = self.exporter.shutdown();
+        exported.and(shutdown)
+    }
+}

@@ -1,0 +1,287 @@
+//! The two propagators and the counters of what they refused.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use opentelemetry::Context;
+use opentelemetry::baggage::{BaggageExt, KeyValueMetadata};
+use opentelemetry::propagation::text_map_propagator::FieldIter;
+use opentelemetry::propagation::{
+    Extractor, Injector, TextMapCompositePropagator, TextMapPropagator,
+};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+
+use super::baggage::{format_baggage, parse_baggage};
+use super::traceparent::{KNOWN_FLAGS, TraceparentError, format_traceparent, parse_traceparent};
+use super::tracestate::parse_tracestate;
+
+const TRACEPARENT: &str = "traceparent";
+const TRACESTATE: &str = "tracestate";
+const BAGGAGE: &str = "baggage";
+
+/// What the propagators refused or dropped, so that nothing disappears
+/// without being counted. Cheap to clone; clones share the counts.
+#[derive(Clone, Debug, Default)]
+pub struct PropagationCounters(Arc<Inner>);
+
+#[derive(Debug, Default)]
+struct Inner {
+    traceparent_rejected: AtomicU64,
+    tracestate_discarded: AtomicU64,
+    tracestate_entries_dropped: AtomicU64,
+    baggage_members_dropped: AtomicU64,
+}
+
+/// A snapshot of [`PropagationCounters`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PropagationCounts {
+    /// `traceparent` fields present but invalid: each started a new trace.
+    pub traceparent_rejected: u64,
+    /// `tracestate` lists discarded as a whole (an invalid member, or more than 32).
+    pub tracestate_discarded: u64,
+    /// Single `tracestate` entries dropped: duplicates, truncation, or keys
+    /// that `opentelemetry::trace::TraceState` cannot hold.
+    pub tracestate_entries_dropped: u64,
+    /// Baggage members dropped: invalid, over the limits, or not representable.
+    pub baggage_members_dropped: u64,
+}
+
+impl PropagationCounters {
+    /// The counts so far.
+    pub fn snapshot(&self) -> PropagationCounts {
+        let i = &self.0;
+        PropagationCounts {
+            traceparent_rejected: i.traceparent_rejected.load(Relaxed),
+            tracestate_discarded: i.tracestate_discarded.load(Relaxed),
+            tracestate_entries_dropped: i.tracestate_entries_dropped.load(Relaxed),
+            baggage_members_dropped: i.baggage_members_dropped.load(Relaxed),
+        }
+    }
+}
+
+fn add(counter: &AtomicU64, n: usize) {
+    if n > 0 {
+        counter.fetch_add(n as u64, Relaxed);
+    }
+}
+
+/// W3C Trace Context Level 2 (`traceparent`, `tracestate`) behind
+/// OpenTelemetry's [`TextMapPropagator`]: a drop-in replacement for
+/// `opentelemetry_sdk::propagation::TraceContextPropagator`.
+#[derive(Clone, Debug, Default)]
+pub struct W3cTraceContext {
+    fields: [String; 2],
+    counters: PropagationCounters,
+}
+
+impl W3cTraceContext {
+    /// A propagator with counters of its own.
+    pub fn new() -> Self {
+        Self::with_counters(PropagationCounters::default())
+    }
+
+    /// A propagator that counts into `counters`.
+    pub fn with_counters(counters: PropagationCounters) -> Self {
+        Self {
+            fields: [TRACEPARENT.to_owned(), TRACESTATE.to_owned()],
+            counters,
+        }
+    }
+
+    /// What this propagator has refused so far.
+    pub fn counters(&self) -> &PropagationCounters {
+        &self.counters
+    }
+
+    /// The remote span context a request carries, or why there is none.
+    pub fn extract_span_context(
+        &self,
+        extractor: &dyn Extractor,
+    ) -> Result<SpanContext, TraceparentError> {
+        let fields = extractor.get_all(TRACEPARENT).unwrap_or_default();
+        // One field only: two fields combine (RFC 9110 §5.3) into "a, b",
+        // which is not a traceparent.
+        let tp = match fields.as_slice() {
+            [one] => parse_traceparent(one),
+            other => Err(TraceparentError::FieldCount(other.len())),
+        };
+        let tp = match tp {
+            Ok(tp) => tp,
+            Err(e) => {
+                if e != TraceparentError::FieldCount(0) {
+                    add(&self.counters.0.traceparent_rejected, 1);
+                }
+                return Err(e);
+            }
+        };
+        // §3.3: tracestate is read only now that traceparent is valid.
+        let state = match extractor.get_all(TRACESTATE) {
+            None => TraceState::NONE,
+            Some(fields) => match parse_tracestate(fields) {
+                Ok(ts) => {
+                    let dropped = ts.duplicates_dropped + ts.truncated;
+                    let (state, unrepresentable) = to_trace_state(ts.entries);
+                    add(
+                        &self.counters.0.tracestate_entries_dropped,
+                        dropped + unrepresentable,
+                    );
+                    state
+                }
+                Err(_) => {
+                    add(&self.counters.0.tracestate_discarded, 1);
+                    TraceState::NONE
+                }
+            },
+        };
+        Ok(SpanContext::new(
+            TraceId::from_bytes(tp.trace_id),
+            SpanId::from_bytes(tp.parent_id),
+            // §3.2.2.5.3: bits this version does not define are set to zero.
+            TraceFlags::new(tp.flags & KNOWN_FLAGS),
+            true,
+            state,
+        ))
+    }
+}
+
+/// `TraceState` validates keys by Level 1 rules (at most one `@`, and at most
+/// 13 characters after it), so a few Level 2 keys cannot be stored: those
+/// entries are dropped, one by one, and counted.
+fn to_trace_state(entries: Vec<(String, String)>) -> (TraceState, usize) {
+    let before = entries.len();
+    let kept: Vec<(String, String)> = entries
+        .into_iter()
+        .filter(|(k, v)| TraceState::NONE.insert(k.clone(), v.clone()).is_ok())
+        .collect();
+    let dropped = before - kept.len();
+    // Every pair passed `insert`'s own checks, so this cannot fail.
+    (TraceState::from_key_value(kept).unwrap_or_default(), dropped)
+}
+
+impl TextMapPropagator for W3cTraceContext {
+    fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
+        let span = cx.span();
+        let sc = span.span_context();
+        if !sc.is_valid() {
+            return;
+        }
+        injector.set(
+            TRACEPARENT,
+            format_traceparent(
+                sc.trace_id().to_bytes(),
+                sc.span_id().to_bytes(),
+                sc.trace_flags().to_u8(),
+            ),
+        );
+        // §3.3.2: "Vendors ... SHOULD avoid sending" empty tracestate headers;
+        // §3.3.3.1: whole entries are truncated to the documented maximum.
+        let header = sc.trace_state().header();
+        if let Ok(ts) = parse_tracestate([header.as_str()]) {
+            add(&self.counters.0.tracestate_entries_dropped, ts.truncated);
+            if !ts.entries.is_empty() {
+                injector.set(TRACESTATE, ts.header());
+            }
+        }
+    }
+
+    fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
+        match self.extract_span_context(extractor) {
+            Ok(sc) => cx.with_remote_span_context(sc),
+            Err(_) => cx.clone(),
+        }
+    }
+
+    fn fields(&self) -> FieldIter<'_> {
+        FieldIter::new(&self.fields)
+    }
+}
+
+/// W3C Baggage behind OpenTelemetry's [`TextMapPropagator`]: a drop-in
+/// replacement for `opentelemetry_sdk::propagation::BaggagePropagator`.
+#[derive(Clone, Debug, Default)]
+pub struct W3cBaggage {
+    fields: [String; 1],
+    counters: PropagationCounters,
+}
+
+impl W3cBaggage {
+    /// A propagator with counters of its own.
+    pub fn new() -> Self {
+        Self::with_counters(PropagationCounters::default())
+    }
+
+    /// A propagator that counts into `counters`.
+    pub fn with_counters(counters: PropagationCounters) -> Self {
+        Self {
+            fields: [BAGGAGE.to_owned()],
+            counters,
+        }
+    }
+
+    /// What this propagator has dropped so far.
+    pub fn counters(&self) -> &PropagationCounters {
+        &self.counters
+    }
+}
+
+impl TextMapPropagator for W3cBaggage {
+    fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
+        let baggage = cx.baggage();
+        if baggage.is_empty() {
+            return;
+        }
+        // Sorted, so that the same baggage always gives the same header.
+        let mut members: Vec<_> = baggage
+            .iter()
+            .map(|(k, (v, m))| (k.as_str(), v.as_str(), m.as_str()))
+            .collect();
+        members.sort_unstable();
+        let (header, skipped) = format_baggage(members);
+        add(&self.counters.0.baggage_members_dropped, skipped);
+        if !header.is_empty() {
+            injector.set(BAGGAGE, header);
+        }
+    }
+
+    fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
+        let Some(fields) = extractor.get_all(BAGGAGE) else {
+            return cx.clone();
+        };
+        let parsed = parse_baggage(fields);
+        let members = parsed.members.len();
+        let baggage: opentelemetry::baggage::Baggage = parsed
+            .members
+            .into_iter()
+            .map(|m| KeyValueMetadata::new(m.key, m.value, m.properties))
+            .collect();
+        let not_stored = members - baggage.len();
+        add(
+            &self.counters.0.baggage_members_dropped,
+            parsed.invalid + parsed.over_limit + not_stored,
+        );
+        cx.with_baggage(baggage)
+    }
+
+    fn fields(&self) -> FieldIter<'_> {
+        FieldIter::new(&self.fields)
+    }
+}
+
+/// Both propagators, sharing `counters`: what `init` installs globally.
+pub fn w3c_propagator_with(counters: PropagationCounters) -> TextMapCompositePropagator {
+    TextMapCompositePropagator::new(vec![
+        Box::new(W3cTraceContext::with_counters(counters.clone())),
+        Box::new(W3cBaggage::with_counters(counters)),
+    ])
+}
+
+/// Both propagators, counting into the process-wide [`global_counters`].
+pub fn w3c_propagator() -> TextMapCompositePropagator {
+    w3c_propagator_with(global_counters())
+}
+
+/// The counters of the propagators made by [`w3c_propagator`].
+pub fn global_counters() -> PropagationCounters {
+    static GLOBAL: std::sync::OnceLock<PropagationCounters> = std::sync::OnceLock::new();
+    GLOBAL.get_or_init(PropagationCounters::default).clone()
+}
