@@ -15,7 +15,9 @@ use std::time::Duration;
 use book_results::{Measurement, record};
 use criterion::{BatchSize, Criterion, criterion_group};
 use opentelemetry::KeyValue;
-use opentelemetry::trace::{Span as _, SpanKind, TraceContextExt, Tracer as _, TracerProvider as _};
+use opentelemetry::trace::{
+    Span as _, SpanKind, TraceContextExt, Tracer as _, TracerProvider as _,
+};
 use opentelemetry_otlp::{
     Compression, Protocol, SpanExporter as OtlpExporter, WithExportConfig, WithHttpConfig,
     WithTonicConfig,
@@ -158,11 +160,23 @@ fn export(c: &mut Criterion) {
         let _guard = runtime.enter();
         [
             ("grpc", grpc_exporter(&receiver, false)),
-            ("http_protobuf", http_exporter(&receiver, Protocol::HttpBinary, false)),
-            ("http_json", http_exporter(&receiver, Protocol::HttpJson, false)),
+            (
+                "http_protobuf",
+                http_exporter(&receiver, Protocol::HttpBinary, false),
+            ),
+            (
+                "http_json",
+                http_exporter(&receiver, Protocol::HttpJson, false),
+            ),
             ("grpc_gzip", grpc_exporter(&receiver, true)),
-            ("http_protobuf_gzip", http_exporter(&receiver, Protocol::HttpBinary, true)),
-            ("http_json_gzip", http_exporter(&receiver, Protocol::HttpJson, true)),
+            (
+                "http_protobuf_gzip",
+                http_exporter(&receiver, Protocol::HttpBinary, true),
+            ),
+            (
+                "http_json_gzip",
+                http_exporter(&receiver, Protocol::HttpJson, true),
+            ),
         ]
     };
     let mut group = c.benchmark_group("ch08_export");

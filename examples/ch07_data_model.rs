@@ -123,7 +123,10 @@ fn main() -> Result<()> {
         .with_periodic_exporter(metric_exporter)
         .build();
     let meter = meter_provider.meter_with_scope(scope);
-    let orders = meter.u64_counter("shop.orders").with_unit("{order}").build();
+    let orders = meter
+        .u64_counter("shop.orders")
+        .with_unit("{order}")
+        .build();
     orders.add(1, &[KeyValue::new("outcome", "declined")]);
     // ANCHOR_END: metric
 

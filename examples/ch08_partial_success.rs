@@ -41,7 +41,7 @@ async fn main() -> Result<()> {
         let sent = counters.snapshot();
         let seen = receiver.stats();
         println!(
-            "{:<10} exporter: {} exported, {} failed; receiver: {} partial successes",
+            "{:<10} exporter: exported {}, failed {}; receiver: partial successes {}",
             format!("{protocol:?}"),
             sent.exported,
             sent.failed,

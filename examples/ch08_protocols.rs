@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
-use opentelemetry::trace::{Span as _, SpanKind, TraceContextExt, Tracer as _, TracerProvider as _};
+use opentelemetry::trace::{
+    Span as _, SpanKind, TraceContextExt, Tracer as _, TracerProvider as _,
+};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::{
     Compression, Protocol, SpanExporter, WithExportConfig, WithHttpConfig, WithTonicConfig,
@@ -90,7 +92,9 @@ async fn main() -> Result<()> {
         // Shutdown flushes the batch; it blocks, so not on a runtime thread.
         tokio::task::spawn_blocking(move || provider.shutdown()).await??;
         sent += 4;
-        receiver.wait_for_spans(sent, Duration::from_secs(10)).await?;
+        receiver
+            .wait_for_spans(sent, Duration::from_secs(10))
+            .await?;
     }
     for received in receiver.traces() {
         let spans = otlp_receiver::span_count(&received.request);

@@ -44,7 +44,7 @@ async fn run(protocol: Protocol, failures: u64, policy: RetryPolicy) -> Result<(
     let sent = counters.snapshot();
     let seen = receiver.stats();
     println!(
-        "{:<13} fails {failures}: {} attempts, {} spans exported, {} failed",
+        "{:<10} receiver fails {failures}: attempts {}, spans exported {}, failed {}",
         format!("{protocol:?}"),
         seen.injected_failures + seen.accepted_requests,
         sent.exported,

@@ -5,8 +5,8 @@
 //!
 //! Run it with `cargo run --example ch09_pipeline`.
 
-use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
 // ANCHOR: exporter
@@ -38,7 +38,10 @@ fn report() -> (Report, Receiver<(Vec<String>, String)>) {
 // ANCHOR_END: exporter
 
 fn show(what: &str, (names, thread): (Vec<String>, String)) {
-    println!("  {what}: exported [{}] on thread {thread}", names.join(", "));
+    println!(
+        "  {what}: exported [{}] on thread {thread}",
+        names.join(", ")
+    );
 }
 
 const WAIT: Duration = Duration::from_secs(10);

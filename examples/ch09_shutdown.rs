@@ -31,7 +31,10 @@ fn current_thread() -> std::io::Result<Runtime> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The collector's runtime has worker threads of its own, so nothing the
     // application's runtime does can stall it.
-    let collector_rt = Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let collector_rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
     let collector = collector_rt.block_on(Receiver::start())?;
     let endpoint = collector.grpc_endpoint();
 

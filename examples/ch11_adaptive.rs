@@ -21,7 +21,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tracer = provider.tracer("ch11");
 
     println!("second  requests/s  ratio   sampled");
-    let load = [1_000u32; 6].into_iter().chain([10_000; 8]).chain([1_000; 8]);
+    let load = [1_000u32; 6]
+        .into_iter()
+        .chain([10_000; 8])
+        .chain([1_000; 8]);
     for (second, per_second) in load.enumerate() {
         let (mut sampled, mut ratio) = (0, 0.0);
         for i in 0..per_second {

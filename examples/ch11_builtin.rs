@@ -62,8 +62,16 @@ fn main() {
             parent_based(ratio(0.25)),
             parent_based(ratio(0.25)),
         ),
-        ("A traceidratio 0.25, B traceidratio 0.5", ratio(0.25), ratio(0.5)),
-        ("A traceidratio 0.5, B traceidratio 0.25", ratio(0.5), ratio(0.25)),
+        (
+            "A traceidratio 0.25, B traceidratio 0.5",
+            ratio(0.25),
+            ratio(0.5),
+        ),
+        (
+            "A traceidratio 0.5, B traceidratio 0.25",
+            ratio(0.5),
+            ratio(0.25),
+        ),
         (
             "A traceidratio 0.25, B parentbased_traceidratio 0.5",
             ratio(0.25),
@@ -74,7 +82,9 @@ fn main() {
     for (label, a, b) in cases {
         let (roots, children, orphans) = run(a, b);
         println!("{label}:");
-        println!("  A kept {roots} roots, B kept {children} children, {orphans} without their root");
+        println!(
+            "  A kept {roots} roots, B kept {children} children, {orphans} without their root"
+        );
     }
 }
 // ANCHOR_END: main

@@ -19,7 +19,10 @@ use otlp_csp::telemetry::sampling::{
 fn sampler(clock: FakeRelativeClock) -> Result<RuleBased, Box<dyn std::error::Error>> {
     Ok(RuleBased::new(RateLimited::with_clock(20, clock)?)
         .rule(Match::name("GET /health"), Sampler::AlwaysOff)
-        .rule(Match::attribute("user.tier", "internal"), Sampler::AlwaysOff))
+        .rule(
+            Match::attribute("user.tier", "internal"),
+            Sampler::AlwaysOff,
+        ))
 }
 // ANCHOR_END: sampler
 

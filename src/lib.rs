@@ -1,3 +1,4 @@
+pub use csp_models as models;
 pub use otlp_csp_patterns as patterns;
 pub use otlp_csp_resilience as resilience;
 pub use otlp_csp_telemetry as telemetry;

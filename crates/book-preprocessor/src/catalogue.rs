@@ -468,7 +468,10 @@ mod tests {
             .with_result_files(&fresh_dir, &committed_dir)
             .unwrap();
         let bytes = book.figure("ch08/bytes").unwrap();
-        assert_eq!((bytes.measurement.value, bytes.origin), (512.0, Origin::Fresh));
+        assert_eq!(
+            (bytes.measurement.value, bytes.origin),
+            (512.0, Origin::Fresh)
+        );
         assert_eq!(bytes.measurement.text.as_deref(), Some("t"));
         let old = book.figure("ch08/old_only").unwrap();
         assert_eq!((old.measurement.value, old.origin), (1.0, Origin::Baseline));

@@ -361,7 +361,10 @@ mod tests {
         with_text.measurement.unit = "states".into();
         with_text.measurement.text = Some("a -> <b>\n\nc\n".into());
         let html = text_block(&with_text).unwrap();
-        assert!(html.contains("<code>a -&gt; &lt;b&gt;\n\nc</code></pre>"), "{html}");
+        assert!(
+            html.contains("<code>a -&gt; &lt;b&gt;\n\nc</code></pre>"),
+            "{html}"
+        );
         assert!(html.starts_with("\n\n<pre class=\"result-text\" data-bench-id=\"g/trace\""));
         assert!(html.contains("Fresh measurement · Example CPU"));
         let without = figure("g/plain", 3.0, None, Origin::Fresh);

@@ -56,7 +56,10 @@ pub fn write_group(
         !group.is_empty() && !group.contains(['/', '\\', '.']),
         "results group {group:?} must be a plain name such as `ch08_encoding`"
     );
-    ensure!(!results.is_empty(), "results group `{group}` has no results");
+    ensure!(
+        !results.is_empty(),
+        "results group `{group}` has no results"
+    );
     for result in &results {
         ensure!(
             result.in_group(group),

@@ -103,9 +103,9 @@ impl Execution {
         for j in 0..n {
             for k in 0..j {
                 if hb[k][j] {
-                    for i in 0..k {
-                        if hb[i][k] {
-                            hb[i][j] = true;
+                    for row in hb.iter_mut().take(k) {
+                        if row[k] {
+                            row[j] = true;
                         }
                     }
                 }

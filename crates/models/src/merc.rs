@@ -57,12 +57,20 @@ pub fn check(spec: &Lts, imp: &Lts, model: Model) -> Result<Verdict, ModelError>
 // ANCHOR_END: merc
 
 fn describe(ce: CounterExample<String>) -> String {
-    let show = |events: &[String]| format!("⟨{}⟩", events.join(", "));
+    // merc's traces may list τ steps; the traces model does not see them.
+    let show = |events: &[String]| {
+        let visible: Vec<&str> = events
+            .iter()
+            .map(String::as_str)
+            .filter(|e| !matches!(*e, "τ" | "tau"))
+            .collect();
+        format!("⟨{}⟩", visible.join(", "))
+    };
     match ce {
         CounterExample::Trace(t) => format!("trace {}", show(&t)),
         CounterExample::WeakTrace(t) => format!("weak trace {}", show(&t)),
         CounterExample::StableFailures(t, refusals) => {
-            format!("failure {} refusing {}", show(&t), show(&refusals))
+            format!("failure: after {} it can refuse {{{}}}", show(&t), refusals.join(", "))
         }
         CounterExample::Divergence(t) => format!("divergence after {}", show(&t)),
         CounterExample::ImpossibleFutures(t, _) => format!("impossible future after {}", show(&t)),

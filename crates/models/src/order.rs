@@ -122,13 +122,13 @@ impl Pomset {
             }
             less[i][j] = true;
         }
+        // Warshall: whatever is before k is before everything after k.
         for k in 0..n {
-            for i in 0..n {
-                if less[i][k] {
-                    for j in 0..n {
-                        if less[k][j] {
-                            less[i][j] = true;
-                        }
+            let after_k = less[k].clone();
+            for row in less.iter_mut() {
+                if row[k] {
+                    for (x, &y) in row.iter_mut().zip(&after_k) {
+                        *x |= y;
                     }
                 }
             }

@@ -63,8 +63,16 @@ fn t1_projection_law() {
     record(
         "ch16_t1_law",
         vec![
-            Measurement::count("ch16_t1_law/cases", CASES as f64, "random pairs of processes"),
-            Measurement::count("ch16_t1_law/traces", compared.get() as f64, "traces compared"),
+            Measurement::count(
+                "ch16_t1_law/cases",
+                CASES as f64,
+                "random pairs of processes",
+            ),
+            Measurement::count(
+                "ch16_t1_law/traces",
+                compared.get() as f64,
+                "traces compared",
+            ),
             Measurement::count("ch16_t1_law/bound", BOUND as f64, "events"),
         ],
     )
@@ -96,7 +104,11 @@ fn t1_swap_closure() {
     record(
         "ch16_t1_swaps",
         vec![
-            Measurement::count("ch16_t1_swaps/cases", CASES as f64, "random pairs of processes"),
+            Measurement::count(
+                "ch16_t1_swaps/cases",
+                CASES as f64,
+                "random pairs of processes",
+            ),
             Measurement::count(
                 "ch16_t1_swaps/overlapping",
                 overlapping.get() as f64,
@@ -113,7 +125,9 @@ fn t1_swap_closure() {
 #[test]
 fn t1_naive_swaps_fail_when_alphabets_overlap() {
     let overlapping = (component(POOL, "X"), component(POOL, "Y"))
-        .prop_filter("alphabets overlap", |(p, q)| !p.alphabet.is_disjoint(&q.alphabet));
+        .prop_filter("alphabets overlap", |(p, q)| {
+            !p.alphabet.is_disjoint(&q.alphabet)
+        });
     let naive = |p: &Component, q: &Component| {
         let mut pairs = Vec::new();
         for a in &p.alphabet {
@@ -148,7 +162,10 @@ fn t1_naive_swaps_fail_when_alphabets_overlap() {
     // ANCHOR_END: t1_swaps
     record(
         "ch16_t1_naive",
-        vec![Measurement::count("ch16_t1_naive/counterexample", trace.len() as f64, "events").with_text(text)],
+        vec![
+            Measurement::count("ch16_t1_naive/counterexample", trace.len() as f64, "events")
+                .with_text(text),
+        ],
     )
     .unwrap();
 }

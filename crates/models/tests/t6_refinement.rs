@@ -30,8 +30,16 @@ fn t6_pipeline_refines_a_two_place_buffer() {
         "ch16_t6_pipeline",
         vec![
             Measurement::count("ch16_t6_pipeline/spec_states", spec.len() as f64, "states"),
-            Measurement::count("ch16_t6_pipeline/impl_states", pipeline.len() as f64, "states"),
-            Measurement::count("ch16_t6_pipeline/pairs", down.pairs as f64, "pairs explored"),
+            Measurement::count(
+                "ch16_t6_pipeline/impl_states",
+                pipeline.len() as f64,
+                "states",
+            ),
+            Measurement::count(
+                "ch16_t6_pipeline/pairs",
+                down.pairs as f64,
+                "pairs explored",
+            ),
         ],
     )
     .unwrap();
@@ -51,8 +59,12 @@ fn t6_two_workers_do_not_refine_the_buffer() {
     record(
         "ch16_t6_workers",
         vec![
-            Measurement::count("ch16_t6_workers/pairs", check.pairs as f64, "pairs explored")
-                .with_text(show(&trace)),
+            Measurement::count(
+                "ch16_t6_workers/pairs",
+                check.pairs as f64,
+                "pairs explored",
+            )
+            .with_text(show(&trace)),
             Measurement::count("ch16_t6_workers/merc", 1.0, "counterexample")
                 .with_text(second.counterexample.unwrap_or_default()),
         ],
@@ -64,7 +76,9 @@ fn t6_two_workers_do_not_refine_the_buffer() {
 #[test]
 fn t6_hiding_the_retry_channel_livelocks() {
     let link = lts(retrying_link());
-    let divergence = link.divergence().expect("the hidden retries can loop forever");
+    let divergence = link
+        .divergence()
+        .expect("the hidden retries can loop forever");
     assert!(!divergence.cycle.is_empty());
     // Its traces are still those of a buffer: only ⊑FD sees the problem.
     let spec = lts(buffer(2));

@@ -52,7 +52,14 @@ fn t8_vector_clocks_characterise_happens_before() {
             for i in 0..hb.len() {
                 for j in 0..hb.len() {
                     // e → f  iff  VC(e) < VC(f)
-                    prop_assert_eq!(hb[i][j], vc[i].before(&vc[j]), "events {} {} in {}", i, j, x);
+                    prop_assert_eq!(
+                        hb[i][j],
+                        vc[i].before(&vc[j]),
+                        "events {} {} in {}",
+                        i,
+                        j,
+                        x
+                    );
                     // e → f  implies  L(e) < L(f)
                     if hb[i][j] {
                         prop_assert!(lamport[i] < lamport[j]);
@@ -68,7 +75,11 @@ fn t8_vector_clocks_characterise_happens_before() {
         "ch16_t8_vector",
         vec![
             Measurement::count("ch16_t8_vector/cases", CASES as f64, "random executions"),
-            Measurement::count("ch16_t8_vector/pairs", pairs.get() as f64, "pairs of events"),
+            Measurement::count(
+                "ch16_t8_vector/pairs",
+                pairs.get() as f64,
+                "pairs of events",
+            ),
         ],
     )
     .unwrap();
@@ -108,7 +119,14 @@ fn t8_lamport_clocks_do_not_characterise_it() {
     ]);
     record(
         "ch16_t8_lamport",
-        vec![Measurement::count("ch16_t8_lamport/counterexample", x.steps().len() as f64, "events").with_text(text)],
+        vec![
+            Measurement::count(
+                "ch16_t8_lamport/counterexample",
+                x.steps().len() as f64,
+                "events",
+            )
+            .with_text(text),
+        ],
     )
     .unwrap();
 }

@@ -95,7 +95,10 @@ pub fn parse(text: &str, exit_code: i32, seconds: f64) -> Result<TlcRun> {
             // "238025 states generated, 13925 distinct states found, 0 states left on queue."
             let (generated, rest) = l.split_once(" states generated, ")?;
             let (distinct, _) = rest.split_once(" distinct states found")?;
-            Some((generated.trim().parse().ok()?, distinct.trim().parse().ok()?))
+            Some((
+                generated.trim().parse().ok()?,
+                distinct.trim().parse().ok()?,
+            ))
         })
         .context("TLC printed no \"distinct states found\" line")?;
     let violated = text.lines().find_map(|l| {

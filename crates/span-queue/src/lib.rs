@@ -46,7 +46,7 @@ mod sync;
 use std::fmt;
 use std::mem::MaybeUninit;
 
-use sync::{AtomicBool, AtomicU64, AtomicUsize, Ordering, UnsafeCell};
+use sync::{AtomicBool, AtomicU64, AtomicUsize, Ordering, UnsafeCell, fence};
 
 /// Why [`BoundedQueue::push`] gave an item back. Both cases are counted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,13 +66,14 @@ impl<T> Rejected<T> {
     }
 }
 
-/// [`BoundedQueue::new`] was asked for a queue that cannot hold anything.
+/// [`BoundedQueue::new`] was asked for a queue that cannot hold anything (or
+/// one too large to address).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ZeroCapacity;
 
 impl fmt::Display for ZeroCapacity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a bounded queue needs a capacity of at least 1")
+        f.write_str("a bounded queue needs a capacity of at least 1 (and below isize::MAX / 4)")
     }
 }
 
@@ -113,7 +114,8 @@ struct Padded<T>(T);
 
 struct Slot<T> {
     /// Equals the position a producer may write next (`pos`), or `pos + 1`
-    /// once written; a consumer sets it to `pos + capacity` after reading.
+    /// once written; a consumer sets it to `pos + one_lap` after reading,
+    /// the same slot's position in the next lap.
     stamp: AtomicUsize,
     value: UnsafeCell<MaybeUninit<T>>,
 }
@@ -128,6 +130,9 @@ pub struct BoundedQueue<T> {
     dropped_closed: AtomicU64,
     popped: Padded<AtomicU64>,
     closed: AtomicBool,
+    /// A power of two above the capacity. A position (`head`, `tail`) is a
+    /// lap number times `one_lap` plus a slot index below the capacity.
+    one_lap: usize,
     slots: Box<[Slot<T>]>,
 }
 
@@ -152,7 +157,7 @@ impl<T> fmt::Debug for BoundedQueue<T> {
 impl<T> BoundedQueue<T> {
     /// A queue holding at most `capacity` items.
     pub fn new(capacity: usize) -> Result<Self, ZeroCapacity> {
-        if capacity == 0 {
+        if capacity == 0 || capacity > isize::MAX as usize / 4 {
             return Err(ZeroCapacity);
         }
         let slots = (0..capacity)
@@ -170,6 +175,7 @@ impl<T> BoundedQueue<T> {
             dropped_closed: AtomicU64::new(0),
             popped: Padded(AtomicU64::new(0)),
             closed: AtomicBool::new(false),
+            one_lap: (capacity + 1).next_power_of_two(),
             slots,
         })
     }
@@ -182,21 +188,24 @@ impl<T> BoundedQueue<T> {
     /// Offers an item. Never blocks: a full or closed queue hands the item
     /// back, and the refusal is counted.
     pub fn push(&self, item: T) -> Result<(), Rejected<T>> {
-        // Counted before looking at `closed` (both SeqCst): a consumer that
-        // closes and then sees every offer settled knows no push can still
-        // put an item in behind its back (see `is_quiescent`).
-        self.offered.0.fetch_add(1, Ordering::SeqCst);
-        if self.closed.load(Ordering::SeqCst) {
-            self.dropped_closed.fetch_add(1, Ordering::SeqCst);
+        // Counted before looking at `closed`, with a SeqCst fence between
+        // (as in `close`): of this push and a concurrent close, at least one
+        // sees the other. Either the push sees the close and refuses, or the
+        // closer sees the offer and `is_quiescent` waits for its outcome.
+        self.offered.0.fetch_add(1, Ordering::AcqRel);
+        fence(Ordering::SeqCst);
+        if self.closed.load(Ordering::Relaxed) {
+            self.dropped_closed.fetch_add(1, Ordering::AcqRel);
             return Err(Rejected::Closed(item));
         }
         match self.enqueue(item) {
+            // Release: whoever reads this count also sees the item's slot.
             Ok(()) => {
-                self.pushed.0.fetch_add(1, Ordering::SeqCst);
+                self.pushed.0.fetch_add(1, Ordering::AcqRel);
                 Ok(())
             }
             Err(item) => {
-                self.dropped_full.fetch_add(1, Ordering::SeqCst);
+                self.dropped_full.fetch_add(1, Ordering::AcqRel);
                 Err(Rejected::Full(item))
             }
         }
@@ -230,12 +239,13 @@ impl<T> BoundedQueue<T> {
 
     /// Refuses every later push. Items already queued stay to be popped.
     pub fn close(&self) {
-        self.closed.store(true, Ordering::SeqCst);
+        self.closed.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
     }
 
     /// Whether [`close`](Self::close) was called.
     pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::SeqCst)
+        self.closed.load(Ordering::Acquire)
     }
 
     /// Whether every push that has started has also finished (accepted or
@@ -243,21 +253,28 @@ impl<T> BoundedQueue<T> {
     /// true, and a pop that then returns `None` means the queue is empty for
     /// good.
     pub fn is_quiescent(&self) -> bool {
-        // Outcomes first, then offers: every outcome read belongs to an offer
-        // made before the offers are read, so equality means no offer made
-        // before that read was still in progress at the first read.
-        let settled = self.pushed.0.load(Ordering::SeqCst)
-            + self.dropped_full.load(Ordering::SeqCst)
-            + self.dropped_closed.load(Ordering::SeqCst);
-        settled == self.offered.0.load(Ordering::SeqCst)
+        // Outcomes first (acquire: an outcome read makes its offer and, for
+        // an accepted item, its slot visible), then offers. Every outcome
+        // read belongs to an offer made before the offers are read, so
+        // equality means no offer counted there was still in progress.
+        fence(Ordering::SeqCst);
+        let settled = self.pushed.0.load(Ordering::Acquire)
+            + self.dropped_full.load(Ordering::Acquire)
+            + self.dropped_closed.load(Ordering::Acquire);
+        settled == self.offered.0.load(Ordering::Acquire)
     }
 
     /// Items in the queue now (exact when nobody pushes or pops).
     pub fn len(&self) -> usize {
-        // Head first: head never passes tail, so this cannot underflow.
+        // Head first: head never passes tail, so the difference is >= 0.
         let head = self.head.0.load(Ordering::SeqCst);
         let tail = self.tail.0.load(Ordering::SeqCst);
-        tail.wrapping_sub(head).min(self.capacity())
+        let laps = (tail / self.one_lap).wrapping_sub(head / self.one_lap);
+        let index = |p: usize| (p & (self.one_lap - 1)) as isize;
+        let n = (laps as isize)
+            .wrapping_mul(self.capacity() as isize)
+            .wrapping_add(index(tail) - index(head));
+        n.clamp(0, self.capacity() as isize) as usize
     }
 
     /// Whether [`len`](Self::len) is zero.
@@ -277,18 +294,27 @@ impl<T> BoundedQueue<T> {
         }
     }
 
+    /// The position after `pos`: the next index in this lap, or index 0 of
+    /// the next lap.
+    fn next(&self, pos: usize) -> usize {
+        if (pos & (self.one_lap - 1)) + 1 < self.capacity() {
+            pos.wrapping_add(1)
+        } else {
+            (pos & !(self.one_lap - 1)).wrapping_add(self.one_lap)
+        }
+    }
+
     fn enqueue(&self, item: T) -> Result<(), T> {
-        let cap = self.capacity();
         let mut pos = self.tail.0.load(Ordering::Relaxed);
         loop {
-            let slot = &self.slots[pos % cap];
+            let slot = &self.slots[pos & (self.one_lap - 1)];
             let stamp = slot.stamp.load(Ordering::Acquire);
-            let lag = stamp.wrapping_sub(pos) as isize;
-            if lag == 0 {
+            let ahead = stamp.wrapping_sub(pos) as isize;
+            if ahead == 0 {
                 // The slot is free for this lap: claim the position.
                 match self.tail.0.compare_exchange(
                     pos,
-                    pos.wrapping_add(1),
+                    self.next(pos),
                     Ordering::Relaxed,
                     Ordering::Relaxed,
                 ) {
@@ -301,8 +327,9 @@ impl<T> BoundedQueue<T> {
                     }
                     Err(now) => pos = now,
                 }
-            } else if lag < 0 {
-                // The slot still holds the item of the previous lap: full.
+            } else if ahead < 0 {
+                // The slot still holds the previous lap's item (or its
+                // consumer has not finished reading it): full.
                 return Err(item);
             } else {
                 // Another producer took this position; try the newest tail.
@@ -312,16 +339,15 @@ impl<T> BoundedQueue<T> {
     }
 
     fn dequeue(&self) -> Option<T> {
-        let cap = self.capacity();
         let mut pos = self.head.0.load(Ordering::Relaxed);
         loop {
-            let slot = &self.slots[pos % cap];
+            let slot = &self.slots[pos & (self.one_lap - 1)];
             let stamp = slot.stamp.load(Ordering::Acquire);
-            let lag = stamp.wrapping_sub(pos.wrapping_add(1)) as isize;
-            if lag == 0 {
+            let ahead = stamp.wrapping_sub(pos.wrapping_add(1)) as isize;
+            if ahead == 0 {
                 match self.head.0.compare_exchange(
                     pos,
-                    pos.wrapping_add(1),
+                    self.next(pos),
                     Ordering::Relaxed,
                     Ordering::Relaxed,
                 ) {
@@ -330,16 +356,18 @@ impl<T> BoundedQueue<T> {
                         // producer's release after its write, and winning the
                         // CAS makes this thread the only reader of the slot.
                         let item = slot.value.with(|p| unsafe { (*p).assume_init_read() });
-                        slot.stamp.store(pos.wrapping_add(cap), Ordering::Release);
+                        slot.stamp
+                            .store(pos.wrapping_add(self.one_lap), Ordering::Release);
                         return Some(item);
                     }
                     Err(now) => pos = now,
                 }
-            } else if lag < 0 {
-                // Nothing written at this position yet: empty (or a push in
-                // progress, which is not visible until it finishes).
+            } else if ahead < 0 {
+                // Nothing written at this position in this lap: empty (or a
+                // push in progress, which is not visible until it finishes).
                 return None;
             } else {
+                // Another consumer took this position; try the newest head.
                 pos = self.head.0.load(Ordering::Relaxed);
             }
         }

@@ -92,7 +92,7 @@ fn zero_capacity_is_an_error() {
     assert_eq!(BoundedQueue::<u8>::new(0).unwrap_err(), ZeroCapacity);
     assert_eq!(
         ZeroCapacity.to_string(),
-        "a bounded queue needs a capacity of at least 1"
+        "a bounded queue needs a capacity of at least 1 (and below isize::MAX / 4)"
     );
 }
 

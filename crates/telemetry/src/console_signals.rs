@@ -164,14 +164,22 @@ fn points<T: std::fmt::Display + Copy>(
 
 impl PushMetricExporter for ConsoleMetricExporter {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
+        // The SDK keeps instruments and attribute sets in hash maps; sort so
+        // that the same data always prints the same lines.
+        let mut metrics_by_name: Vec<(&str, Vec<String>)> = metrics
+            .scope_metrics()
+            .flat_map(|scope| scope.metrics())
+            .map(|metric| {
+                let mut lines = format_metric(metric);
+                lines.sort();
+                (metric.name(), lines)
+            })
+            .collect();
+        metrics_by_name.sort();
         let mut text = String::new();
-        for scope in metrics.scope_metrics() {
-            for metric in scope.metrics() {
-                for line in format_metric(metric) {
-                    text.push_str(&line);
-                    text.push('\n');
-                }
-            }
+        for line in metrics_by_name.into_iter().flat_map(|(_, lines)| lines) {
+            text.push_str(&line);
+            text.push('\n');
         }
         self.sink.write(&text)
     }
@@ -257,7 +265,9 @@ mod tests {
     fn metrics_print_one_sorted_line_per_point_at_shutdown() {
         let buffer = Arc::new(Mutex::new(Vec::new()));
         let provider = SdkMeterProvider::builder()
-            .with_reader(PeriodicReader::builder(ConsoleMetricExporter::to_buffer(buffer.clone())).build())
+            .with_reader(
+                PeriodicReader::builder(ConsoleMetricExporter::to_buffer(buffer.clone())).build(),
+            )
             .build();
         let meter = provider.meter("test");
         let counter = meter.u64_counter("jobs").with_unit("{job}").build();
@@ -291,7 +301,10 @@ mod tests {
             tracing_subscriber::registry().with(OpenTelemetryTracingBridge::new(&loggers));
         let tracer = SdkTracerProvider::builder().build().tracer("test");
         let span = tracer.start("work");
-        let (trace_id, span_id) = (span.span_context().trace_id(), span.span_context().span_id());
+        let (trace_id, span_id) = (
+            span.span_context().trace_id(),
+            span.span_context().span_id(),
+        );
         tracing::subscriber::with_default(subscriber, || {
             tracing::warn!(user = 7, "outside");
             let cx = opentelemetry::Context::current_with_span(span);
@@ -302,7 +315,10 @@ mod tests {
         let out = text(&buffer);
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 2, "{out}");
-        assert!(lines[0].starts_with("log WARN \"outside\" trace=none"), "{out}");
+        assert!(
+            lines[0].starts_with("log WARN \"outside\" trace=none"),
+            "{out}"
+        );
         assert_eq!(
             lines[1],
             format!("log INFO \"inside\" trace={trace_id} span={span_id} user=7")

@@ -104,6 +104,24 @@ pub fn init(service_name: &str) -> Result<Telemetry, TelemetryError> {
 
 /// Like [`init`], with an explicit configuration.
 pub fn init_with(config: TelemetryConfig) -> Result<Telemetry, TelemetryError> {
+    init_with_views(config, Vec::new())
+}
+
+/// A metrics view: given an instrument, the stream to produce for it (a new
+/// name, other histogram buckets, fewer attributes), or `None` to leave it
+/// to the other views and the default.
+pub type View = std::sync::Arc<
+    dyn Fn(&opentelemetry_sdk::metrics::Instrument) -> Option<opentelemetry_sdk::metrics::Stream>
+        + Send
+        + Sync,
+>;
+
+/// Like [`init_with`], with metrics views: the way to change how an
+/// instrument you do not own (one in a library) is aggregated.
+pub fn init_with_views(
+    config: TelemetryConfig,
+    views: Vec<View>,
+) -> Result<Telemetry, TelemetryError> {
     let resource = Resource::builder()
         .with_service_name(config.service_name.clone())
         .build();
@@ -124,6 +142,10 @@ pub fn init_with(config: TelemetryConfig) -> Result<Telemetry, TelemetryError> {
 
     let metric_exports = SpanCounters::default();
     let mut meter_builder = SdkMeterProvider::builder().with_resource(resource);
+    for view in views {
+        meter_builder = meter_builder
+            .with_view(move |instrument: &opentelemetry_sdk::metrics::Instrument| view(instrument));
+    }
     fn reader<E: opentelemetry_sdk::metrics::exporter::PushMetricExporter>(
         exporter: E,
         counters: &SpanCounters,
@@ -138,7 +160,9 @@ pub fn init_with(config: TelemetryConfig) -> Result<Telemetry, TelemetryError> {
         Some(MetricSink::Console(e)) => {
             meter_builder.with_reader(reader(e, &metric_exports, interval))
         }
-        Some(MetricSink::Otlp(e)) => meter_builder.with_reader(reader(e, &metric_exports, interval)),
+        Some(MetricSink::Otlp(e)) => {
+            meter_builder.with_reader(reader(e, &metric_exports, interval))
+        }
         None => meter_builder,
     };
     let meter_provider = meter_builder.build();
@@ -186,22 +210,20 @@ pub fn init_with(config: TelemetryConfig) -> Result<Telemetry, TelemetryError> {
 /// that floods the queue (seen here: 60 records for one failed export).
 pub fn log_filter() -> tracing_subscriber::filter::Targets {
     use tracing_subscriber::filter::{LevelFilter, Targets};
-    Targets::new()
-        .with_default(LevelFilter::INFO)
-        .with_targets(
-            [
-                "opentelemetry",
-                "opentelemetry_sdk",
-                "opentelemetry_otlp",
-                "hyper",
-                "hyper_util",
-                "h2",
-                "tonic",
-                "tower",
-                "reqwest",
-            ]
-            .map(|target| (target, LevelFilter::OFF)),
-        )
+    Targets::new().with_default(LevelFilter::INFO).with_targets(
+        [
+            "opentelemetry",
+            "opentelemetry_sdk",
+            "opentelemetry_otlp",
+            "hyper",
+            "hyper_util",
+            "h2",
+            "tonic",
+            "tower",
+            "reqwest",
+        ]
+        .map(|target| (target, LevelFilter::OFF)),
+    )
 }
 
 fn counted<E>(e: E, counters: &SpanCounters) -> CountingExporter<E> {
@@ -371,6 +393,12 @@ impl Telemetry {
     /// The span counters now (drops are final only after shutdown).
     pub fn stats(&self) -> SpanStats {
         self.counters.snapshot()
+    }
+
+    /// A handle on the span counters that outlives the set-up, to read the
+    /// final counts after a shutdown that reported losses.
+    pub fn span_counters(&self) -> SpanCounters {
+        self.counters.clone()
     }
 
     /// The log record counters now, in the same terms as [`Telemetry::stats`]

@@ -103,7 +103,11 @@ fn a_slow_exporter_with_a_small_queue_drops_and_counts() {
             Measurement::count("ch09_queue/burst", BURST as f64, "spans"),
             Measurement::count("ch09_queue/queue8_exported", small.exported as f64, "spans"),
             Measurement::count("ch09_queue/queue8_dropped", small.dropped as f64, "spans"),
-            Measurement::count("ch09_queue/queue256_exported", large.exported as f64, "spans"),
+            Measurement::count(
+                "ch09_queue/queue256_exported",
+                large.exported as f64,
+                "spans",
+            ),
             Measurement::count("ch09_queue/queue256_dropped", large.dropped as f64, "spans"),
         ],
     )

@@ -29,7 +29,10 @@ async fn export_and_shut_down(protocol: Protocol) {
     // Nothing has been exported yet: the batch processor waits for its
     // scheduled delay or a full batch. Shutdown must flush all of it.
     let stats = telemetry.shutdown().await.expect("shutdown");
-    assert_eq!((stats.ended, stats.exported, stats.dropped), (SPANS, SPANS, 0));
+    assert_eq!(
+        (stats.ended, stats.exported, stats.dropped),
+        (SPANS, SPANS, 0)
+    );
     // The receiver has them as soon as the exporter has its response.
     let spans = receiver
         .wait_for_spans(SPANS as usize, Duration::from_secs(10))

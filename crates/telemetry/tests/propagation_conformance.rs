@@ -111,86 +111,716 @@ fn cases() -> Vec<Case> {
     let tp_with = |s: &str| h("traceparent", s.replace("TID", TID).replace("PID", PID));
     let mut c = vec![
         // ---------------------------------------------------------- traceparent
-        Case { id: "tp-valid", section: "TC2 §3.2.2", rule: "a valid traceparent is continued", headers: vec![h("traceparent", tp("01"))], expect: cont("01", None), sdk: Passes, gap: None },
-        Case { id: "tp-name-case", section: "TC2 §3.2.1", rule: "the header name is matched in any case", headers: vec![h("TraceParent", tp("01"))], expect: cont("01", None), sdk: Passes, gap: None },
-        Case { id: "tp-ows", section: "TC2 §3.2 + RFC 9110 §5.5", rule: "whitespace around the field value is not part of it", headers: vec![h("traceparent", format!("\t {} \t", tp("01")))], expect: cont("01", None), sdk: Passes, gap: None },
-        Case { id: "tp-two-fields", section: "TC2 §3.2.2 + RFC 9110 §5.3", rule: "two traceparent fields combine into a value the grammar rejects: new trace", headers: vec![h("traceparent", format!("00-{TID}-{PID}-01")), h("traceparent", "00-12345678901234567890123456789011-1234567890123456-01")], expect: new_trace(), sdk: Fails, gap: None },
-        Case { id: "tp-version-ff", section: "TC2 §3.2.2.1", rule: "version ff is invalid", headers: vec![tp_with("ff-TID-PID-01")], expect: new_trace(), sdk: Passes, gap: None },
-        Case { id: "tp-version-3-digits", section: "TC2 §3.2.2.1", rule: "version = 2HEXDIGLC", headers: vec![tp_with("000-TID-PID-01")], expect: new_trace(), sdk: Fails, gap: None },
-        Case { id: "tp-version-1-digit", section: "TC2 §3.2.2.1", rule: "version = 2HEXDIGLC", headers: vec![tp_with("0-TID-PID-01")], expect: new_trace(), sdk: Fails, gap: None },
-        Case { id: "tp-version-not-hex", section: "TC2 §3.2.4", rule: "a version prefix that is not 2 hex digits and a dash restarts the trace", headers: vec![tp_with(".0-TID-PID-01")], expect: new_trace(), sdk: Passes, gap: None },
-        Case { id: "tp-v00-extra-field", section: "TC2 §3.2.2.2", rule: "version 00 has exactly four fields", headers: vec![tp_with("00-TID-PID-01-what-the-future-will-be-like")], expect: new_trace(), sdk: Passes, gap: None },
-        Case { id: "tp-v00-trailing-dot", section: "TC2 §3.2.2.2", rule: "version 00 has exactly four fields", headers: vec![tp_with("00-TID-PID-01.")], expect: new_trace(), sdk: Passes, gap: None },
-        Case { id: "tp-trace-id-zero", section: "TC2 §3.2.2.3", rule: "an all-zero trace-id is invalid: ignore the traceparent", headers: vec![tp_with("00-00000000000000000000000000000000-PID-01")], expect: new_trace(), sdk: Passes, gap: None },
-        Case { id: "tp-trace-id-uppercase", section: "TC2 §3.2.2.3", rule: "trace-id = 32HEXDIGLC (lowercase only)", headers: vec![tp_with("00-ABCDEF78901234567890123456789012-PID-01")], expect: new_trace(), sdk: Passes, gap: None },
-        Case { id: "tp-trace-id-31", section: "TC2 §3.2.2.3", rule: "trace-id = 32HEXDIGLC", headers: vec![tp_with("00-1234567890123456789012345678901-PID-01")], expect: new_trace(), sdk: Fails, gap: None },
-        Case { id: "tp-trace-id-33", section: "TC2 §3.2.2.3", rule: "trace-id = 32HEXDIGLC", headers: vec![tp_with("00-123456789012345678901234567890123-PID-01")], expect: new_trace(), sdk: Passes, gap: None },
-        Case { id: "tp-trace-id-not-hex", section: "TC2 §3.2.2.3", rule: "a trace-id with other characters is invalid", headers: vec![tp_with("00-.2345678901234567890123456789012-PID-01")], expect: new_trace(), sdk: Passes, gap: None },
-        Case { id: "tp-parent-id-zero", section: "TC2 §3.2.2.4", rule: "an all-zero parent-id is invalid: ignore the traceparent", headers: vec![tp_with("00-TID-0000000000000000-01")], expect: new_trace(), sdk: Passes, gap: None },
-        Case { id: "tp-parent-id-15", section: "TC2 §3.2.2.4", rule: "parent-id = 16HEXDIGLC", headers: vec![tp_with("00-TID-123456789012345-01")], expect: new_trace(), sdk: Fails, gap: None },
-        Case { id: "tp-parent-id-17", section: "TC2 §3.2.2.4", rule: "parent-id = 16HEXDIGLC", headers: vec![tp_with("00-TID-12345678901234567-01")], expect: new_trace(), sdk: Passes, gap: None },
-        Case { id: "tp-flags-3-digits", section: "TC2 §3.2.2.5", rule: "trace-flags = 2HEXDIGLC", headers: vec![tp_with("00-TID-PID-001")], expect: new_trace(), sdk: Fails, gap: None },
-        Case { id: "tp-flags-1-digit", section: "TC2 §3.2.2.5", rule: "trace-flags = 2HEXDIGLC", headers: vec![tp_with("00-TID-PID-1")], expect: new_trace(), sdk: Fails, gap: None },
-        Case { id: "tp-flags-not-hex", section: "TC2 §3.2.2.5", rule: "trace-flags = 2HEXDIGLC", headers: vec![tp_with("00-TID-PID-.0")], expect: new_trace(), sdk: Passes, gap: None },
-        Case { id: "tp-random-flag", section: "TC2 §3.2.2.5.2", rule: "a random flag set on the way in MUST be set on the way out", headers: vec![h("traceparent", tp("03"))], expect: cont("03", None), sdk: Fails, gap: None },
-        Case { id: "tp-random-unsampled", section: "TC2 §3.2.2.5.2", rule: "a random flag set on the way in MUST be set on the way out", headers: vec![h("traceparent", tp("02"))], expect: cont("02", None), sdk: Fails, gap: None },
-        Case { id: "tp-unknown-flags", section: "TC2 §3.2.2.5.3", rule: "flags this version does not define are set to zero", headers: vec![h("traceparent", tp("09"))], expect: cont("01", None), sdk: Passes, gap: None },
-        Case { id: "tp-future-version", section: "TC2 §3.2.4", rule: "a higher version is parsed by the 00 rules and forwarded as 00", headers: vec![tp_with("cc-TID-PID-01")], expect: cont("01", None), sdk: Passes, gap: None },
-        Case { id: "tp-future-version-fields", section: "TC2 §3.2.4", rule: "a higher version may carry more fields after a dash", headers: vec![tp_with("cc-TID-PID-01-what-the-future-will-be-like")], expect: cont("01", None), sdk: Passes, gap: None },
-        Case { id: "tp-future-version-no-dash", section: "TC2 §3.2.4", rule: "the flags must be at the end or followed by a dash", headers: vec![tp_with("cc-TID-PID-01.what-the-future-will-be-like")], expect: new_trace(), sdk: Passes, gap: None },
-        Case { id: "tp-future-version-short", section: "TC2 §3.2.4", rule: "a higher version shorter than 55 characters restarts the trace", headers: vec![tp_with("cc-TID-PID-1")], expect: new_trace(), sdk: Fails, gap: None },
+        Case {
+            id: "tp-valid",
+            section: "TC2 §3.2.2",
+            rule: "a valid traceparent is continued",
+            headers: vec![h("traceparent", tp("01"))],
+            expect: cont("01", None),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "tp-name-case",
+            section: "TC2 §3.2.1",
+            rule: "the header name is matched in any case",
+            headers: vec![h("TraceParent", tp("01"))],
+            expect: cont("01", None),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "tp-ows",
+            section: "TC2 §3.2 + RFC 9110 §5.5",
+            rule: "whitespace around the field value is not part of it",
+            headers: vec![h("traceparent", format!("\t {} \t", tp("01")))],
+            expect: cont("01", None),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "tp-two-fields",
+            section: "TC2 §3.2.2 + RFC 9110 §5.3",
+            rule: "two traceparent fields combine into a value the grammar rejects: new trace",
+            headers: vec![
+                h("traceparent", format!("00-{TID}-{PID}-01")),
+                h(
+                    "traceparent",
+                    "00-12345678901234567890123456789011-1234567890123456-01",
+                ),
+            ],
+            expect: new_trace(),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "tp-version-ff",
+            section: "TC2 §3.2.2.1",
+            rule: "version ff is invalid",
+            headers: vec![tp_with("ff-TID-PID-01")],
+            expect: new_trace(),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "tp-version-3-digits",
+            section: "TC2 §3.2.2.1",
+            rule: "version = 2HEXDIGLC",
+            headers: vec![tp_with("000-TID-PID-01")],
+            expect: new_trace(),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "tp-version-1-digit",
+            section: "TC2 §3.2.2.1",
+            rule: "version = 2HEXDIGLC",
+            headers: vec![tp_with("0-TID-PID-01")],
+            expect: new_trace(),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "tp-version-not-hex",
+            section: "TC2 §3.2.4",
+            rule: "a version prefix that is not 2 hex digits and a dash restarts the trace",
+            headers: vec![tp_with(".0-TID-PID-01")],
+            expect: new_trace(),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "tp-v00-extra-field",
+            section: "TC2 §3.2.2.2",
+            rule: "version 00 has exactly four fields",
+            headers: vec![tp_with("00-TID-PID-01-what-the-future-will-be-like")],
+            expect: new_trace(),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "tp-v00-trailing-dot",
+            section: "TC2 §3.2.2.2",
+            rule: "version 00 has exactly four fields",
+            headers: vec![tp_with("00-TID-PID-01.")],
+            expect: new_trace(),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "tp-trace-id-zero",
+            section: "TC2 §3.2.2.3",
+            rule: "an all-zero trace-id is invalid: ignore the traceparent",
+            headers: vec![tp_with("00-00000000000000000000000000000000-PID-01")],
+            expect: new_trace(),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "tp-trace-id-uppercase",
+            section: "TC2 §3.2.2.3",
+            rule: "trace-id = 32HEXDIGLC (lowercase only)",
+            headers: vec![tp_with("00-ABCDEF78901234567890123456789012-PID-01")],
+            expect: new_trace(),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "tp-trace-id-31",
+            section: "TC2 §3.2.2.3",
+            rule: "trace-id = 32HEXDIGLC",
+            headers: vec![tp_with("00-1234567890123456789012345678901-PID-01")],
+            expect: new_trace(),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "tp-trace-id-33",
+            section: "TC2 §3.2.2.3",
+            rule: "trace-id = 32HEXDIGLC",
+            headers: vec![tp_with("00-123456789012345678901234567890123-PID-01")],
+            expect: new_trace(),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "tp-trace-id-not-hex",
+            section: "TC2 §3.2.2.3",
+            rule: "a trace-id with other characters is invalid",
+            headers: vec![tp_with("00-.2345678901234567890123456789012-PID-01")],
+            expect: new_trace(),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "tp-parent-id-zero",
+            section: "TC2 §3.2.2.4",
+            rule: "an all-zero parent-id is invalid: ignore the traceparent",
+            headers: vec![tp_with("00-TID-0000000000000000-01")],
+            expect: new_trace(),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "tp-parent-id-15",
+            section: "TC2 §3.2.2.4",
+            rule: "parent-id = 16HEXDIGLC",
+            headers: vec![tp_with("00-TID-123456789012345-01")],
+            expect: new_trace(),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "tp-parent-id-17",
+            section: "TC2 §3.2.2.4",
+            rule: "parent-id = 16HEXDIGLC",
+            headers: vec![tp_with("00-TID-12345678901234567-01")],
+            expect: new_trace(),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "tp-flags-3-digits",
+            section: "TC2 §3.2.2.5",
+            rule: "trace-flags = 2HEXDIGLC",
+            headers: vec![tp_with("00-TID-PID-001")],
+            expect: new_trace(),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "tp-flags-1-digit",
+            section: "TC2 §3.2.2.5",
+            rule: "trace-flags = 2HEXDIGLC",
+            headers: vec![tp_with("00-TID-PID-1")],
+            expect: new_trace(),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "tp-flags-not-hex",
+            section: "TC2 §3.2.2.5",
+            rule: "trace-flags = 2HEXDIGLC",
+            headers: vec![tp_with("00-TID-PID-.0")],
+            expect: new_trace(),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "tp-random-flag",
+            section: "TC2 §3.2.2.5.2",
+            rule: "a random flag set on the way in MUST be set on the way out",
+            headers: vec![h("traceparent", tp("03"))],
+            expect: cont("03", None),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "tp-random-unsampled",
+            section: "TC2 §3.2.2.5.2",
+            rule: "a random flag set on the way in MUST be set on the way out",
+            headers: vec![h("traceparent", tp("02"))],
+            expect: cont("02", None),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "tp-unknown-flags",
+            section: "TC2 §3.2.2.5.3",
+            rule: "flags this version does not define are set to zero",
+            headers: vec![h("traceparent", tp("09"))],
+            expect: cont("01", None),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "tp-future-version",
+            section: "TC2 §3.2.4",
+            rule: "a higher version is parsed by the 00 rules and forwarded as 00",
+            headers: vec![tp_with("cc-TID-PID-01")],
+            expect: cont("01", None),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "tp-future-version-fields",
+            section: "TC2 §3.2.4",
+            rule: "a higher version may carry more fields after a dash",
+            headers: vec![tp_with("cc-TID-PID-01-what-the-future-will-be-like")],
+            expect: cont("01", None),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "tp-future-version-no-dash",
+            section: "TC2 §3.2.4",
+            rule: "the flags must be at the end or followed by a dash",
+            headers: vec![tp_with("cc-TID-PID-01.what-the-future-will-be-like")],
+            expect: new_trace(),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "tp-future-version-short",
+            section: "TC2 §3.2.4",
+            rule: "a higher version shorter than 55 characters restarts the trace",
+            headers: vec![tp_with("cc-TID-PID-1")],
+            expect: new_trace(),
+            sdk: Fails,
+            gap: None,
+        },
         // ----------------------------------------------------------- tracestate
-        Case { id: "ts-invalid-traceparent", section: "TC2 §3.3", rule: "if traceparent fails to parse, tracestate MUST NOT be parsed", headers: vec![tp_with("00-00000000000000000000000000000000-PID-01"), h("tracestate", "foo=1")], expect: new_trace(), sdk: Passes, gap: None },
-        Case { id: "ts-no-traceparent", section: "TC2 §3.3", rule: "tracestate without traceparent is ignored", headers: vec![h("tracestate", "foo=1")], expect: new_trace(), sdk: Passes, gap: None },
-        Case { id: "ts-kept", section: "TC2 §3.5", rule: "a received tracestate MUST be sent on", headers: vec![h("traceparent", tp("00")), h("tracestate", "foo=1,bar=2")], expect: cont("00", Some("foo=1,bar=2")), sdk: Passes, gap: None },
-        Case { id: "ts-three-fields", section: "TC2 §3.3.2", rule: "multiple tracestate fields MUST be combined (RFC 9110 §5.3)", headers: vec![h("traceparent", tp("00")), h("tracestate", "foo=1,bar=2"), h("tracestate", "rojo=1,congo=2"), h("tracestate", "baz=3")], expect: cont("00", Some("foo=1,bar=2,rojo=1,congo=2,baz=3")), sdk: Fails, gap: None },
-        Case { id: "ts-empty-field", section: "TC2 §3.3.2", rule: "vendors MUST accept empty tracestate headers", headers: vec![h("traceparent", tp("00")), h("tracestate", "")], expect: cont("00", None), sdk: Passes, gap: None },
-        Case { id: "ts-empty-then-value", section: "TC2 §3.3.2", rule: "an empty field combines with the others", headers: vec![h("traceparent", tp("00")), h("tracestate", ""), h("tracestate", "foo=1")], expect: cont("00", Some("foo=1")), sdk: Fails, gap: None },
-        Case { id: "ts-ows", section: "TC2 §3.3.2", rule: "spaces and tabs around list-members are ignored", headers: vec![h("traceparent", tp("00")), h("tracestate", "foo=1 \t , \t bar=2, \t baz=3")], expect: cont("00", Some("foo=1,bar=2,baz=3")), sdk: Passes, gap: None },
-        Case { id: "ts-32-members", section: "TC2 §3.3.2", rule: "there can be a maximum of 32 list-members", headers: vec![h("traceparent", tp("00")), h("tracestate", members(32))], expect: cont("00", Some(&members(32))), sdk: Passes, gap: None },
-        Case { id: "ts-33-members", section: "TC2 §3.3.2", rule: "33 list-members is not a valid list: discard it", headers: vec![h("traceparent", tp("00")), h("tracestate", members(33))], expect: cont("00", None), sdk: Fails, gap: None },
-        Case { id: "ts-key-space", section: "TC2 §3.3.2.2.1", rule: "keychar excludes spaces", headers: vec![h("traceparent", tp("00")), h("tracestate", "foo =1,bar=2")], expect: cont("00", None), sdk: Passes, gap: None },
-        Case { id: "ts-key-uppercase", section: "TC2 §3.3.2.2.1", rule: "keys are lowercase", headers: vec![h("traceparent", tp("00")), h("tracestate", "FOO=1,bar=2")], expect: cont("00", None), sdk: Passes, gap: None },
-        Case { id: "ts-key-dot", section: "TC2 §3.3.2.2.1", rule: "keychar excludes '.'", headers: vec![h("traceparent", tp("00")), h("tracestate", "foo.bar=1,bar=2")], expect: cont("00", None), sdk: Passes, gap: None },
-        Case { id: "ts-key-256", section: "TC2 §3.3.2.2.1", rule: "a key has up to 256 characters", headers: vec![h("traceparent", tp("00")), h("tracestate", format!("foo=1,{}=1", "z".repeat(256)))], expect: cont("00", Some(&format!("foo=1,{}=1", "z".repeat(256)))), sdk: Passes, gap: None },
-        Case { id: "ts-key-257", section: "TC2 §3.3.2.2.1", rule: "a key has up to 256 characters", headers: vec![h("traceparent", tp("00")), h("tracestate", format!("foo=1,{}=1", "z".repeat(257)))], expect: cont("00", None), sdk: Passes, gap: None },
-        Case { id: "ts-key-at-first", section: "TC2 §3.3.2.2.1", rule: "a key begins with a lowercase letter or a digit", headers: vec![h("traceparent", tp("00")), h("tracestate", "@foo=1,bar=2")], expect: cont("00", None), sdk: Passes, gap: None },
-        Case { id: "ts-key-at-last", section: "TC2 §3.3.2.2.1", rule: "Level 2: '@' is a keychar like any other", headers: vec![h("traceparent", tp("00")), h("tracestate", "foo@=1,bar=2")], expect: cont("00", Some("foo@=1,bar=2")), sdk: Passes, gap: None },
-        Case { id: "ts-key-two-ats", section: "TC2 §3.3.2.2.1", rule: "Level 2: a key may hold several '@'", headers: vec![h("traceparent", tp("00")), h("tracestate", "foo@bar@baz=1,bar=2")], expect: cont("00", Some("foo@bar@baz=1,bar=2")), sdk: Fails, gap: Some("TraceState holds Level 1 keys only: this entry is dropped (and counted), bar=2 is kept") },
-        Case { id: "ts-key-long-vendor", section: "TC2 §3.3.2.2.1", rule: "Level 2: no separate limit after '@'", headers: vec![h("traceparent", tp("00")), h("tracestate", format!("t@{}=1,bar=2", "v".repeat(15)))], expect: cont("00", Some(&format!("t@{}=1,bar=2", "v".repeat(15)))), sdk: Fails, gap: Some("TraceState allows 13 characters after '@': this entry is dropped (and counted), bar=2 is kept") },
-        Case { id: "ts-value-equals", section: "TC2 §3.3.2.2.2", rule: "a value excludes '='", headers: vec![h("traceparent", tp("00")), h("tracestate", "foo=bar=baz")], expect: cont("00", None), sdk: Passes, gap: None },
-        Case { id: "ts-value-empty", section: "TC2 §3.3.2.2.2", rule: "a value has at least one non-space character", headers: vec![h("traceparent", tp("00")), h("tracestate", "foo=,bar=3")], expect: cont("00", None), sdk: Fails, gap: None },
-        Case { id: "ts-value-tab", section: "TC2 §3.3.2.2.2", rule: "a value excludes tabs", headers: vec![h("traceparent", tp("00")), h("tracestate", "foo=a\tb")], expect: cont("00", None), sdk: Fails, gap: None },
-        Case { id: "ts-value-257", section: "TC2 §3.3.2.2.2", rule: "a value has up to 256 characters", headers: vec![h("traceparent", tp("00")), h("tracestate", format!("foo={}", "v".repeat(257)))], expect: cont("00", None), sdk: Passes, gap: None },
-        Case { id: "ts-value-leading-space", section: "TC2 §3.3.2.2.2", rule: "leading spaces MUST be preserved", headers: vec![h("traceparent", tp("00")), h("tracestate", "foo= bar")], expect: cont("00", Some("foo= bar")), sdk: Passes, gap: None },
-        Case { id: "ts-all-characters", section: "TC2 §3.3.2.2", rule: "every allowed key and value character is kept", headers: vec![h("traceparent", tp("00")), h("tracestate", all_chars())], expect: cont("00", Some(&all_chars())), sdk: Passes, gap: None },
-        Case { id: "ts-duplicate-key", section: "TC2 §3.3.3", rule: "only one entry per key is allowed", headers: vec![h("traceparent", tp("00")), h("tracestate", "foo=1,foo=2")], expect: cont("00", Some("foo=1")), sdk: Fails, gap: None },
-        Case { id: "ts-truncation", section: "TC2 §3.3.3.1", rule: "truncate whole entries, entries over 128 characters first", headers: vec![h("traceparent", tp("00")), h("tracestate", long_list())], expect: Expect { tracestate: vec![Some(long_list_truncated()), Some(long_list())], ..cont("00", None) }, sdk: Passes, gap: None },
+        Case {
+            id: "ts-invalid-traceparent",
+            section: "TC2 §3.3",
+            rule: "if traceparent fails to parse, tracestate MUST NOT be parsed",
+            headers: vec![
+                tp_with("00-00000000000000000000000000000000-PID-01"),
+                h("tracestate", "foo=1"),
+            ],
+            expect: new_trace(),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "ts-no-traceparent",
+            section: "TC2 §3.3",
+            rule: "tracestate without traceparent is ignored",
+            headers: vec![h("tracestate", "foo=1")],
+            expect: new_trace(),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "ts-kept",
+            section: "TC2 §3.5",
+            rule: "a received tracestate MUST be sent on",
+            headers: vec![h("traceparent", tp("00")), h("tracestate", "foo=1,bar=2")],
+            expect: cont("00", Some("foo=1,bar=2")),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "ts-three-fields",
+            section: "TC2 §3.3.2",
+            rule: "multiple tracestate fields MUST be combined (RFC 9110 §5.3)",
+            headers: vec![
+                h("traceparent", tp("00")),
+                h("tracestate", "foo=1,bar=2"),
+                h("tracestate", "rojo=1,congo=2"),
+                h("tracestate", "baz=3"),
+            ],
+            expect: cont("00", Some("foo=1,bar=2,rojo=1,congo=2,baz=3")),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "ts-empty-field",
+            section: "TC2 §3.3.2",
+            rule: "vendors MUST accept empty tracestate headers",
+            headers: vec![h("traceparent", tp("00")), h("tracestate", "")],
+            expect: cont("00", None),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "ts-empty-then-value",
+            section: "TC2 §3.3.2",
+            rule: "an empty field combines with the others",
+            headers: vec![
+                h("traceparent", tp("00")),
+                h("tracestate", ""),
+                h("tracestate", "foo=1"),
+            ],
+            expect: cont("00", Some("foo=1")),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "ts-ows",
+            section: "TC2 §3.3.2",
+            rule: "spaces and tabs around list-members are ignored",
+            headers: vec![
+                h("traceparent", tp("00")),
+                h("tracestate", "foo=1 \t , \t bar=2, \t baz=3"),
+            ],
+            expect: cont("00", Some("foo=1,bar=2,baz=3")),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "ts-32-members",
+            section: "TC2 §3.3.2",
+            rule: "there can be a maximum of 32 list-members",
+            headers: vec![h("traceparent", tp("00")), h("tracestate", members(32))],
+            expect: cont("00", Some(&members(32))),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "ts-33-members",
+            section: "TC2 §3.3.2",
+            rule: "33 list-members is not a valid list: discard it",
+            headers: vec![h("traceparent", tp("00")), h("tracestate", members(33))],
+            expect: cont("00", None),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "ts-key-space",
+            section: "TC2 §3.3.2.2.1",
+            rule: "keychar excludes spaces",
+            headers: vec![h("traceparent", tp("00")), h("tracestate", "foo =1,bar=2")],
+            expect: cont("00", None),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "ts-key-uppercase",
+            section: "TC2 §3.3.2.2.1",
+            rule: "keys are lowercase",
+            headers: vec![h("traceparent", tp("00")), h("tracestate", "FOO=1,bar=2")],
+            expect: cont("00", None),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "ts-key-dot",
+            section: "TC2 §3.3.2.2.1",
+            rule: "keychar excludes '.'",
+            headers: vec![
+                h("traceparent", tp("00")),
+                h("tracestate", "foo.bar=1,bar=2"),
+            ],
+            expect: cont("00", None),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "ts-key-256",
+            section: "TC2 §3.3.2.2.1",
+            rule: "a key has up to 256 characters",
+            headers: vec![
+                h("traceparent", tp("00")),
+                h("tracestate", format!("foo=1,{}=1", "z".repeat(256))),
+            ],
+            expect: cont("00", Some(&format!("foo=1,{}=1", "z".repeat(256)))),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "ts-key-257",
+            section: "TC2 §3.3.2.2.1",
+            rule: "a key has up to 256 characters",
+            headers: vec![
+                h("traceparent", tp("00")),
+                h("tracestate", format!("foo=1,{}=1", "z".repeat(257))),
+            ],
+            expect: cont("00", None),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "ts-key-at-first",
+            section: "TC2 §3.3.2.2.1",
+            rule: "a key begins with a lowercase letter or a digit",
+            headers: vec![h("traceparent", tp("00")), h("tracestate", "@foo=1,bar=2")],
+            expect: cont("00", None),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "ts-key-at-last",
+            section: "TC2 §3.3.2.2.1",
+            rule: "Level 2: '@' is a keychar like any other",
+            headers: vec![h("traceparent", tp("00")), h("tracestate", "foo@=1,bar=2")],
+            expect: cont("00", Some("foo@=1,bar=2")),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "ts-key-two-ats",
+            section: "TC2 §3.3.2.2.1",
+            rule: "Level 2: a key may hold several '@'",
+            headers: vec![
+                h("traceparent", tp("00")),
+                h("tracestate", "foo@bar@baz=1,bar=2"),
+            ],
+            expect: cont("00", Some("foo@bar@baz=1,bar=2")),
+            sdk: Fails,
+            gap: Some(
+                "TraceState holds Level 1 keys only: this entry is dropped (and counted), bar=2 is kept",
+            ),
+        },
+        Case {
+            id: "ts-key-long-vendor",
+            section: "TC2 §3.3.2.2.1",
+            rule: "Level 2: no separate limit after '@'",
+            headers: vec![
+                h("traceparent", tp("00")),
+                h("tracestate", format!("t@{}=1,bar=2", "v".repeat(15))),
+            ],
+            expect: cont("00", Some(&format!("t@{}=1,bar=2", "v".repeat(15)))),
+            sdk: Fails,
+            gap: Some(
+                "TraceState allows 13 characters after '@': this entry is dropped (and counted), bar=2 is kept",
+            ),
+        },
+        Case {
+            id: "ts-value-equals",
+            section: "TC2 §3.3.2.2.2",
+            rule: "a value excludes '='",
+            headers: vec![h("traceparent", tp("00")), h("tracestate", "foo=bar=baz")],
+            expect: cont("00", None),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "ts-value-empty",
+            section: "TC2 §3.3.2.2.2",
+            rule: "a value has at least one non-space character",
+            headers: vec![h("traceparent", tp("00")), h("tracestate", "foo=,bar=3")],
+            expect: cont("00", None),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "ts-value-tab",
+            section: "TC2 §3.3.2.2.2",
+            rule: "a value excludes tabs",
+            headers: vec![h("traceparent", tp("00")), h("tracestate", "foo=a\tb")],
+            expect: cont("00", None),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "ts-value-257",
+            section: "TC2 §3.3.2.2.2",
+            rule: "a value has up to 256 characters",
+            headers: vec![
+                h("traceparent", tp("00")),
+                h("tracestate", format!("foo={}", "v".repeat(257))),
+            ],
+            expect: cont("00", None),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "ts-value-leading-space",
+            section: "TC2 §3.3.2.2.2",
+            rule: "leading spaces MUST be preserved",
+            headers: vec![h("traceparent", tp("00")), h("tracestate", "foo= bar")],
+            expect: cont("00", Some("foo= bar")),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "ts-all-characters",
+            section: "TC2 §3.3.2.2",
+            rule: "every allowed key and value character is kept",
+            headers: vec![h("traceparent", tp("00")), h("tracestate", all_chars())],
+            expect: cont("00", Some(&all_chars())),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "ts-duplicate-key",
+            section: "TC2 §3.3.3",
+            rule: "only one entry per key is allowed",
+            headers: vec![h("traceparent", tp("00")), h("tracestate", "foo=1,foo=2")],
+            expect: cont("00", Some("foo=1")),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "ts-truncation",
+            section: "TC2 §3.3.3.1",
+            rule: "truncate whole entries, entries over 128 characters first",
+            headers: vec![h("traceparent", tp("00")), h("tracestate", long_list())],
+            expect: Expect {
+                tracestate: vec![Some(long_list_truncated()), Some(long_list())],
+                ..cont("00", None)
+            },
+            sdk: Passes,
+            gap: None,
+        },
         // -------------------------------------------------------------- baggage
-        Case { id: "bg-spec-example", section: "BAG §Example", rule: "members, OWS and properties", headers: vec![h("baggage", "key1=value1;property1;property2, key2 = value2, key3=value3; propertyKey=propertyValue")], expect: baggage_only(vec![bag(&[("key1", "value1", "property1;property2"), ("key2", "value2", ""), ("key3", "value3", "propertyKey=propertyValue")])]), sdk: Passes, gap: None },
-        Case { id: "bg-two-fields", section: "BAG §Header Format", rule: "multiple baggage headers are allowed and combine", headers: vec![h("baggage", "userId=alice"), h("baggage", "serverNode=DF%2028,isProduction=false")], expect: baggage_only(vec![bag(&[("userId", "alice", ""), ("serverNode", "DF 28", ""), ("isProduction", "false", "")])]), sdk: Fails, gap: None },
-        Case { id: "bg-percent-decoding", section: "BAG §value", rule: "a value is percent-encoded UTF-8", headers: vec![h("baggage", "serverNode=DF%2028,name=na%C3%AFve")], expect: baggage_only(vec![bag(&[("serverNode", "DF 28", ""), ("name", "naïve", "")])]), sdk: Passes, gap: None },
-        Case { id: "bg-value-equals", section: "BAG §value", rule: "parsers MUST NOT assume '=' only separates key and value", headers: vec![h("baggage", "k=a=b")], expect: baggage_only(vec![bag(&[("k", "a=b", "")])]), sdk: Fails, gap: None },
-        Case { id: "bg-bad-utf8", section: "BAG §value", rule: "octets that are not UTF-8 MUST become U+FFFD", headers: vec![h("baggage", "k=%FF,j=1")], expect: baggage_only(vec![bag(&[("k", "\u{FFFD}", ""), ("j", "1", "")])]), sdk: Fails, gap: None },
-        Case { id: "bg-key-not-token", section: "BAG §key", rule: "a key is a token; a bad member MAY be removed", headers: vec![h("baggage", "a b=1,c=2")], expect: baggage_only(vec![bag(&[("c", "2", "")])]), sdk: Passes, gap: None },
-        Case { id: "bg-value-dquote", section: "BAG §Definition", rule: "baggage-octet excludes DQUOTE; a bad member MAY be removed", headers: vec![h("baggage", "k=\"x\",c=2")], expect: baggage_only(vec![bag(&[("c", "2", "")])]), sdk: Fails, gap: None },
-        Case { id: "bg-65-members", section: "BAG §Limits", rule: "propagate at least 64 members, drop whole members past the limit", headers: vec![h("baggage", (0..65).map(|i| format!("k{i:02}=v")).collect::<Vec<_>>().join(","))], expect: baggage_only(vec![(0..64).map(|i| (format!("k{i:02}"), "v".to_owned(), String::new())).collect()]), sdk: Passes, gap: None },
-        Case { id: "bg-over-8192-bytes", section: "BAG §Limits", rule: "propagate at least 8192 bytes, never a partial member", headers: vec![h("baggage", format!("a={},b={},c={}", "x".repeat(3000), "y".repeat(3000), "z".repeat(3000)))], expect: baggage_only(vec![bag(&[("a", &"x".repeat(3000), ""), ("b", &"y".repeat(3000), "")]), vec![]]), sdk: Passes, gap: None },
-        Case { id: "bg-forward-backslash", section: "BAG §value", rule: "characters outside baggage-octet MUST be percent-encoded on the way out", headers: vec![h("baggage", "k=a%5Cb")], expect: baggage_only(vec![bag(&[("k", "a\\b", "")])]), sdk: Fails, gap: None },
-        Case { id: "bg-forward-percent", section: "BAG §value", rule: "a decoded '%' is encoded again on the way out", headers: vec![h("baggage", "k=%2541")], expect: baggage_only(vec![bag(&[("k", "%41", "")])]), sdk: Fails, gap: None },
-        Case { id: "bg-property-ows", section: "BAG §property", rule: "OWS in properties MUST be trimmed", headers: vec![h("baggage", "k=v; p = q ;r")], expect: baggage_only(vec![bag(&[("k", "v", "p=q;r")])]), sdk: Fails, gap: None },
+        Case {
+            id: "bg-spec-example",
+            section: "BAG §Example",
+            rule: "members, OWS and properties",
+            headers: vec![h(
+                "baggage",
+                "key1=value1;property1;property2, key2 = value2, key3=value3; propertyKey=propertyValue",
+            )],
+            expect: baggage_only(vec![bag(&[
+                ("key1", "value1", "property1;property2"),
+                ("key2", "value2", ""),
+                ("key3", "value3", "propertyKey=propertyValue"),
+            ])]),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "bg-two-fields",
+            section: "BAG §Header Format",
+            rule: "multiple baggage headers are allowed and combine",
+            headers: vec![
+                h("baggage", "userId=alice"),
+                h("baggage", "serverNode=DF%2028,isProduction=false"),
+            ],
+            expect: baggage_only(vec![bag(&[
+                ("userId", "alice", ""),
+                ("serverNode", "DF 28", ""),
+                ("isProduction", "false", ""),
+            ])]),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "bg-percent-decoding",
+            section: "BAG §value",
+            rule: "a value is percent-encoded UTF-8",
+            headers: vec![h("baggage", "serverNode=DF%2028,name=na%C3%AFve")],
+            expect: baggage_only(vec![bag(&[
+                ("serverNode", "DF 28", ""),
+                ("name", "naïve", ""),
+            ])]),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "bg-value-equals",
+            section: "BAG §value",
+            rule: "parsers MUST NOT assume '=' only separates key and value",
+            headers: vec![h("baggage", "k=a=b")],
+            expect: baggage_only(vec![bag(&[("k", "a=b", "")])]),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "bg-bad-utf8",
+            section: "BAG §value",
+            rule: "octets that are not UTF-8 MUST become U+FFFD",
+            headers: vec![h("baggage", "k=%FF,j=1")],
+            expect: baggage_only(vec![bag(&[("k", "\u{FFFD}", ""), ("j", "1", "")])]),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "bg-key-not-token",
+            section: "BAG §key",
+            rule: "a key is a token; a bad member MAY be removed",
+            headers: vec![h("baggage", "a b=1,c=2")],
+            expect: baggage_only(vec![bag(&[("c", "2", "")])]),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "bg-value-dquote",
+            section: "BAG §Definition",
+            rule: "baggage-octet excludes DQUOTE; a bad member MAY be removed",
+            headers: vec![h("baggage", "k=\"x\",c=2")],
+            expect: baggage_only(vec![bag(&[("c", "2", "")])]),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "bg-65-members",
+            section: "BAG §Limits",
+            rule: "propagate at least 64 members, drop whole members past the limit",
+            headers: vec![h(
+                "baggage",
+                (0..65)
+                    .map(|i| format!("k{i:02}=v"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            )],
+            expect: baggage_only(vec![
+                (0..64)
+                    .map(|i| (format!("k{i:02}"), "v".to_owned(), String::new()))
+                    .collect(),
+            ]),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "bg-over-8192-bytes",
+            section: "BAG §Limits",
+            rule: "propagate at least 8192 bytes, never a partial member",
+            headers: vec![h(
+                "baggage",
+                format!(
+                    "a={},b={},c={}",
+                    "x".repeat(3000),
+                    "y".repeat(3000),
+                    "z".repeat(3000)
+                ),
+            )],
+            expect: baggage_only(vec![
+                bag(&[("a", &"x".repeat(3000), ""), ("b", &"y".repeat(3000), "")]),
+                vec![],
+            ]),
+            sdk: Passes,
+            gap: None,
+        },
+        Case {
+            id: "bg-forward-backslash",
+            section: "BAG §value",
+            rule: "characters outside baggage-octet MUST be percent-encoded on the way out",
+            headers: vec![h("baggage", "k=a%5Cb")],
+            expect: baggage_only(vec![bag(&[("k", "a\\b", "")])]),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "bg-forward-percent",
+            section: "BAG §value",
+            rule: "a decoded '%' is encoded again on the way out",
+            headers: vec![h("baggage", "k=%2541")],
+            expect: baggage_only(vec![bag(&[("k", "%41", "")])]),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "bg-property-ows",
+            section: "BAG §property",
+            rule: "OWS in properties MUST be trimmed",
+            headers: vec![h("baggage", "k=v; p = q ;r")],
+            expect: baggage_only(vec![bag(&[("k", "v", "p=q;r")])]),
+            sdk: Fails,
+            gap: None,
+        },
     ];
     // A value that is not ASCII can only come in as raw bytes.
-    c.push(Case { id: "ts-not-ascii", section: "TC2 §3.3.2.2.2", rule: "a corrupt field is not silently skipped", headers: vec![h("traceparent", tp("00")), h("tracestate", "foo=1"), ("tracestate", b"bar=caf\xc3\xa9".to_vec())], expect: cont("00", None), sdk: Fails, gap: None });
+    c.push(Case {
+        id: "ts-not-ascii",
+        section: "TC2 §3.3.2.2.2",
+        rule: "a corrupt field is not silently skipped",
+        headers: vec![
+            h("traceparent", tp("00")),
+            h("tracestate", "foo=1"),
+            ("tracestate", b"bar=caf\xc3\xa9".to_vec()),
+        ],
+        expect: cont("00", None),
+        sdk: Fails,
+        gap: None,
+    });
     c
 }
 
 fn members(n: usize) -> String {
-    (1..=n).map(|i| format!("bar{i:02}={i:02}")).collect::<Vec<_>>().join(",")
+    (1..=n)
+        .map(|i| format!("bar{i:02}={i:02}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn all_chars() -> String {
-    let key: String = ('a'..='z').chain('0'..='9').chain("_-*/@".chars()).collect();
+    let key: String = ('a'..='z')
+        .chain('0'..='9')
+        .chain("_-*/@".chars())
+        .collect();
     let value: String = (0x20u8..=0x7e)
         .filter(|&c| c != b',' && c != b'=')
         .map(char::from)
@@ -205,7 +835,10 @@ fn long_list() -> String {
 }
 
 fn long_list_truncated() -> String {
-    (0..20).map(|i| format!("k{i:02}={}", "y".repeat(20))).collect::<Vec<_>>().join(",")
+    (0..20)
+        .map(|i| format!("k{i:02}={}", "y".repeat(20)))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn header_map(headers: &[(&'static str, Vec<u8>)]) -> HeaderMap {
@@ -224,7 +857,10 @@ fn observe(
     baggage: &dyn TextMapPropagator,
     extractor: &dyn Extractor,
 ) -> Observed {
-    let cx = baggage.extract_with_context(&trace.extract_with_context(&Context::new(), extractor), extractor);
+    let cx = baggage.extract_with_context(
+        &trace.extract_with_context(&Context::new(), extractor),
+        extractor,
+    );
     let mut out = HeaderMap::new();
     trace.inject_context(&cx, &mut HeaderInjector(&mut out));
     baggage.inject_context(&cx, &mut HeaderInjector(&mut out));
@@ -238,7 +874,11 @@ fn observe(
     let baggage_forwarded = get("baggage").and_then(|header| {
         let parsed = parse_baggage([header.as_str()]);
         (parsed.invalid == 0).then(|| {
-            let mut m: Vec<_> = parsed.members.into_iter().map(|m| (m.key, m.value, m.properties)).collect();
+            let mut m: Vec<_> = parsed
+                .members
+                .into_iter()
+                .map(|m| (m.key, m.value, m.properties))
+                .collect();
             m.sort();
             m
         })
@@ -272,7 +912,11 @@ fn describe(seen: &Observed, trace_case: bool) -> String {
         Some(tp) => parts.push(format!("traceparent {tp}")),
     }
     if let Some(ts) = &seen.tracestate {
-        let short = if ts.len() > 40 { format!("{}… ({} chars)", &ts[..30], ts.len()) } else { ts.clone() };
+        let short = if ts.len() > 40 {
+            format!("{}… ({} chars)", &ts[..30], ts.len())
+        } else {
+            ts.clone()
+        };
         parts.push(format!("tracestate {short}"));
     }
     if !seen.baggage.is_empty() {
@@ -286,7 +930,11 @@ fn describe(seen: &Observed, trace_case: bool) -> String {
             })
             .collect();
         let more = seen.baggage.len().saturating_sub(4);
-        let tail = if more > 0 { format!(" +{more}") } else { String::new() };
+        let tail = if more > 0 {
+            format!(" +{more}")
+        } else {
+            String::new()
+        };
         parts.push(format!("baggage {}{tail}", keys.join(" ")));
         if seen.baggage_forwarded.as_ref() != Some(&seen.baggage) {
             parts.push("forwards a different baggage".to_owned());
@@ -305,7 +953,9 @@ fn both_propagators_against_the_conformance_table() {
 
     let (mut book_passed, mut sdk_passed, mut gaps) = (0, 0, 0);
     let mut problems = Vec::new();
-    let mut table = String::from("case                       section                book  SDK   what the SDK does instead\n");
+    let mut table = String::from(
+        "case                       section                book  SDK   what the SDK does instead\n",
+    );
     for case in &cases {
         let map = header_map(&case.headers);
         let book = observe(&book_trace, &book_baggage, &HeaderCarrier(&map));
@@ -321,14 +971,32 @@ fn both_propagators_against_the_conformance_table() {
         }
         match (&case.sdk, sdk_ok) {
             (Sdk::Passes, true) | (Sdk::Fails, false) => {}
-            _ => problems.push(format!("the table is stale: SDK on {} now {}: {sdk:?}", case.id, if sdk_ok { "passes" } else { "fails" })),
+            _ => problems.push(format!(
+                "the table is stale: SDK on {} now {}: {sdk:?}",
+                case.id,
+                if sdk_ok { "passes" } else { "fails" }
+            )),
         }
-        let mark = |ok: bool, gap: bool| if ok { "pass" } else if gap { "gap*" } else { "FAIL" };
-        let instead = if sdk_ok { String::new() } else { describe(&sdk, !case.id.starts_with("bg-")) };
+        let mark = |ok: bool, gap: bool| {
+            if ok {
+                "pass"
+            } else if gap {
+                "gap*"
+            } else {
+                "FAIL"
+            }
+        };
+        let instead = if sdk_ok {
+            String::new()
+        } else {
+            describe(&sdk, !case.id.starts_with("bg-"))
+        };
         table.push_str(&format!(
             "{:<26} {:<22} {:<5} {:<5} {}\n",
             case.id,
-            case.section.trim_start_matches("TC2 ").trim_start_matches("BAG "),
+            case.section
+                .trim_start_matches("TC2 ")
+                .trim_start_matches("BAG "),
             mark(book_ok, case.gap.is_some()),
             mark(sdk_ok, false),
             instead
@@ -345,10 +1013,19 @@ fn both_propagators_against_the_conformance_table() {
         "ch10_propagation",
         vec![
             book_results::Measurement::count("ch10_propagation/cases", total, "cases"),
-            book_results::Measurement::count("ch10_propagation/book_passed", book_passed as f64, "cases"),
+            book_results::Measurement::count(
+                "ch10_propagation/book_passed",
+                book_passed as f64,
+                "cases",
+            ),
             book_results::Measurement::count("ch10_propagation/book_gaps", gaps as f64, "cases"),
-            book_results::Measurement::count("ch10_propagation/sdk_passed", sdk_passed as f64, "cases"),
-            book_results::Measurement::count("ch10_propagation/table", total, "cases").with_text(table),
+            book_results::Measurement::count(
+                "ch10_propagation/sdk_passed",
+                sdk_passed as f64,
+                "cases",
+            ),
+            book_results::Measurement::count("ch10_propagation/table", total, "cases")
+                .with_text(table),
         ],
     )
     .expect("record the conformance results");
@@ -361,16 +1038,25 @@ fn every_case_cites_a_section_and_has_a_unique_id() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), cases.len());
-    assert!(cases.iter().all(|c| c.section.contains('§') && !c.rule.is_empty()));
+    assert!(
+        cases
+            .iter()
+            .all(|c| c.section.contains('§') && !c.rule.is_empty())
+    );
 }
 
 #[test]
 fn injection_uses_the_book_carrier_too() {
     // The book's own injector writes the same fields as opentelemetry-http's.
-    let map = header_map(&[h("traceparent", tp("03")), h("tracestate", "foo=1"), h("baggage", "k=v")]);
+    let map = header_map(&[
+        h("traceparent", tp("03")),
+        h("tracestate", "foo=1"),
+        h("baggage", "k=v"),
+    ]);
     let trace = W3cTraceContext::new();
     let baggage = W3cBaggage::new();
-    let cx = baggage.extract_with_context(&trace.extract(&HeaderCarrier(&map)), &HeaderCarrier(&map));
+    let cx =
+        baggage.extract_with_context(&trace.extract(&HeaderCarrier(&map)), &HeaderCarrier(&map));
     let mut out = HeaderMap::new();
     trace.inject_context(&cx, &mut HeaderCarrierMut(&mut out));
     baggage.inject_context(&cx, &mut HeaderCarrierMut(&mut out));

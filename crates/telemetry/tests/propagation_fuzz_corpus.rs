@@ -18,7 +18,9 @@ fn inputs(target: &str) -> Vec<PathBuf> {
         };
         for entry in entries {
             let path = entry.expect("readable fuzz directory").path();
-            let hidden = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            let hidden = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
             if path.is_file() && !hidden {
                 files.push(path);
             }
@@ -30,7 +32,11 @@ fn inputs(target: &str) -> Vec<PathBuf> {
 
 fn replay(target: &str, check: fn(&[u8])) {
     let files = inputs(target);
-    assert!(!files.is_empty(), "no saved inputs for {target} in {}", fuzz_dir().display());
+    assert!(
+        !files.is_empty(),
+        "no saved inputs for {target} in {}",
+        fuzz_dir().display()
+    );
     for file in &files {
         let data = std::fs::read(file).expect("readable fuzz input");
         let outcome = std::panic::catch_unwind(|| check(&data));

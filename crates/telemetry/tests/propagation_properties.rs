@@ -2,13 +2,13 @@
 //! whatever they inject they extract again unchanged.
 
 use http::{HeaderMap, HeaderValue};
+use opentelemetry::Context;
 use opentelemetry::baggage::{BaggageExt, KeyValueMetadata};
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
-use opentelemetry::Context;
 use otlp_csp_telemetry::propagation::{
-    HeaderCarrier, HeaderCarrierMut, W3cBaggage, W3cTraceContext, parse_baggage,
-    parse_traceparent, parse_tracestate,
+    HeaderCarrier, HeaderCarrierMut, W3cBaggage, W3cTraceContext, parse_baggage, parse_traceparent,
+    parse_tracestate,
 };
 use proptest::prelude::*;
 
@@ -85,7 +85,8 @@ proptest! {
         span_id in 1u64..,
         flags in 0u8..4,
         state in prop::collection::btree_map("[a-z][a-z0-9_*/-]{0,8}", "[!-+\\--<>-~][ -+\\--<>-~]{0,6}[!-+\\--<>-~]", 0..8),
-        members in prop::collection::btree_map("[A-Za-z0-9!#$&'*+.^_`|~-]{1,10}", any::<String>(), 0..8),
+        // Short enough that 8 members, percent-encoded, stay under 8192 bytes.
+        members in prop::collection::btree_map("[A-Za-z0-9!#$&'*+.^_`|~-]{1,10}", "\\PC{0,30}", 0..8),
         props in "(;[a-z]{1,5}(=[a-z0-9]{1,5})?){0,2}",
     ) {
         let state = TraceState::from_key_value(state.clone()).unwrap();

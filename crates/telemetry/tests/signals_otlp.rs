@@ -47,13 +47,19 @@ async fn one_protocol(protocol: Protocol) {
     assert_eq!((stats.ended, stats.exported, stats.dropped), (3, 3, 0));
 
     // Spans: one tree of three.
-    let spans = receiver.wait_for_spans(3, WAIT).await.expect("spans arrive");
+    let spans = receiver
+        .wait_for_spans(3, WAIT)
+        .await
+        .expect("spans arrive");
     assert_eq!(spans.len(), 3, "{protocol:?}");
     let root = spans.iter().find(|s| s.name == "request").expect("root");
     assert!(root.parent_span_id.is_empty());
     for child in ["load", "store"] {
         let span = spans.iter().find(|s| s.name == child).expect("child");
-        assert_eq!(span.parent_span_id, root.span_id, "{child} over {protocol:?}");
+        assert_eq!(
+            span.parent_span_id, root.span_id,
+            "{child} over {protocol:?}"
+        );
         assert_eq!(span.trace_id, root.trace_id);
     }
     assert_eq!(hex(&root.trace_id), trace_id.to_string());
@@ -70,7 +76,10 @@ async fn one_protocol(protocol: Protocol) {
     assert!(log.attributes.iter().any(|kv| kv.key == "order"));
 
     // Metrics: the application's counter, and the pipeline's own counts.
-    let metrics = receiver.wait_for_metric_points(1, WAIT).await.expect("metrics");
+    let metrics = receiver
+        .wait_for_metric_points(1, WAIT)
+        .await
+        .expect("metrics");
     let sum_points = |name: &str| -> Vec<(Vec<(String, String)>, i64)> {
         metrics
             .iter()
@@ -143,3 +152,63 @@ async fn all_signals_arrive_over_http_json() {
 async fn all_signals_arrive_over_grpc() {
     one_protocol(Protocol::Grpc).await;
 }
+
+// ANCHOR: exemplars
+/// Exemplars link a metric sample to the trace it was recorded in. The OTLP
+/// data model has room for them, but opentelemetry_sdk 0.33 never fills it:
+/// a histogram recorded inside a sampled span arrives with no exemplar. If
+/// this test fails, the SDK has started recording them and chapter 13's
+/// section on exemplars must be rewritten.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sdk_0_33_records_no_exemplars() {
+    let receiver = Receiver::start().await.expect("receiver starts");
+    let telemetry = init_with(TelemetryConfig::otlp(
+        "exemplars",
+        Protocol::HttpProtobuf,
+        &receiver.http_endpoint(),
+    ))
+    .expect("init");
+    let tracer = telemetry.provider().tracer("exemplars");
+    let latency = telemetry
+        .meter_provider()
+        .meter("exemplars")
+        .f64_histogram("latency")
+        .build();
+    let counter = telemetry
+        .meter_provider()
+        .meter("exemplars")
+        .u64_counter("hits")
+        .build();
+    let sampled = tracer.in_span("request", |cx| {
+        latency.record(0.25, &[]);
+        counter.add(1, &[]);
+        cx.span().span_context().is_sampled()
+    });
+    assert!(sampled, "the sample was taken inside a sampled span");
+    telemetry.shutdown().await.expect("nothing lost");
+    let metrics = receiver
+        .wait_for_metric_points(2, WAIT)
+        .await
+        .expect("metrics");
+    let histogram = metrics
+        .iter()
+        .find(|m| m.name == "latency")
+        .and_then(|m| match &m.data {
+            Some(Data::Histogram(h)) => h.data_points.first().cloned(),
+            _ => None,
+        })
+        .expect("the histogram arrived");
+    assert_eq!(histogram.count, 1);
+    assert!(histogram.exemplars.is_empty(), "{:?}", histogram.exemplars);
+    let hits = metrics
+        .iter()
+        .find(|m| m.name == "hits")
+        .and_then(|m| match &m.data {
+            Some(Data::Sum(s)) => s.data_points.first().cloned(),
+            _ => None,
+        })
+        .expect("the counter arrived");
+    assert!(hits.exemplars.is_empty(), "{:?}", hits.exemplars);
+    receiver.shutdown().await;
+}
+// ANCHOR_END: exemplars

@@ -26,7 +26,9 @@ pub fn fuzz(root: &Path, seconds: Option<&str>) -> Result<()> {
         None => DEFAULT_SECONDS,
         Some(s) => match s.parse::<u64>() {
             Ok(n) if n > 0 => n,
-            _ => bail!("usage: cargo xtask fuzz [SECONDS]  (SECONDS is a positive whole number, not {s:?})"),
+            _ => bail!(
+                "usage: cargo xtask fuzz [SECONDS]  (SECONDS is a positive whole number, not {s:?})"
+            ),
         },
     };
     let bin = ensure_cargo_fuzz(root)?;
@@ -45,7 +47,9 @@ pub fn fuzz(root: &Path, seconds: Option<&str>) -> Result<()> {
             },
         )?;
     }
-    println!("No crash. Replay the corpus on stable with: cargo xtask test (stage \"fuzz corpus\")");
+    println!(
+        "No crash. Replay the corpus on stable with: cargo xtask test (stage \"fuzz corpus\")"
+    );
     Ok(())
 }
 
@@ -57,12 +61,21 @@ fn ensure_cargo_fuzz(root: &Path) -> Result<std::path::PathBuf> {
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(version));
     if !installed {
-        run::step(&format!("Installing {name} {version} into target/tools"), || {
-            run::cargo(&[
-                "install", "--locked", "--quiet", "--root", "target/tools", name, "--version",
-                version,
-            ])
-        })?;
+        run::step(
+            &format!("Installing {name} {version} into target/tools"),
+            || {
+                run::cargo(&[
+                    "install",
+                    "--locked",
+                    "--quiet",
+                    "--root",
+                    "target/tools",
+                    name,
+                    "--version",
+                    version,
+                ])
+            },
+        )?;
     }
     Ok(bin)
 }

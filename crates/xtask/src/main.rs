@@ -57,17 +57,26 @@ fn real_main() -> Result<()> {
             Ok(())
         }
         Some("test") => test::all(&root),
+        Some("collector") => {
+            run::step("Examples against rotel", || {
+                collector::examples_against_rotel(&root)
+            })?;
+            run::step("Collector outage under load", || {
+                collector::collector_outage(&root)
+            })
+        }
         Some("bench") => bench(),
         Some("baseline") => run::preprocessor(&["baseline"]),
         Some("fuzz") => fuzz::fuzz(&root, args.get(1).map(String::as_str)),
         _ => bail!(
-            "usage: cargo xtask <serve [--port N] | build | test | bench | baseline | fuzz [S]>\n\
+            "usage: cargo xtask <serve [--port N] | build | test | bench | baseline | fuzz [S] | collector>\n\
              serve     build the book and serve it on http://localhost:3000\n\
              build     build the static site into book/html\n\
              test      run every test of the book (what CI runs)\n\
              bench     run the benchmarks; the next build shows their figures\n\
              baseline  save the last benchmark run as book/benchmarks/baseline.json\n\
-             fuzz [S]  fuzz the W3C header parsers for S seconds each (default 60)"
+             fuzz [S]  fuzz the W3C header parsers for S seconds each (default 60)\n\
+             collector run the examples against a real collector, then stop it under load"
         ),
     }
 }

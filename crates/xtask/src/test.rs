@@ -86,10 +86,17 @@ pub fn all(root: &Path) -> Result<()> {
         ),
     );
     record(
-        "example against a real collector",
+        "examples against a real collector",
         step(
-            "ch01_hello_trace over OTLP (HTTP/protobuf, HTTP/JSON, gRPC) to rotel",
-            || crate::collector::ch01_against_rotel(root),
+            "ch01_hello_trace and ch13_logs over OTLP (HTTP/protobuf, HTTP/JSON, gRPC) to rotel",
+            || crate::collector::examples_against_rotel(root),
+        ),
+    );
+    record(
+        "collector outage",
+        step(
+            "Steady load while rotel is stopped and restarted: every span accounted for",
+            || crate::collector::collector_outage(root),
         ),
     );
     record(

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use csp_models::csp::{Alphabet, Definitions, Event, Process, Trace, alphabet, call, prefix, skip, stop};
+use csp_models::csp::{
+    Alphabet, Definitions, Event, Process, Trace, alphabet, call, prefix, skip, stop,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
@@ -68,7 +70,10 @@ pub struct Component {
     pub name: &'static str,
 }
 
-pub fn component(pool: &'static [&'static str], name: &'static str) -> impl Strategy<Value = Component> {
+pub fn component(
+    pool: &'static [&'static str],
+    name: &'static str,
+) -> impl Strategy<Value = Component> {
     proptest::sample::subsequence(pool.to_vec(), 1..=pool.len()).prop_flat_map(move |events| {
         let alpha = alphabet(events.iter().copied());
         (Just(alpha), term(events.clone(), name), term(events, name)).prop_map(
@@ -122,8 +127,14 @@ pub fn all_words(events: &Alphabet, bound: usize) -> BTreeSet<Trace> {
 
 /// The traces in `set` that no trace in `set` extends.
 pub fn maximal(set: &BTreeSet<Trace>) -> BTreeSet<Trace> {
+    // Sets of traces are prefix-closed: t is extended iff some t·e is in the set.
+    let extended: BTreeSet<&[Event]> = set
+        .iter()
+        .filter(|t| !t.is_empty())
+        .map(|t| &t[..t.len() - 1])
+        .collect();
     set.iter()
-        .filter(|t| !set.iter().any(|u| u.len() > t.len() && u.starts_with(t)))
+        .filter(|t| !extended.contains(t.as_slice()))
         .cloned()
         .collect()
 }

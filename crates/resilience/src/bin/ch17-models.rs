@@ -40,13 +40,25 @@ fn real_main() -> Result<()> {
 
     // The stateright models.
     let (breaker_states, secs) = explore("circuit breaker", BreakerModel::chapter())?;
-    results.push(Measurement::count(id("breaker_states"), breaker_states as f64, "states"));
+    results.push(Measurement::count(
+        id("breaker_states"),
+        breaker_states as f64,
+        "states",
+    ));
     results.push(Measurement::count(id("breaker_seconds"), secs, "s"));
     let (pipeline_states, secs) = explore("two-stage pipeline", PipelineModel::CHAPTER)?;
-    results.push(Measurement::count(id("pipeline_states"), pipeline_states as f64, "states"));
+    results.push(Measurement::count(
+        id("pipeline_states"),
+        pipeline_states as f64,
+        "states",
+    ));
     results.push(Measurement::count(id("pipeline_seconds"), secs, "s"));
     let (batch_states, secs) = explore("batch processor (T5)", BatchModel::CHAPTER)?;
-    results.push(Measurement::count(id("t5_stateright_states"), batch_states as f64, "states"));
+    results.push(Measurement::count(
+        id("t5_stateright_states"),
+        batch_states as f64,
+        "states",
+    ));
     results.push(Measurement::count(id("t5_stateright_seconds"), secs, "s"));
     let lossy = PipelineModel {
         stop_on_empty: true,
@@ -103,14 +115,30 @@ fn real_main() -> Result<()> {
         holds.exit_code,
         holds.violated
     );
-    results.push(Measurement::count(id("t4_holds_states"), holds.distinct_states as f64, "states"));
-    results.push(Measurement::count(id("t4_holds_seconds"), holds.seconds, "s"));
+    results.push(Measurement::count(
+        id("t4_holds_states"),
+        holds.distinct_states as f64,
+        "states",
+    ));
+    results.push(Measurement::count(
+        id("t4_holds_seconds"),
+        holds.seconds,
+        "s",
+    ));
 
     let violated = tlc_run(&jar, &t4, "ClockSkew", "violated.cfg", &metadir)?;
     check_t4_counterexample(&violated)?;
     let table = tlc::render_trace(
         &violated.trace,
-        &["now", "offP", "offQ", "pc", "sentAt", "sendStamp", "recvStamp"],
+        &[
+            "now",
+            "offP",
+            "offQ",
+            "pc",
+            "sentAt",
+            "sendStamp",
+            "recvStamp",
+        ],
     );
     results.push(
         Measurement::count(
@@ -120,9 +148,19 @@ fn real_main() -> Result<()> {
         )
         .with_text(table),
     );
-    results.push(Measurement::count(id("t4_violated_seconds"), violated.seconds, "s"));
+    results.push(Measurement::count(
+        id("t4_violated_seconds"),
+        violated.seconds,
+        "s",
+    ));
 
-    let t5 = tlc_run(&jar, &specs.join("t5_batch"), "BatchSpans", "BatchSpans.cfg", &metadir)?;
+    let t5 = tlc_run(
+        &jar,
+        &specs.join("t5_batch"),
+        "BatchSpans",
+        "BatchSpans.cfg",
+        &metadir,
+    )?;
     ensure!(
         t5.exit_code == EXIT_OK,
         "T5: TLC exited with {} (expected {EXIT_OK})",
@@ -135,7 +173,11 @@ fn real_main() -> Result<()> {
         batch_states
     );
     println!("T5: TLC and stateright agree on the number of distinct states");
-    results.push(Measurement::count(id("t5_tlc_states"), t5.distinct_states as f64, "states"));
+    results.push(Measurement::count(
+        id("t5_tlc_states"),
+        t5.distinct_states as f64,
+        "states",
+    ));
     results.push(Measurement::count(id("t5_tlc_seconds"), t5.seconds, "s"));
 
     let file = record(GROUP, results)?;
@@ -160,7 +202,11 @@ where
             found != property.expectation.discovery_is_failure(),
             "{name}: property \"{}\" {}",
             property.name,
-            if found { "is violated" } else { "was never witnessed" }
+            if found {
+                "is violated"
+            } else {
+                "was never witnessed"
+            }
         );
     }
     println!("stateright: {name}: every property holds");
@@ -198,7 +244,10 @@ fn check_t4_counterexample(run: &TlcRun) -> Result<()> {
         .position(|s| s.vars.get("pc").map(String::as_str) == Some("\"sent\""))
         .context("the trace never sends")?;
     let before_send = &run.trace[send - 1];
-    ensure!(last.var("pc")? == "\"received\"", "the trace ends before the receipt");
+    ensure!(
+        last.var("pc")? == "\"received\"",
+        "the trace ends before the receipt"
+    );
     ensure!(
         last.int("recvStamp")? == last.int("sendStamp")?,
         "expected a tie"

@@ -211,14 +211,47 @@ mod tests {
         let model = BatchModel::CHAPTER;
         let good = model.init_states().remove(0);
         let bad = [
-            ("no duplicates", BatchState { ended: 2, exported: vec![1, 1], ..good.clone() }),
-            ("FIFO", BatchState { ended: 2, exported: vec![2, 1], ..good.clone() }),
-            ("conservation", BatchState { ended: 2, exported: vec![1], ..good.clone() }),
-            ("flush on shutdown", BatchState { ended: 1, queue: vec![1], closed: true, stopped: true, ..good.clone() }),
+            (
+                "no duplicates",
+                BatchState {
+                    ended: 2,
+                    exported: vec![1, 1],
+                    ..good.clone()
+                },
+            ),
+            (
+                "FIFO",
+                BatchState {
+                    ended: 2,
+                    exported: vec![2, 1],
+                    ..good.clone()
+                },
+            ),
+            (
+                "conservation",
+                BatchState {
+                    ended: 2,
+                    exported: vec![1],
+                    ..good.clone()
+                },
+            ),
+            (
+                "flush on shutdown",
+                BatchState {
+                    ended: 1,
+                    queue: vec![1],
+                    closed: true,
+                    stopped: true,
+                    ..good.clone()
+                },
+            ),
         ];
         for (name, state) in bad {
             let property = model.property(name);
-            assert!(!(property.condition)(&model, &state), "{name} accepted {state:?}");
+            assert!(
+                !(property.condition)(&model, &state),
+                "{name} accepted {state:?}"
+            );
         }
     }
 }

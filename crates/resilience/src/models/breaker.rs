@@ -97,9 +97,9 @@ impl Model for BreakerModel {
             BreakerAction::Tick => s.now += 1,
             BreakerAction::Acquire(i) => match s.breaker.try_acquire(now) {
                 Ok(permit) => {
-                    let cool_down_over = s.opened_at.is_none_or(|t| {
-                        at(s.now) >= at(t) + self.config.cool_down()
-                    });
+                    let cool_down_over = s
+                        .opened_at
+                        .is_none_or(|t| at(s.now) >= at(t) + self.config.cool_down());
                     s.admitted_too_early |= !cool_down_over;
                     s.callers[i] = Some(permit);
                 }
@@ -139,9 +139,7 @@ impl Model for BreakerModel {
             Property::<Self>::always("no call admitted during the cool-down", |_, s| {
                 !s.admitted_too_early
             }),
-            Property::<Self>::sometimes("open", |_, s| {
-                s.breaker.state().kind() == StateKind::Open
-            }),
+            Property::<Self>::sometimes("open", |_, s| s.breaker.state().kind() == StateKind::Open),
             Property::<Self>::sometimes("rejected while open", |_, s| s.rejected_open),
             Property::<Self>::sometimes("half-open with K probes", |m, s| {
                 s.breaker.state().kind() == StateKind::HalfOpen
@@ -159,8 +157,8 @@ impl BreakerModel {
     /// The configuration the chapter checks: 2 failures open the breaker for
     /// 2 ticks, 2 probes at most, 3 callers, 6 ticks.
     pub fn chapter() -> Self {
-        let config = BreakerConfig::new(2, Duration::from_secs(2), 2)
-            .expect("a valid configuration");
+        let config =
+            BreakerConfig::new(2, Duration::from_secs(2), 2).expect("a valid configuration");
         Self {
             config,
             callers: 3,
@@ -190,7 +188,11 @@ mod tests {
         let path = checker.assert_any_discovery("at most K probes while half-open");
         let last = path.last_state();
         assert_eq!(
-            last.callers.iter().flatten().filter(|p| p.is_probe()).count(),
+            last.callers
+                .iter()
+                .flatten()
+                .filter(|p| p.is_probe())
+                .count(),
             2
         );
     }

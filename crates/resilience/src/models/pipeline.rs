@@ -149,7 +149,10 @@ impl Model for PipelineModel {
     fn properties(&self) -> Vec<Property<Self>> {
         vec![
             Property::<Self>::always("FIFO and nothing invented", |_, s| {
-                s.out.iter().enumerate().all(|(i, x)| *x == expected(i as u8))
+                s.out
+                    .iter()
+                    .enumerate()
+                    .all(|(i, x)| *x == expected(i as u8))
             }),
             Property::<Self>::always("terminates without loss", |m, s| {
                 let mut next = Vec::new();

@@ -118,9 +118,8 @@ fn parse_property(prop: &str) -> Option<String> {
 /// RFC 9110 §5.6.2 `token`: one or more `tchar`s.
 pub fn is_token(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|c| {
-            c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)
-        })
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
 }
 
 fn is_baggage_octet(c: u8) -> bool {

@@ -3,7 +3,9 @@
 //! (`tests/propagation_fuzz_corpus.rs`). Each panics on a broken invariant,
 //! which is how libFuzzer recognises a finding.
 
-use super::{format_baggage, format_traceparent, parse_baggage, parse_traceparent, parse_tracestate};
+use super::{
+    format_baggage, format_traceparent, parse_baggage, parse_traceparent, parse_tracestate,
+};
 
 /// `traceparent`: whatever parses formats to a version-00 value that parses
 /// to the same ids and the known flags.
@@ -15,7 +17,10 @@ pub fn traceparent(data: &[u8]) {
         let again = parse_traceparent(&format_traceparent(tp.trace_id, tp.parent_id, tp.flags))
             .expect("a formatted traceparent parses");
         assert_eq!(again.version, 0);
-        assert_eq!((again.trace_id, again.parent_id), (tp.trace_id, tp.parent_id));
+        assert_eq!(
+            (again.trace_id, again.parent_id),
+            (tp.trace_id, tp.parent_id)
+        );
         assert_eq!(again.flags, tp.flags & super::KNOWN_FLAGS);
     }
 }
@@ -53,6 +58,9 @@ pub fn baggage(data: &[u8]) {
     // Skipped members (grown past a limit by percent-encoding) aside, every
     // member comes back unchanged.
     for member in &again.members {
-        assert!(parsed.members.contains(member), "{member:?} changed on the way");
+        assert!(
+            parsed.members.contains(member),
+            "{member:?} changed on the way"
+        );
     }
 }

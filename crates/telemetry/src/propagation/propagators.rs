@@ -155,7 +155,10 @@ fn to_trace_state(entries: Vec<(String, String)>) -> (TraceState, usize) {
         .collect();
     let dropped = before - kept.len();
     // Every pair passed `insert`'s own checks, so this cannot fail.
-    (TraceState::from_key_value(kept).unwrap_or_default(), dropped)
+    (
+        TraceState::from_key_value(kept).unwrap_or_default(),
+        dropped,
+    )
 }
 
 impl TextMapPropagator for W3cTraceContext {
@@ -176,11 +179,16 @@ impl TextMapPropagator for W3cTraceContext {
         // §3.3.2: "Vendors ... SHOULD avoid sending" empty tracestate headers;
         // §3.3.3.1: whole entries are truncated to the documented maximum.
         let header = sc.trace_state().header();
-        if let Ok(ts) = parse_tracestate([header.as_str()]) {
-            add(&self.counters.0.tracestate_entries_dropped, ts.truncated);
-            if !ts.entries.is_empty() {
-                injector.set(TRACESTATE, ts.header());
+        match parse_tracestate([header.as_str()]) {
+            Ok(ts) => {
+                add(&self.counters.0.tracestate_entries_dropped, ts.truncated);
+                if !ts.entries.is_empty() {
+                    injector.set(TRACESTATE, ts.header());
+                }
             }
+            // `TraceState` accepts a few values TC2 does not (an empty one, a
+            // tab): such a list is not sent, and that is counted.
+            Err(_) => add(&self.counters.0.tracestate_discarded, 1),
         }
     }
 

@@ -179,11 +179,26 @@ mod tests {
     #[test]
     fn rejects_what_section_3_2_forbids() {
         let bad = [
-            ("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", TraceparentError::VersionFf),
-            ("000-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", TraceparentError::Version),
-            ("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", TraceparentError::TraceId),
-            ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1", TraceparentError::Length(54)),
-            ("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01.x", TraceparentError::Dash(55)),
+            (
+                "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                TraceparentError::VersionFf,
+            ),
+            (
+                "000-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                TraceparentError::Version,
+            ),
+            (
+                "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+                TraceparentError::TraceId,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",
+                TraceparentError::Length(54),
+            ),
+            (
+                "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01.x",
+                TraceparentError::Dash(55),
+            ),
         ];
         for (value, err) in bad {
             assert_eq!(parse_traceparent(value), Err(err), "{value}");
@@ -192,7 +207,8 @@ mod tests {
 
     #[test]
     fn unknown_flags_are_not_forwarded() {
-        let tp = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-ff").unwrap();
+        let tp =
+            parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-ff").unwrap();
         assert!(format_traceparent(tp.trace_id, tp.parent_id, tp.flags).ends_with("-03"));
     }
 }

@@ -129,7 +129,9 @@ pub fn valid_key(key: &str) -> bool {
         && b.len() <= MAX_KEY_LEN
         && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
         && b.iter().all(|&c| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'-' | b'*' | b'/' | b'@')
+            c.is_ascii_lowercase()
+                || c.is_ascii_digit()
+                || matches!(c, b'_' | b'-' | b'*' | b'/' | b'@')
         })
 }
 
@@ -139,7 +141,8 @@ pub fn valid_value(value: &str) -> bool {
     let b = value.as_bytes();
     !b.is_empty()
         && b.len() <= MAX_VALUE_LEN
-        && b.iter().all(|&c| (0x20..=0x7e).contains(&c) && c != b',' && c != b'=')
+        && b.iter()
+            .all(|&c| (0x20..=0x7e).contains(&c) && c != b',' && c != b'=')
         && b[b.len() - 1] != b' '
 }
 
