@@ -157,6 +157,13 @@ fn main() -> Result<()> {
             }
         }
         "logs" => {
+            if let Some(span) = receiver.spans().iter().find(|s| s.name == "charge card") {
+                println!(
+                    "span `charge card`: traceId {}, spanId {}",
+                    hex(&span.trace_id),
+                    hex(&span.span_id)
+                );
+            }
             for received in receiver.logs() {
                 let mut request = received.request;
                 for rl in &mut request.resource_logs {
@@ -185,4 +192,8 @@ fn sort_attributes(resource: Option<&mut otlp_receiver::proto::resource::v1::Res
     if let Some(resource) = resource {
         resource.attributes.sort_by(|a, b| a.key.cmp(&b.key));
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

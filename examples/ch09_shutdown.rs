@@ -38,7 +38,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let collector = collector_rt.block_on(Receiver::start())?;
     let endpoint = collector.grpc_endpoint();
 
-    // The trap: the SDK's blocking shutdown on the runtime's only thread.
+    // Trap one: building the gRPC exporter outside any runtime.
+    std::panic::set_hook(Box::new(|_| {})); // print the message below, not a backtrace
+    let outside = std::panic::catch_unwind(|| init_with(config(&endpoint)).map(drop));
+    let _ = std::panic::take_hook();
+    match outside {
+        Ok(result) => println!("init_with outside a runtime: {result:?}"),
+        Err(panic) => println!(
+            "init_with outside a runtime panicked: {}",
+            panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("(no message)")
+        ),
+    }
+
+    // Trap two: the SDK's blocking shutdown on the runtime's only thread.
     let app = current_thread()?;
     let outcome = app.block_on(async {
         let telemetry = init_with(config(&endpoint))?;

@@ -44,15 +44,25 @@ fn main() {
         println!(
             "skew {skew:?}, delay {delay:?}: by start time {} ({})",
             order.join(" then "),
-            if right { "right" } else { "wrong: the child starts before its parent" }
+            if right {
+                "right"
+            } else {
+                "wrong: the child starts before its parent"
+            }
         );
     }
     // ANCHOR_END: skew
     // ANCHOR: vector
     // The same two events as an execution: p0 sends m0, p1 receives it.
     let x = Execution::new(vec![
-        Step { process: 0, action: Action::Send(0) },
-        Step { process: 1, action: Action::Receive(0) },
+        Step {
+            process: 0,
+            action: Action::Send(0),
+        },
+        Step {
+            process: 1,
+            action: Action::Receive(0),
+        },
     ])
     .unwrap();
     let vc = x.vector();

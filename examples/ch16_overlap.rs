@@ -35,8 +35,18 @@ fn main() {
         step(1, Action::Local),      // 4: B ends (t = 15)
     ])
     .unwrap();
-    let a = Span { name: "A", start: 0, end: 10, first_event: 0 };
-    let b = Span { name: "B", start: 5, end: 15, first_event: 2 };
+    let a = Span {
+        name: "A",
+        start: 0,
+        end: 10,
+        first_event: 0,
+    };
+    let b = Span {
+        name: "B",
+        start: 5,
+        end: 15,
+        first_event: 2,
+    };
     compare(&x, &a, &b);
     // ANCHOR_END: overlap
     // ANCHOR: apart
@@ -48,8 +58,18 @@ fn main() {
         step(1, Action::Local), // 3: D ends
     ])
     .unwrap();
-    let c = Span { name: "C", start: 0, end: 3, first_event: 0 };
-    let d = Span { name: "D", start: 5, end: 8, first_event: 2 };
+    let c = Span {
+        name: "C",
+        start: 0,
+        end: 3,
+        first_event: 0,
+    };
+    let d = Span {
+        name: "D",
+        start: 5,
+        end: 8,
+        first_event: 2,
+    };
     compare(&y, &c, &d);
     // ANCHOR_END: apart
 }

@@ -2,10 +2,11 @@
 //! `{{#include}}` directives the way mdBook will, so the code a reader sees is
 //! the code that was compiled and run.
 //!
-//! Blocks made only of includes from `examples/` or `benches/` are not given to
-//! skeptic: those files are cargo targets, compiled by `cargo build
-//! --all-targets` and run by `cargo xtask test`, and an anchor taken from the
-//! middle of one would not compile on its own.
+//! Blocks made only of includes from `examples/`, `benches/` or the Rust
+//! sources of `crates/` are not given to skeptic: those files are part of
+//! cargo targets, compiled by `cargo build --all-targets` and run by
+//! `cargo xtask test`, and an anchor taken from the middle of one would not
+//! compile on its own.
 //!
 //! The build fails (with the file and line) when a block
 //! - is marked `ignore` or `no_run` without a visible reason just above it
@@ -234,11 +235,14 @@ fn check_block(
 }
 
 /// `{{#include ../../examples/x.rs:anchor}}` → the path, if it points into
-/// examples/ or benches/.
+/// examples/, benches/ or a Rust source of crates/.
 fn include_of_target(line: &str) -> Option<&str> {
     let (_, path) = parse_include(line)?;
     let file = path.split(':').next()?;
-    (file.contains("examples/") || file.contains("benches/")).then_some(file)
+    let compiled = file.contains("examples/")
+        || file.contains("benches/")
+        || (file.contains("crates/") && file.ends_with(".rs"));
+    compiled.then_some(file)
 }
 
 /// Parses `{{#include ARGS}}` or `{{#rustdoc_include ARGS}}` on a line of its own.

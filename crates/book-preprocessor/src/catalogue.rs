@@ -39,6 +39,8 @@ pub struct Catalogue {
     baseline: Option<BTreeMap<String, Figure>>,
     criterion_dir: PathBuf,
     baseline_path: PathBuf,
+    /// Where runs' results files were read from, if they were.
+    results_dirs: Option<(PathBuf, PathBuf)>,
 }
 
 impl Catalogue {
@@ -94,6 +96,7 @@ impl Catalogue {
             baseline,
             criterion_dir,
             baseline_path,
+            results_dirs: None,
         }
     }
 
@@ -102,7 +105,17 @@ impl Catalogue {
     /// `*.json` in `baseline_dir`, baseline). Either directory may be absent.
     /// An id measured twice among the fresh figures is an error: the book
     /// could not say which one it shows.
-    pub fn with_result_files(mut self, fresh_dir: &Path, baseline_dir: &Path) -> Result<Catalogue> {
+    /// Messages name the directories relative to `root`, the book root.
+    pub fn with_result_files(
+        mut self,
+        fresh_dir: &Path,
+        baseline_dir: &Path,
+        root: &Path,
+    ) -> Result<Catalogue> {
+        self.results_dirs = Some((
+            PathBuf::from(paths::shown(fresh_dir, root)),
+            PathBuf::from(paths::shown(baseline_dir, root)),
+        ));
         for file in read_results_dir(fresh_dir)? {
             for figure in figures_of(file, Origin::Fresh) {
                 let id = figure.measurement.id.clone();
@@ -186,8 +199,16 @@ impl Catalogue {
                 self.baseline_path.display()
             ),
         };
+        let runs = match &self.results_dirs {
+            Some((fresh, committed)) => format!(
+                ", in the runs' results files under {} and their committed copies under {},",
+                fresh.display(),
+                committed.display()
+            ),
+            None => String::new(),
+        };
         format!(
-            "looked in the fresh criterion results under {} ({} results) and in {baseline}",
+            "looked in the fresh criterion results under {} ({} results){runs} and in {baseline}",
             self.criterion_dir.display(),
             self.fresh.len()
         )
@@ -465,7 +486,7 @@ mod tests {
         )
         .unwrap();
         let book = Catalogue::new(Vec::new(), None, PathBuf::new(), PathBuf::new())
-            .with_result_files(&fresh_dir, &committed_dir)
+            .with_result_files(&fresh_dir, &committed_dir, dir.path())
             .unwrap();
         let bytes = book.figure("ch08/bytes").unwrap();
         assert_eq!(
@@ -483,7 +504,7 @@ mod tests {
             provenance: example_provenance(),
         }];
         let error = Catalogue::new(fresh, None, PathBuf::new(), PathBuf::new())
-            .with_result_files(&fresh_dir, &dir.path().join("absent"))
+            .with_result_files(&fresh_dir, &dir.path().join("absent"), dir.path())
             .unwrap_err();
         assert!(error.to_string().contains("measured twice"), "{error}");
     }

@@ -87,7 +87,11 @@ pub fn run(ctx: &PreprocessorContext, mut book: Book, settings: &Settings) -> Re
             &settings.root,
             &settings.machine,
         )?
-        .with_result_files(&settings.results_dir, &settings.baseline_results_dir)?
+        .with_result_files(
+            &settings.results_dir,
+            &settings.baseline_results_dir,
+            &settings.root,
+        )?
     } else {
         // Nothing will be looked up, so nothing needs reading.
         Catalogue::new(Vec::new(), None, PathBuf::new(), PathBuf::new())

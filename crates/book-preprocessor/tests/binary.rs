@@ -134,6 +134,7 @@ fn run(root: &Root, args: &[&str], stdin: &str) -> Output {
         .current_dir(&root.0)
         .env("CRITERION_HOME", root.0.join("criterion"))
         .env_remove("CARGO_TARGET_DIR")
+        .env_remove("BOOK_RESULTS_DIR")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -280,8 +281,9 @@ fn fails_with_every_problem_named() {
     assert_eq!(
         lines[1],
         "book/src/ch01.md:3: {{#bench ch01_span/missing}}: no result for `ch01_span/missing`: \
-         looked in the fresh criterion results under criterion (2 results) and in the baseline \
-         book/benchmarks/baseline.json (2 results); group `ch01_span` has `ch01_span/batch/1024`, \
+         looked in the fresh criterion results under criterion (2 results), in the runs' results \
+         files under target/book-results and their committed copies under book/benchmarks/results, \
+         and in the baseline book/benchmarks/baseline.json (2 results); group `ch01_span` has `ch01_span/batch/1024`, \
          `ch01_span/noop_tracer`"
     );
     assert_eq!(
@@ -309,8 +311,9 @@ fn unknown_id_without_baseline_names_both_places() {
         stderr,
         "book-preprocessor: error: 1 problem in the book:\n  \
          book/src/ch01.md:1: {{#bench g/f}}: no result for `g/f`: looked in the fresh criterion \
-         results under criterion (0 results) and in the baseline book/benchmarks/baseline.json, \
-         which does not exist\n"
+         results under criterion (0 results), in the runs' results files under target/book-results \
+         and their committed copies under book/benchmarks/results, and in the baseline \
+         book/benchmarks/baseline.json, which does not exist\n"
     );
 }
 

@@ -74,7 +74,7 @@ pub fn show(trace: &[Event]) -> String {
 }
 
 // ANCHOR: process
-/// A CSP process term (Roscoe 2010, chapters 1-2, without data: a channel
+/// A CSP process term (Roscoe 2010, without data: a channel
 /// value is part of the event's name, as in `in.0`).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub enum Process {
@@ -250,7 +250,7 @@ pub enum Label {
 
 // ANCHOR: transitions
 /// Every transition `process --label--> next` (the operational semantics of
-/// Roscoe 2010, chapter 9, for this subset). Names are unfolded on the way.
+/// Roscoe 2010, for this subset). Names are unfolded on the way.
 pub fn transitions(
     process: &Process,
     defs: &Definitions,

@@ -70,7 +70,11 @@ fn describe(ce: CounterExample<String>) -> String {
         CounterExample::Trace(t) => format!("trace {}", show(&t)),
         CounterExample::WeakTrace(t) => format!("weak trace {}", show(&t)),
         CounterExample::StableFailures(t, refusals) => {
-            format!("failure: after {} it can refuse {{{}}}", show(&t), refusals.join(", "))
+            format!(
+                "failure: after {} it can refuse {{{}}}",
+                show(&t),
+                refusals.join(", ")
+            )
         }
         CounterExample::Divergence(t) => format!("divergence after {}", show(&t)),
         CounterExample::ImpossibleFutures(t, _) => format!("impossible future after {}", show(&t)),

@@ -138,6 +138,7 @@ impl<C: Clock> fmt::Debug for RateLimited<C> {
     }
 }
 
+// ANCHOR: rate_limited
 impl<C> ShouldSample for RateLimited<C>
 where
     C: Clock + Send + Sync + 'static,
@@ -159,6 +160,7 @@ where
         result(keep(sampled), parent_context)
     }
 }
+// ANCHOR_END: rate_limited
 
 // ---------------------------------------------------------------------------
 // Adaptive
@@ -326,6 +328,7 @@ impl<C: Clock> Adaptive<C> {
         }
     }
 
+    // ANCHOR: adaptive
     /// The ratio to use for a root span arriving now; ends the window if it is over.
     fn ratio_now(&self) -> f64 {
         let inner = &*self.inner;
@@ -360,6 +363,7 @@ impl<C: Clock> Adaptive<C> {
         inner.seen.fetch_add(1, Ordering::AcqRel);
         f64::from_bits(inner.ratio.load(Ordering::Acquire))
     }
+    // ANCHOR_END: adaptive
 }
 
 fn nanos(d: Duration) -> u64 {
@@ -487,6 +491,7 @@ impl RuleBased {
     }
 }
 
+// ANCHOR: rule_based
 impl ShouldSample for RuleBased {
     fn should_sample(
         &self,
@@ -509,6 +514,7 @@ impl ShouldSample for RuleBased {
         sampler.should_sample(parent_context, trace_id, name, span_kind, attributes, links)
     }
 }
+// ANCHOR_END: rule_based
 
 // ---------------------------------------------------------------------------
 // Reproducible ids

@@ -113,3 +113,14 @@ fn a_slow_exporter_with_a_small_queue_drops_and_counts() {
     )
     .unwrap();
 }
+
+/// A queue size of 0 (e.g. `OTEL_BSP_MAX_QUEUE_SIZE=0`) is accepted, and the
+/// processor's channel becomes a rendezvous that its worker never waits on:
+/// every span is dropped. The counters show it; nothing else does.
+#[test]
+fn a_queue_of_zero_drops_every_span() {
+    let gate = Gate::default();
+    gate.open();
+    let stats = burst(gate, 0, || ());
+    assert_eq!((stats.exported, stats.dropped), (0, BURST), "{stats:?}");
+}

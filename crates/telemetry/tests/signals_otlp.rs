@@ -153,6 +153,14 @@ async fn all_signals_arrive_over_grpc() {
     one_protocol(Protocol::Grpc).await;
 }
 
+/// The same over gRPC on a current-thread runtime, where the one thread that
+/// drives the gRPC client's I/O is also the one that asks for the shutdown:
+/// `Telemetry::shutdown` must not block it.
+#[tokio::test(flavor = "current_thread")]
+async fn all_signals_arrive_over_grpc_on_a_current_thread_runtime() {
+    one_protocol(Protocol::Grpc).await;
+}
+
 // ANCHOR: exemplars
 /// Exemplars link a metric sample to the trace it was recorded in. The OTLP
 /// data model has room for them, but opentelemetry_sdk 0.33 never fills it:

@@ -105,7 +105,7 @@ impl Model for BreakerModel {
                 }
                 Err(Rejected::Open { .. }) => s.rejected_open = true,
                 Err(Rejected::ProbesInFlight { .. }) => {
-                    // Rejections change nothing but the ghost above.
+                    // A refused probe changes nothing: no new state.
                     return None;
                 }
             },

@@ -1,0 +1,60 @@
+//! A counting global allocator: how many bytes a process allocated, to
+//! divide by the requests it served.
+//!
+//! A binary installs it with
+//! `#[global_allocator] static A: Counting = Counting;` and reads
+//! [`allocated`] before and after a load.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static BYTES: AtomicU64 = AtomicU64::new(0);
+static COUNT: AtomicU64 = AtomicU64::new(0);
+
+/// The system allocator, counting every allocation (and the growth of every
+/// reallocation). Frees are not subtracted: the figure is bytes *allocated*,
+/// the allocator's work, not bytes in use.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counting;
+
+// SAFETY: every method forwards to `System` with the caller's arguments
+// unchanged; the counters are atomics and never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        COUNT.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded as is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        COUNT.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded as is.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded as is.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if new_size > layout.size() {
+            BYTES.fetch_add((new_size - layout.size()) as u64, Ordering::Relaxed);
+        }
+        COUNT.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded as is.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+/// Bytes allocated so far by the process (0 unless [`Counting`] is installed).
+pub fn allocated() -> u64 {
+    BYTES.load(Ordering::Relaxed)
+}
+
+/// Allocations (and reallocations) so far.
+pub fn allocations() -> u64 {
+    COUNT.load(Ordering::Relaxed)
+}

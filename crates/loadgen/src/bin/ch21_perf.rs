@@ -1,0 +1,534 @@
+//! Chapter 21's runner: starts the benchmark target three times (untraced,
+//! traced at 1 %, traced at 100 % exporting OTLP/gRPC to a real collector),
+//! loads each one (closed loop at saturation, then open loop at a fixed
+//! rate), checks that every request was answered and every span accounted
+//! for, and records the figures with `book_results::record` (group
+//! `ch21_perf`).
+//!
+//! `ch21-perf --rotel PATH [--seconds S] [--rate R] [--connections C] [--logs DIR]`
+//!
+//! `--rotel` is the rotel-agent binary (`cargo xtask load` installs it).
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail, ensure};
+use book_results::Measurement;
+use otlp_csp_loadgen::{
+    Bounds, Connection as _, HttpConnection, MAX_REQUESTS, Outcome, Report, Schedule, Target,
+    closed_loop, open_loop, procfs,
+};
+
+/// The runner's settings.
+#[derive(Debug)]
+struct Settings {
+    rotel: PathBuf,
+    seconds: f64,
+    rate: f64,
+    connections: usize,
+    logs: PathBuf,
+}
+
+fn settings() -> Result<Settings> {
+    let mut args = std::env::args().skip(1);
+    let mut s = Settings {
+        rotel: PathBuf::new(),
+        seconds: 2.0,
+        rate: 20_000.0,
+        connections: 32,
+        logs: PathBuf::from("target"),
+    };
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
+        let number = || -> Result<f64> {
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v > 0.0)
+                .with_context(|| format!("{flag} {value:?}: expected a positive number"))
+        };
+        match flag.as_str() {
+            "--rotel" => s.rotel = PathBuf::from(&value),
+            "--seconds" => s.seconds = number()?,
+            "--rate" => s.rate = number()?,
+            "--connections" => s.connections = number()? as usize,
+            "--logs" => s.logs = PathBuf::from(&value),
+            other => bail!("unknown option {other}"),
+        }
+    }
+    ensure!(s.rotel.is_file(), "--rotel PATH (the rotel-agent binary) is required");
+    ensure!(
+        (1..=1024).contains(&s.connections),
+        "--connections must be in 1..=1024"
+    );
+    Ok(s)
+}
+
+/// One configuration of the target.
+#[derive(Clone, Copy, Debug)]
+struct Mode {
+    /// The id prefix in the results.
+    name: &'static str,
+    /// `None`: untraced; `Some(r)`: traced, sampling ratio `r`.
+    ratio: Option<f64>,
+}
+
+const MODES: [Mode; 3] = [
+    Mode {
+        name: "untraced",
+        ratio: None,
+    },
+    Mode {
+        name: "traced_1pct",
+        ratio: Some(0.01),
+    },
+    Mode {
+        name: "traced_100pct",
+        ratio: Some(1.0),
+    },
+];
+
+/// What one mode measured.
+#[derive(Debug)]
+struct Run {
+    mode: Mode,
+    startup: Duration,
+    saturation: Report,
+    fixed_rate: Report,
+    alloc_per_request: f64,
+    status: procfs::Status,
+    spans: Spans,
+}
+
+/// The target's span counts after shutdown, and the collector's.
+#[derive(Debug, Default, Clone, Copy)]
+struct Spans {
+    ended: u64,
+    exported: u64,
+    failed: u64,
+    dropped: u64,
+    received: u64,
+}
+
+impl Spans {
+    /// Spans that ended but neither reached the collector nor were counted
+    /// as failed or dropped (negative if the collector got more than ended).
+    fn uncounted(&self) -> i64 {
+        self.ended as i64 - (self.received + self.failed + self.dropped) as i64
+    }
+}
+
+fn main() -> Result<()> {
+    let s = settings()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let target_bin = std::env::current_exe()?
+        .parent()
+        .context("the runner has no directory")?
+        .join("ch21-target");
+    ensure!(
+        target_bin.is_file(),
+        "{} not found: build the package's binaries first",
+        target_bin.display()
+    );
+    std::fs::create_dir_all(&s.logs)?;
+    let mut runs = Vec::new();
+    for mode in MODES {
+        let run = run_mode(&rt, &s, &target_bin, mode)
+            .with_context(|| format!("mode {}", mode.name))?;
+        print_run(&run);
+        runs.push(run);
+    }
+    record(&s, &runs)?;
+    check(&runs)
+}
+
+fn print_run(r: &Run) {
+    println!(
+        "{}: startup {:.1} ms, RSS {:.1} MiB (peak {:.1}), {} threads, {:.0} B/request",
+        r.mode.name,
+        r.startup.as_secs_f64() * 1e3,
+        r.status.vm_rss_kb as f64 / 1024.0,
+        r.status.vm_hwm_kb as f64 / 1024.0,
+        r.status.threads,
+        r.alloc_per_request
+    );
+    println!("  saturation: {}", r.saturation.summary());
+    println!("  fixed rate: {}", r.fixed_rate.summary());
+    let sp = &r.spans;
+    println!(
+        "  spans: ended {} exported {} failed {} dropped {} received by the collector {} uncounted {}",
+        sp.ended,
+        sp.exported,
+        sp.failed,
+        sp.dropped,
+        sp.received,
+        sp.uncounted()
+    );
+}
+
+/// Kills a child process if a step fails half-way.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn run_mode(
+    rt: &tokio::runtime::Runtime,
+    s: &Settings,
+    target_bin: &Path,
+    mode: Mode,
+) -> Result<Run> {
+    let rotel = match mode.ratio {
+        Some(_) => Some(Rotel::start(
+            &s.rotel,
+            s.logs.join(format!("ch21-rotel-{}.log", mode.name)),
+        )?),
+        None => None,
+    };
+    let mut cmd = Command::new(target_bin);
+    cmd.env("LISTEN_ADDR", "127.0.0.1:0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if let (Some(ratio), Some(rotel)) = (mode.ratio, &rotel) {
+        cmd.env("TARGET_SAMPLE_RATIO", ratio.to_string()).env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://127.0.0.1:{}", rotel.grpc),
+        );
+    }
+    // ANCHOR: startup
+    let spawned = Instant::now();
+    let mut child = Killed(cmd.spawn().context("starting ch21-target")?);
+    let pid = child.0.id();
+    let mut stdout = BufReader::new(child.0.stdout.take().context("no stdout")?);
+    let mut line = String::new();
+    stdout.read_line(&mut line)?;
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .with_context(|| format!("ch21-target printed {line:?}"))?
+        .to_owned();
+    let hello = Target::parse(&format!("http://{addr}/hello"))?;
+    // Ready = the first request answered, not the port bound.
+    let startup = rt.block_on(async {
+        loop {
+            if let Ok(mut c) = HttpConnection::open(&hello).await
+                && c.call().await == Outcome::Ok
+            {
+                return Ok(spawned.elapsed());
+            }
+            if spawned.elapsed() > Duration::from_secs(20) {
+                bail!("ch21-target did not answer within 20 s");
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })?;
+    // ANCHOR_END: startup
+    let phase = Duration::from_secs_f64(s.seconds);
+    let (warmup, saturation, before, fixed_rate, after) = rt.block_on(async {
+        let warm = Bounds::new(MAX_REQUESTS, phase.mul_f64(0.25))?;
+        let warmup = closed_loop(HttpConnection::open_many(&hello, s.connections).await?, warm);
+        let warmup = warmup.await?;
+        let bounds = Bounds::new(MAX_REQUESTS, phase)?;
+        let conns = HttpConnection::open_many(&hello, s.connections).await?;
+        let saturation = closed_loop(conns, bounds).await?;
+        let before = stats(&addr)?;
+        let conns = HttpConnection::open_many(&hello, s.connections).await?;
+        let fixed_rate = open_loop(conns, Schedule::new(s.rate)?, bounds).await?;
+        let after = stats(&addr)?;
+        anyhow::Ok((warmup, saturation, before, fixed_rate, after))
+    })?;
+    let status = procfs::status(pid)?;
+    let served = (after["alloc_bytes"] - before["alloc_bytes"]) as f64;
+    let alloc_per_request = served / fixed_rate.sent().max(1) as f64;
+
+    // Close stdin: the target stops, flushes its spans and prints its counts.
+    drop(child.0.stdin.take());
+    let final_line = read_final_line(&mut stdout)?;
+    let exit = wait_with_limit(&mut child.0, Duration::from_secs(30))?;
+    ensure!(exit.success(), "ch21-target exited with {exit}");
+    let mut spans = parse_final(&final_line)?;
+    if let Some(rotel) = rotel {
+        spans.received = rotel.stop_when_received(spans.exported)?;
+    }
+    let requests = 1 + warmup.ok + saturation.ok + fixed_rate.ok;
+    match mode.ratio {
+        None => ensure!(spans.ended == 0, "untraced, yet {} spans ended", spans.ended),
+        Some(r) if r >= 1.0 => ensure!(
+            spans.ended == requests,
+            "{requests} requests answered but {} spans ended",
+            spans.ended
+        ),
+        Some(_) => ensure!(spans.ended <= requests, "more spans than requests"),
+    }
+    for (what, report) in [
+        ("warm-up", &warmup),
+        ("saturation", &saturation),
+        ("fixed rate", &fixed_rate),
+    ] {
+        ensure!(
+            report.all_answered(),
+            "{what}: not every request was answered: {}; last error {:?}",
+            report.summary(),
+            report.last_error
+        );
+    }
+    Ok(Run {
+        mode,
+        startup,
+        saturation,
+        fixed_rate,
+        alloc_per_request,
+        status,
+        spans,
+    })
+}
+
+/// `GET /stats` of the target, as numbers.
+fn stats(addr: &str) -> Result<std::collections::HashMap<String, u64>> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "GET /stats HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text)?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .with_context(|| format!("bad /stats answer {text:?}"))?;
+    let value: serde_json::Value = serde_json::from_str(body)?;
+    let map = value.as_object().context("/stats is not an object")?;
+    map.iter()
+        .map(|(k, v)| Ok((k.clone(), v.as_u64().context("not a count")?)))
+        .collect()
+}
+
+fn read_final_line(stdout: &mut BufReader<ChildStdout>) -> Result<String> {
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest)?;
+    rest.lines()
+        .find(|l| l.starts_with("final "))
+        .map(str::to_owned)
+        .with_context(|| format!("ch21-target printed no final line: {rest:?}"))
+}
+
+fn parse_final(line: &str) -> Result<Spans> {
+    let field = |name: &str| -> Result<u64> {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(name)?.strip_prefix('='))
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("no {name}= in {line:?}"))
+    };
+    Ok(Spans {
+        ended: field("ended")?,
+        exported: field("exported")?,
+        failed: field("failed")?,
+        dropped: field("dropped")?,
+        received: 0,
+    })
+}
+
+fn wait_with_limit(child: &mut Child, limit: Duration) -> Result<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        ensure!(Instant::now() < deadline, "no exit within {limit:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// rotel, receiving OTLP/gRPC and logging one line per request with its span count.
+struct Rotel {
+    child: Killed,
+    grpc: u16,
+    log: PathBuf,
+}
+
+impl Rotel {
+    fn start(agent: &Path, log: PathBuf) -> Result<Rotel> {
+        let (grpc, http) = {
+            let a = TcpListener::bind("127.0.0.1:0")?;
+            let b = TcpListener::bind("127.0.0.1:0")?;
+            (a.local_addr()?.port(), b.local_addr()?.port())
+        };
+        let file = std::fs::File::create(&log)?;
+        let child = Command::new(agent)
+            .args([
+                "start",
+                "--exporter",
+                "blackhole",
+                "--debug-log",
+                "traces",
+                "--debug-log-verbosity",
+                "basic",
+                "--otlp-grpc-endpoint",
+                &format!("127.0.0.1:{grpc}"),
+                "--otlp-http-endpoint",
+                &format!("127.0.0.1:{http}"),
+            ])
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .spawn()
+            .with_context(|| format!("starting {}", agent.display()))?;
+        let rotel = Rotel {
+            child: Killed(child),
+            grpc,
+            log,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", grpc)).is_err() {
+            ensure!(Instant::now() < deadline, "rotel did not listen within 20 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(rotel)
+    }
+
+    /// Waits (up to 10 s) for the log to show `expected` spans, stops rotel
+    /// with SIGTERM and returns the spans its log shows.
+    fn stop_when_received(mut self, expected: u64) -> Result<u64> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.received()? < expected && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let pid = self.child.0.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status()?;
+        wait_with_limit(&mut self.child.0, Duration::from_secs(15))?;
+        self.received()
+    }
+
+    fn received(&self) -> Result<u64> {
+        let text = std::fs::read_to_string(&self.log)?;
+        Ok(spans_in_basic_log(&text))
+    }
+}
+
+/// The total of `spans=N` over rotel's basic debug log.
+fn spans_in_basic_log(text: &str) -> u64 {
+    text.lines()
+        .filter(|l| l.contains("Received traces"))
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find_map(|w| w.strip_prefix("spans="))
+                .and_then(|n| n.trim_end_matches(|c: char| !c.is_ascii_digit()).parse::<u64>().ok())
+        })
+        .sum()
+}
+
+fn record(s: &Settings, runs: &[Run]) -> Result<()> {
+    let g = |id: &str| format!("ch21_perf/{id}");
+    let mut m = vec![
+        Measurement::count(g("rate"), s.rate, "req/s"),
+        Measurement::count(g("phase_seconds"), s.seconds, "s"),
+        Measurement::count(g("connections"), s.connections as f64, "connections"),
+    ];
+    for r in runs {
+        let id = |what: &str| g(&format!("{}_{what}", r.mode.name));
+        let sp = &r.spans;
+        m.extend([
+            Measurement::count(id("startup"), r.startup.as_secs_f64() * 1e3, "ms"),
+            Measurement::count(id("rss"), r.status.vm_rss_kb as f64 / 1024.0, "MiB"),
+            Measurement::count(id("peak_rss"), r.status.vm_hwm_kb as f64 / 1024.0, "MiB")
+                .with_statistic("max"),
+            Measurement::count(id("throughput"), r.saturation.throughput(), "req/s"),
+            Measurement::count(id("p50"), r.fixed_rate.latency_ms(0.5), "ms").with_statistic("p50"),
+            Measurement::count(id("p99"), r.fixed_rate.latency_ms(0.99), "ms").with_statistic("p99"),
+            Measurement::count(id("service_p99"), r.fixed_rate.service_ms(0.99), "ms")
+                .with_statistic("p99"),
+            Measurement::count(id("saturation_p99"), r.saturation.latency_ms(0.99), "ms")
+                .with_statistic("p99"),
+            Measurement::count(id("alloc_per_request"), r.alloc_per_request, "B/req")
+                .with_statistic("mean"),
+            Measurement::count(id("threads"), r.status.threads as f64, "threads"),
+            Measurement::count(id("spans_ended"), sp.ended as f64, "spans"),
+            Measurement::count(id("spans_received"), sp.received as f64, "spans"),
+            Measurement::count(id("spans_failed"), sp.failed as f64, "spans"),
+            Measurement::count(id("spans_dropped"), sp.dropped as f64, "spans"),
+            Measurement::count(id("spans_uncounted"), sp.uncounted() as f64, "spans"),
+        ]);
+    }
+    let untraced = runs[0].saturation.throughput();
+    for r in &runs[1..] {
+        m.push(
+            Measurement::count(
+                g(&format!("{}_vs_untraced", r.mode.name)),
+                r.saturation.throughput() / untraced,
+                "×",
+            )
+            .with_statistic("ratio"),
+        );
+    }
+    let path = book_results::record("ch21_perf", m)?;
+    println!("recorded {}", path.display());
+    Ok(())
+}
+
+/// Correctness, not speed: every span accounted for, the collector got
+/// exactly what the target counted as exported.
+fn check(runs: &[Run]) -> Result<()> {
+    for r in runs {
+        let sp = &r.spans;
+        ensure!(
+            sp.uncounted() == 0,
+            "{}: {} spans ended, {} received, {} failed, {} dropped: {} uncounted",
+            r.mode.name,
+            sp.ended,
+            sp.received,
+            sp.failed,
+            sp.dropped,
+            sp.uncounted()
+        );
+        ensure!(
+            sp.received == sp.exported,
+            "{}: the collector received {} spans, the target counted {} exported",
+            r.mode.name,
+            sp.received,
+            sp.exported
+        );
+    }
+    println!("every request answered, every span accounted for");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_final_line_and_the_collector_log() {
+        let s = parse_final("final ended=10 exported=7 failed=1 dropped=2").unwrap();
+        assert_eq!((s.ended, s.exported, s.failed, s.dropped), (10, 7, 1, 2));
+        assert!(parse_final("final ended=1").is_err());
+        let log = "x Received traces spans=3\nother\ny Received traces resource_spans=1 spans=4\n";
+        assert_eq!(spans_in_basic_log(log), 7);
+    }
+
+    #[test]
+    fn uncounted_is_what_no_number_explains() {
+        let s = Spans {
+            ended: 10,
+            exported: 7,
+            failed: 1,
+            dropped: 1,
+            received: 7,
+        };
+        assert_eq!(s.uncounted(), 1);
+    }
+}

@@ -1,0 +1,132 @@
+//! The benchmark target of chapter 21: one HTTP hop with one server span,
+//! set up the book's way, in a process whose allocations are counted.
+//!
+//! Environment:
+//! - `LISTEN_ADDR` (default `127.0.0.1:0`); the bound address is printed as
+//!   the first line, `listening on ADDR`.
+//! - `TARGET_SAMPLE_RATIO` unset: untraced (no SDK installed, the API's
+//!   no-op tracer). Set to a ratio in [0, 1]: traced, spans exported over
+//!   OTLP/gRPC to `OTEL_EXPORTER_OTLP_ENDPOINT` (e.g. `http://127.0.0.1:4317`).
+//!
+//! `GET /hello` answers `hello`; `GET /stats` answers the allocation and span
+//! counters as JSON. When stdin closes the server stops, flushes its spans and
+//! prints `final ended=N exported=N failed=N dropped=N`.
+
+use std::io::Read as _;
+
+use anyhow::{Context as _, Result, bail};
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::routing::get;
+use opentelemetry::trace::{SpanKind, Tracer as _, TracerProvider as _};
+use opentelemetry::{KeyValue, global};
+use otlp_csp_loadgen::alloc::{self, Counting};
+use otlp_csp_telemetry::{
+    Export, Protocol, SamplerChoice, SpanCounters, Telemetry, TelemetryConfig,
+};
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+// ANCHOR: handler
+/// The one hop: continue the caller's trace if it sent one, record one
+/// server span, answer.
+async fn hello(headers: HeaderMap) -> &'static str {
+    let parent = global::get_text_map_propagator(|p| {
+        p.extract(&opentelemetry_http::HeaderExtractor(&headers))
+    });
+    let tracer = global::tracer_provider().tracer("ch21-target");
+    let span = tracer
+        .span_builder("GET /hello")
+        .with_kind(SpanKind::Server)
+        .with_attributes([
+            KeyValue::new("http.request.method", "GET"),
+            KeyValue::new("http.route", "/hello"),
+            KeyValue::new("http.response.status_code", 200),
+        ])
+        .start_with_context(&tracer, &parent);
+    drop(span); // ends it
+    "hello\n"
+}
+// ANCHOR_END: handler
+
+fn stats_json(counters: Option<&SpanCounters>) -> String {
+    let s = counters.map(SpanCounters::snapshot).unwrap_or_default();
+    format!(
+        "{{\"alloc_bytes\":{},\"allocs\":{},\"ended\":{},\"exported\":{},\"failed\":{},\"dropped\":{}}}",
+        alloc::allocated(),
+        alloc::allocations(),
+        s.ended,
+        s.exported,
+        s.failed,
+        s.dropped
+    )
+}
+
+fn telemetry() -> Result<Option<Telemetry>> {
+    let Ok(ratio) = std::env::var("TARGET_SAMPLE_RATIO") else {
+        return Ok(None);
+    };
+    let ratio: f64 = ratio
+        .parse()
+        .ok()
+        .filter(|r| (0.0..=1.0).contains(r))
+        .with_context(|| format!("TARGET_SAMPLE_RATIO={ratio:?}: expected a number in [0, 1]"))?;
+    let Ok(endpoint) = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT") else {
+        bail!("TARGET_SAMPLE_RATIO is set but OTEL_EXPORTER_OTLP_ENDPOINT is not");
+    };
+    let mut config = TelemetryConfig::otlp("ch21-target", Protocol::Grpc, &endpoint);
+    // Traces only: the comparison is about tracing's cost.
+    config.metrics = Export::None;
+    config.logs = Export::None;
+    config.sampler = SamplerChoice::TraceIdRatio(ratio);
+    Ok(Some(otlp_csp_telemetry::init_with(config)?))
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let telemetry = telemetry()?;
+    let counters = telemetry.as_ref().map(Telemetry::span_counters);
+    let app = Router::new().route("/hello", get(hello)).route(
+        "/stats",
+        get(move || {
+            let counters = counters.clone();
+            async move { stats_json(counters.as_ref()) }
+        }),
+    );
+    let addr = std::env::var("LISTEN_ADDR").unwrap_or_else(|_| "127.0.0.1:0".into());
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    println!("listening on {}", listener.local_addr()?);
+
+    // Stop when stdin closes: the runner owns the pipe, and a runner that
+    // dies takes the server with it.
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let _ = std::io::stdin().read_to_end(&mut Vec::new());
+        let _ = stop_tx.send(());
+    });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = stop_rx.await;
+        })
+        .await?;
+
+    if let Some(t) = telemetry {
+        let counters = t.span_counters();
+        // A shutdown that lost spans is an error naming them; the counts
+        // below say the same in numbers, which is what the runner checks.
+        if let Err(e) = t.shutdown().await {
+            eprintln!("{e}");
+        }
+        let s = counters.snapshot();
+        println!(
+            "final ended={} exported={} failed={} dropped={}",
+            s.ended, s.exported, s.failed, s.dropped
+        );
+    } else {
+        println!("final ended=0 exported=0 failed=0 dropped=0");
+    }
+    Ok(())
+}

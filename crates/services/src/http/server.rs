@@ -1,0 +1,144 @@
+//! The server side: trace and measure every request, refuse bad input with
+//! a clear answer.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use axum::Router;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use opentelemetry::context::FutureExt as _;
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
+use opentelemetry::{KeyValue, global};
+use otlp_csp_telemetry::propagation::HeaderCarrier;
+use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
+
+use super::obs::{Obs, attr};
+
+/// The largest request body any service accepts; more is `413`.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// A JSON error body: `{"error": "..."}`.
+pub fn error_response(status: StatusCode, message: impl Into<String>) -> Response {
+    let body = serde_json::json!({ "error": message.into() });
+    (status, axum::Json(body)).into_response()
+}
+
+/// The answer to a request body that is not the JSON we expect: `400` with
+/// the parser's message, except an oversized body (`413`) and a missing
+/// `Content-Type: application/json` (`415`).
+pub fn json_rejection(rejection: JsonRejection) -> Response {
+    let status = match rejection.status() {
+        s @ (StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE) => s,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    error_response(status, rejection.body_text())
+}
+
+/// The fallback for unknown routes: `404` with a message.
+pub async fn not_found(request: Request) -> Response {
+    error_response(
+        StatusCode::NOT_FOUND,
+        format!("no route for {} {}", request.method(), request.uri().path()),
+    )
+}
+
+// ANCHOR: middleware
+/// Continues the caller's trace (or starts one) with a server span, records
+/// `http.server.request.duration`, and logs the outcome inside the span.
+async fn trace_request(State(obs): State<Obs>, request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let parent = global::get_text_map_propagator(|p| p.extract(&HeaderCarrier(request.headers())));
+    let method = request.method().as_str().to_owned();
+    // `None` for unknown routes: the span is then named after the method only,
+    // as the semantic conventions ask (a raw path would explode cardinality).
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let name = match &route {
+        Some(route) => format!("{method} {route}"),
+        None => method.clone(),
+    };
+    let mut attributes = vec![
+        KeyValue::new(attr::METHOD, method.clone()),
+        KeyValue::new(attr::URL_PATH, request.uri().path().to_owned()),
+        KeyValue::new(attr::URL_SCHEME, "http"),
+    ];
+    if let Some(route) = &route {
+        attributes.push(KeyValue::new(attr::ROUTE, route.clone()));
+    }
+    let span = obs
+        .tracer
+        .span_builder(name)
+        .with_kind(SpanKind::Server)
+        .with_attributes(attributes)
+        .start_with_context(&obs.tracer, &parent);
+    let cx = parent.with_span(span);
+
+    obs.in_flight.fetch_add(1, Ordering::SeqCst);
+    let response = next.run(request).with_context(cx.clone()).await;
+    obs.in_flight.fetch_sub(1, Ordering::SeqCst);
+
+    let status = response.status();
+    let span = cx.span();
+    span.set_attribute(KeyValue::new(attr::STATUS, i64::from(status.as_u16())));
+    let mut labels = vec![
+        KeyValue::new(attr::METHOD, method),
+        KeyValue::new(attr::STATUS, i64::from(status.as_u16())),
+    ];
+    if let Some(route) = route {
+        labels.push(KeyValue::new(attr::ROUTE, route));
+    }
+    // Server spans: 5xx is an error, 4xx is the client's fault (status unset).
+    if status.is_server_error() {
+        let code = status.as_u16().to_string();
+        span.set_attribute(KeyValue::new(attr::ERROR_TYPE, code.clone()));
+        span.set_status(Status::error(format!("answered {status}")));
+        labels.push(KeyValue::new(attr::ERROR_TYPE, code));
+    }
+    obs.server_duration
+        .record(start.elapsed().as_secs_f64(), &labels);
+    {
+        // A log record made here carries the span's trace and span ids.
+        let _guard = cx.clone().attach();
+        if status.is_server_error() {
+            tracing::warn!(service = obs.service, status = status.as_u16(), "request failed");
+        } else {
+            tracing::info!(service = obs.service, status = status.as_u16(), "request served");
+        }
+    }
+    span.end();
+    response
+}
+// ANCHOR_END: middleware
+
+async fn overloaded(error: tower::BoxError) -> Response {
+    error_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("overloaded, try again later: {error}"),
+    )
+}
+
+// ANCHOR: layers
+/// Adds what every service has: a 404 fallback, the body limit, inbound
+/// load shedding above `max_concurrent` requests (`503`), and tracing.
+pub fn with_middleware(router: Router, obs: &Obs, max_concurrent: usize) -> Router {
+    router
+        .fallback(not_found)
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(overloaded))
+                .load_shed()
+                // Global: one semaphore shared by every route of the service.
+                .layer(GlobalConcurrencyLimitLayer::new(max_concurrent)),
+        )
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(obs.clone(), trace_request))
+}
+// ANCHOR_END: layers

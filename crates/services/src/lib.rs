@@ -1,0 +1,34 @@
+//! Part IV of the book: a traced system of four HTTP services.
+//!
+//! ```text
+//! client ──► gateway ──► order ──┬──► user     (GET /users/{id}: validate)
+//!                                └──► payment  (POST /charges: charge)
+//! ```
+//!
+//! Each service is a module with a `router` function; [`http`] holds what
+//! they share: the server middleware that continues the caller's trace and
+//! records RED metrics, and [`http::Peer`], the outbound client with a
+//! timeout, retries (idempotent calls only), a concurrency limit with load
+//! shedding, and the circuit breaker of `otlp-csp-resilience`.
+//! [`serve`] runs one service with phased shutdown, [`runtime`] sizes the
+//! tokio runtime from the CPU quota of the container, [`system`] starts all
+//! four in one process (tests and examples) and [`bin`] is the `main` of the
+//! four binaries.
+
+#![warn(missing_docs)]
+
+pub mod bin;
+pub mod config;
+pub mod gateway;
+pub mod http;
+pub mod order;
+pub mod payment;
+pub mod runtime;
+pub mod serve;
+pub mod system;
+pub mod user;
+
+pub use config::{ClientConfig, ConfigError};
+pub use http::{BreakerEvent, Obs, Peer, PeerError};
+pub use serve::{RunningService, StopReport};
+pub use system::{System, SystemTelemetry};

@@ -1,0 +1,48 @@
+//! The user service: `GET /users/{id}` says whether a user exists and may buy.
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+
+use crate::http::{Obs, error_response, with_middleware};
+
+/// A user as the order service sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// The id in the path.
+    pub id: String,
+    /// Whether the user may place orders.
+    pub active: bool,
+}
+
+/// The users this demo knows: `ada` and `grace` are active, `mallory` is blocked.
+pub fn lookup(id: &str) -> Option<User> {
+    let active = match id {
+        "ada" | "grace" => true,
+        "mallory" => false,
+        _ => return None,
+    };
+    Some(User {
+        id: id.to_owned(),
+        active,
+    })
+}
+
+async fn get_user(Path(id): Path<String>) -> Response {
+    match lookup(&id) {
+        Some(user) => axum::Json(user).into_response(),
+        None => error_response(StatusCode::NOT_FOUND, format!("unknown user {id:?}")),
+    }
+}
+
+/// The service's routes with the shared middleware.
+pub fn router(obs: &Obs, max_concurrent: usize) -> Router {
+    with_middleware(
+        Router::new().route("/users/{id}", get(get_user)),
+        obs,
+        max_concurrent,
+    )
+}
