@@ -41,7 +41,7 @@ fn request() -> HeaderMap {
 
 fn propagation(c: &mut Criterion) {
     let map = request();
-    let mut group = c.benchmark_group("ch10_propagation");
+    let mut group = c.benchmark_group("ch10_propagation_cost");
 
     let (trace, baggage) = (W3cTraceContext::new(), W3cBaggage::new());
     group.bench_function("book_extract_inject", |b| {

@@ -60,6 +60,7 @@ fn t1_projection_law() {
             Ok(())
         })
         .expect("the projection law holds");
+    // ANCHOR_END: t1_law
     record(
         "ch16_t1_law",
         vec![
@@ -78,7 +79,6 @@ fn t1_projection_law() {
     )
     .unwrap();
 }
-// ANCHOR_END: t1_law
 
 // ANCHOR: t1_swaps
 /// With the independence of the alphabets (a and b independent when no
@@ -101,6 +101,7 @@ fn t1_swap_closure() {
             Ok(())
         })
         .expect("trace sets are closed under independent swaps");
+    // ANCHOR_END: t1_swaps
     record(
         "ch16_t1_swaps",
         vec![
@@ -119,6 +120,7 @@ fn t1_swap_closure() {
     .unwrap();
 }
 
+// ANCHOR: t1_naive
 /// "Events of different components commute" is not an independence once
 /// the alphabets overlap: a shared event belongs to both components.
 /// proptest must find a counterexample, and the test fails if it does not.
@@ -147,6 +149,7 @@ fn t1_naive_swaps_fail_when_alphabets_overlap() {
     let Err(TestError::Fail(_, (p, q))) = result else {
         panic!("expected a counterexample, got {result:?}");
     };
+    // ANCHOR_END: t1_naive
     let (system, both, _, _) = network(&p, &q);
     let (trace, swapped) = closed_under_swaps(&both.traces(BOUND), &naive(&p, &q)).unwrap_err();
     let set = |a: &Alphabet| {
@@ -159,7 +162,6 @@ fn t1_naive_swaps_fail_when_alphabets_overlap() {
         format!("trace:                 {}", show(&trace)),
         format!("swapped, not a trace:  {}", show(&swapped)),
     ]);
-    // ANCHOR_END: t1_swaps
     record(
         "ch16_t1_naive",
         vec![

@@ -72,7 +72,11 @@ fn run(service: Service) -> Result<ExitCode, BoxError> {
     let client = ClientConfig::from_env(&env)?;
     let (order_url, user_url, payment_url) = match service {
         Service::Gateway => (Some(env.url("ORDER_URL")?), None, None),
-        Service::Order => (None, Some(env.url("USER_URL")?), Some(env.url("PAYMENT_URL")?)),
+        Service::Order => (
+            None,
+            Some(env.url("USER_URL")?),
+            Some(env.url("PAYMENT_URL")?),
+        ),
         Service::User | Service::Payment => (None, None, None),
     };
 
@@ -83,13 +87,27 @@ fn run(service: Service) -> Result<ExitCode, BoxError> {
         let obs = Obs::new(name, &telemetry);
         let app = match service {
             Service::Gateway => {
-                let order = Peer::new("order", order_url.as_deref().unwrap_or_default(), client, &obs);
+                let order = Peer::new(
+                    "order",
+                    order_url.as_deref().unwrap_or_default(),
+                    client,
+                    &obs,
+                );
                 gateway::router(&obs, max_concurrent, order)
             }
             Service::Order => {
-                let user = Peer::new("user", user_url.as_deref().unwrap_or_default(), client, &obs);
-                let payment =
-                    Peer::new("payment", payment_url.as_deref().unwrap_or_default(), client, &obs);
+                let user = Peer::new(
+                    "user",
+                    user_url.as_deref().unwrap_or_default(),
+                    client,
+                    &obs,
+                );
+                let payment = Peer::new(
+                    "payment",
+                    payment_url.as_deref().unwrap_or_default(),
+                    client,
+                    &obs,
+                );
                 order::router(&obs, max_concurrent, user, payment)
             }
             Service::User => user::router(&obs, max_concurrent),
@@ -107,10 +125,15 @@ fn run(service: Service) -> Result<ExitCode, BoxError> {
         );
 
         let signal = shutdown_signal().await;
-        eprintln!("{name}: {signal}: stop accepting, drain in-flight requests (deadline {deadline:?})");
+        eprintln!(
+            "{name}: {signal}: stop accepting, drain in-flight requests (deadline {deadline:?})"
+        );
         let report = running.stop(deadline).await;
         if report.abandoned > 0 {
-            eprintln!("{name}: deadline passed with {} request(s) in flight: abandoned", report.abandoned);
+            eprintln!(
+                "{name}: deadline passed with {} request(s) in flight: abandoned",
+                report.abandoned
+            );
         } else {
             eprintln!("{name}: drained");
         }

@@ -162,7 +162,10 @@ mod tests {
     fn errors_name_the_variable() {
         let e = env(&[]).url("ORDER_URL").unwrap_err();
         assert_eq!(e.variable, "ORDER_URL");
-        assert!(e.to_string().starts_with("ORDER_URL=\"\" is not valid"), "{e}");
+        assert!(
+            e.to_string().starts_with("ORDER_URL=\"\" is not valid"),
+            "{e}"
+        );
         let e = env(&[("LISTEN_ADDR", "localhost")])
             .addr("LISTEN_ADDR", "0.0.0.0:1")
             .unwrap_err();

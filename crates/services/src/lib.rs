@@ -26,6 +26,7 @@ pub mod payment;
 pub mod runtime;
 pub mod serve;
 pub mod system;
+pub mod tree;
 pub mod user;
 
 pub use config::{ClientConfig, ConfigError};

@@ -99,7 +99,11 @@ async fn create_order(
         amount_cents: request.amount_cents,
     };
     let body = Bytes::from(serde_json::to_vec(&charge).expect("a charge serialises"));
-    let charge_id = match state.payment.call(Method::POST, "/charges", Some(body)).await {
+    let charge_id = match state
+        .payment
+        .call(Method::POST, "/charges", Some(body))
+        .await
+    {
         Ok((StatusCode::CREATED, body)) => match serde_json::from_slice::<Charge>(&body) {
             Ok(c) => c.charge_id,
             Err(e) => return bad_peer_answer("payment", e),

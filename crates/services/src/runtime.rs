@@ -152,10 +152,8 @@ mod tests {
 
     impl FakeRoot {
         fn new(name: &str) -> Self {
-            let dir = std::env::temp_dir().join(format!(
-                "otlp-csp-cgroup-{name}-{}",
-                std::process::id()
-            ));
+            let dir =
+                std::env::temp_dir().join(format!("otlp-csp-cgroup-{name}-{}", std::process::id()));
             let _ = fs::remove_dir_all(&dir);
             fs::create_dir_all(&dir).unwrap();
             Self(dir)

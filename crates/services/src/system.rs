@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use otlp_csp_telemetry::{Protocol, Telemetry, TelemetryConfig, TelemetryError};
+
 use crate::config::ClientConfig;
 use crate::http::{Obs, Peer};
 use crate::serve::RunningService;
@@ -27,6 +29,47 @@ pub struct SystemTelemetry {
     pub user: Obs,
     /// The payment service's.
     pub payment: Obs,
+}
+
+// ANCHOR: telemetry
+impl SystemTelemetry {
+    /// One telemetry set-up per service, each exporting over OTLP/HTTP to
+    /// the in-process `receiver` with its own `service.name`. Shut the
+    /// returned set-ups down to flush what they hold.
+    pub fn to_receiver(
+        receiver: &otlp_receiver::Receiver,
+    ) -> Result<(Self, Vec<Telemetry>), TelemetryError> {
+        let base = receiver.http_endpoint();
+        let mut set_ups = Vec::new();
+        let mut obs = |service: &'static str| -> Result<Obs, TelemetryError> {
+            let telemetry = otlp_csp_telemetry::init_with(TelemetryConfig::otlp(
+                service,
+                Protocol::HttpProtobuf,
+                &base,
+            ))?;
+            let obs = Obs::new(service, &telemetry);
+            set_ups.push(telemetry);
+            Ok(obs)
+        };
+        let system = Self {
+            gateway: obs("gateway")?,
+            order: obs("order")?,
+            user: obs("user")?,
+            payment: obs("payment")?,
+        };
+        Ok((system, set_ups))
+    }
+}
+// ANCHOR_END: telemetry
+
+/// Shuts every set-up down (flushing spans, metrics and logs) and returns
+/// the number of spans exported in all.
+pub async fn shutdown_all(set_ups: Vec<Telemetry>) -> Result<u64, TelemetryError> {
+    let mut exported = 0;
+    for telemetry in set_ups {
+        exported += telemetry.shutdown().await?.exported;
+    }
+    Ok(exported)
 }
 
 /// The running system.

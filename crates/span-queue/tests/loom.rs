@@ -23,7 +23,7 @@ use span_queue::{BoundedQueue, Rejected, wait_quiescent};
 /// The bound used when `LOOM_MAX_PREEMPTIONS` is not set: every interleaving
 /// with at most this many preemptions is explored (bugs in practice need
 /// few, as the CHESS work of Musuvathi and Qadeer found).
-const DEFAULT_PREEMPTIONS: usize = 2;
+const DEFAULT_PREEMPTIONS: usize = 3;
 
 type Outcomes = std::sync::Arc<Mutex<BTreeSet<&'static str>>>;
 

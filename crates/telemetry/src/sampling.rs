@@ -333,32 +333,27 @@ impl<C: Clock> Adaptive<C> {
     fn ratio_now(&self) -> f64 {
         let inner = &*self.inner;
         let now = nanos(inner.clock.now().duration_since(inner.start).into());
-        if now >= inner.window_end.load(Ordering::Acquire) {
-            // One caller closes the window; the others use the ratio in force.
-            if let Ok(mut window) = inner.window.try_lock() {
-                if now >= inner.window_end.load(Ordering::Acquire) {
-                    let seen = inner.seen.swap(0, Ordering::AcqRel);
-                    let elapsed = (now - window.started) as f64 / 1e9;
-                    let observed = seen as f64 / elapsed;
-                    let estimate = match window.estimate {
-                        None => observed,
-                        Some(previous) => {
-                            inner.smoothing * observed + (1.0 - inner.smoothing) * previous
-                        }
-                    };
-                    let ratio = if estimate > inner.target {
-                        inner.target / estimate
-                    } else {
-                        1.0
-                    };
-                    inner.ratio.store(ratio.to_bits(), Ordering::Release);
-                    window.estimate = Some(estimate);
-                    window.started = now;
-                    inner
-                        .window_end
-                        .store(now + nanos(inner.interval), Ordering::Release);
-                }
-            }
+        // One caller closes an ended window; the others keep the ratio in force.
+        if now >= inner.window_end.load(Ordering::Acquire)
+            && let Ok(mut window) = inner.window.try_lock()
+            && now >= inner.window_end.load(Ordering::Acquire)
+        {
+            let seen = inner.seen.swap(0, Ordering::AcqRel);
+            let observed = seen as f64 / ((now - window.started) as f64 / 1e9);
+            let estimate = match window.estimate {
+                None => observed,
+                Some(previous) => inner.smoothing * observed + (1.0 - inner.smoothing) * previous,
+            };
+            let ratio = if estimate > inner.target {
+                inner.target / estimate
+            } else {
+                1.0
+            };
+            inner.ratio.store(ratio.to_bits(), Ordering::Release);
+            window.estimate = Some(estimate);
+            window.started = now;
+            let end = now + nanos(inner.interval);
+            inner.window_end.store(end, Ordering::Release);
         }
         inner.seen.fetch_add(1, Ordering::AcqRel);
         f64::from_bits(inner.ratio.load(Ordering::Acquire))

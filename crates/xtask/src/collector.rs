@@ -1,6 +1,6 @@
 //! The book's examples against a real OTLP collector, and the same collector
 //! going down under load: rotel, a Rust collector whose PyPI wheel carries
-//! its binary, installed into `.venv`.
+//! its binary, installed into `target/venv`.
 
 use anyhow::{Context, Result, bail};
 use std::net::{TcpListener, TcpStream};
@@ -8,34 +8,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::run;
+use crate::{run, venv};
 
 /// The collector version the tests are run against.
 const ROTEL: &str = "rotel==0.0.1a15";
 
-/// Finds rotel-agent in `.venv`, installing it there first if needed.
+/// Finds rotel-agent in `target/venv`, installing it there first if needed.
 pub fn ensure_rotel(root: &Path) -> Result<PathBuf> {
-    let venv = root.join(".venv");
-    if let Some(agent) = find_agent(&venv) {
+    const AGENT: &str = "rotel/rotel-agent";
+    if let Some(agent) = venv::site_file(root, AGENT) {
         return Ok(agent);
     }
-    run::step(&format!("Installing {ROTEL} into .venv (pip)"), || {
-        let mut venv_cmd = Command::new("python3");
-        venv_cmd.args(["-m", "venv"]).arg(&venv);
-        run::command(venv_cmd)?;
-        let mut pip = Command::new(venv.join("bin/pip"));
-        pip.args(["install", "--quiet", "--pre", ROTEL]);
-        run::command(pip)
-    })?;
-    find_agent(&venv).context("rotel installed, but rotel/rotel-agent is not in .venv")
-}
-
-fn find_agent(venv: &Path) -> Option<PathBuf> {
-    let lib = venv.join("lib");
-    std::fs::read_dir(lib).ok()?.flatten().find_map(|py| {
-        let agent = py.path().join("site-packages/rotel/rotel-agent");
-        agent.is_file().then_some(agent)
-    })
+    venv::pip_install(root, ROTEL, &["--pre", ROTEL])?;
+    venv::site_file(root, AGENT).context("rotel installed, but rotel/rotel-agent is not in target/venv")
 }
 
 /// Two distinct ports nobody is listening on right now (both are held until

@@ -15,6 +15,7 @@ mod python_client;
 mod run;
 mod test;
 mod tools;
+mod venv;
 
 use anyhow::{Result, bail};
 use std::path::PathBuf;

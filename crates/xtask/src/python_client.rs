@@ -1,6 +1,6 @@
 //! The book's OTLP receiver against an independent client: the Python
 //! OpenTelemetry SDK with its OTLP/HTTP and OTLP/gRPC exporters, installed
-//! (pinned) into `.venv`, sends a known set of spans to the `otlp-receiver`
+//! (pinned) into `target/venv`, sends a known set of spans to the `otlp-receiver`
 //! binary, which must receive exactly them.
 
 use anyhow::{Context, Result, bail};
@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::run;
+use crate::{run, venv};
 
 /// The Python packages the check runs with, pinned.
 const PACKAGES: [&str; 3] = [
@@ -17,16 +17,11 @@ const PACKAGES: [&str; 3] = [
     "opentelemetry-exporter-otlp-proto-grpc==1.45.2",
 ];
 
-/// Returns `.venv`'s python with the pinned packages, installing them first
+/// Returns `target/venv`'s python with the pinned packages, installing them first
 /// if needed (the venv is shared with the rotel check, see collector.rs).
 fn ensure_python(root: &Path) -> Result<PathBuf> {
-    let venv = root.join(".venv");
+    let venv = venv::ensure(root)?;
     let python = venv.join("bin/python");
-    if !python.is_file() {
-        let mut cmd = Command::new("python3");
-        cmd.args(["-m", "venv"]).arg(&venv);
-        run::command(cmd)?;
-    }
     let mut check = Command::new(venv.join("bin/pip"));
     check
         .args(["show", "--quiet"])
@@ -38,14 +33,7 @@ fn ensure_python(root: &Path) -> Result<PathBuf> {
         .is_ok_and(|s| s.success())
         && installed_versions_match(&venv)?;
     if !versions_ok {
-        run::step(
-            "Installing the Python OTLP exporters into .venv (pip)",
-            || {
-                let mut pip = Command::new(venv.join("bin/pip"));
-                pip.args(["install", "--quiet"]).args(PACKAGES);
-                run::command(pip)
-            },
-        )?;
+        venv::pip_install(root, "the Python OTLP exporters", &PACKAGES)?;
     }
     Ok(python)
 }

@@ -63,6 +63,24 @@ pub fn all(root: &Path) -> Result<()> {
         ),
     );
     record(
+        "loom (span-queue)",
+        step(
+            "The lock-free span queue under loom (at most 3 preemptions)",
+            || {
+                // Its own target dir: `--cfg loom` would rebuild everything else.
+                let results = book_results::results_dir(root, |n| std::env::var_os(n));
+                let mut cmd = Command::new(cargo());
+                cmd.args(["test", "--locked", "--release", "-p", "span-queue"])
+                    .args(["--test", "loom", "--", "--nocapture"])
+                    .env("RUSTFLAGS", "--cfg loom")
+                    .env("LOOM_MAX_PREEMPTIONS", "3")
+                    .env("CARGO_TARGET_DIR", root.join("target/loom"))
+                    .env(book_results::RESULTS_DIR_VARIABLE, results);
+                run::command(cmd)
+            },
+        ),
+    );
+    record(
         "rust blocks in the book (skeptic)",
         step(
             "Compiling and running every rust block of the book",

@@ -205,7 +205,10 @@ impl Peer {
 
     /// Everything the breaker did so far.
     pub fn breaker_events(&self) -> Vec<BreakerEvent> {
-        self.events.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     // ANCHOR: call
@@ -226,7 +229,10 @@ impl Peer {
         };
         let mut attempt = 0;
         loop {
-            match self.attempt(&parent, &method, path, body.clone(), attempt).await {
+            match self
+                .attempt(&parent, &method, path, body.clone(), attempt)
+                .await
+            {
                 Err(e) if e.retryable() && attempt + 1 < attempts => {
                     tokio::time::sleep(self.backoff(attempt)).await;
                     attempt += 1;
@@ -264,10 +270,13 @@ impl Peer {
                     Rejected::Open { retry_after } => Some(retry_after),
                     Rejected::ProbesInFlight { .. } => None,
                 };
-                return Err(self.refused(parent, PeerError::CircuitOpen {
-                    peer: self.name,
-                    retry_after,
-                }));
+                return Err(self.refused(
+                    parent,
+                    PeerError::CircuitOpen {
+                        peer: self.name,
+                        retry_after,
+                    },
+                ));
             }
         };
         if call.is_probe() {
@@ -295,10 +304,11 @@ impl Peer {
         let cx = parent.with_span(span);
         let mut request = reqwest::Request::new(
             method.clone(),
-            url.parse().map_err(|e: url_error::Error| PeerError::Unreachable {
-                peer: self.name,
-                message: e.to_string(),
-            })?,
+            url.parse()
+                .map_err(|e: url_error::Error| PeerError::Unreachable {
+                    peer: self.name,
+                    message: e.to_string(),
+                })?,
         );
         global::get_text_map_propagator(|p| {
             p.inject_context(&cx, &mut HeaderCarrierMut(request.headers_mut()))
@@ -532,7 +542,11 @@ mod tests {
             }
         }
         // Jitter spreads the retries; identical delays would synchronise clients.
-        assert!(distinct.len() > 100, "only {} distinct delays", distinct.len());
+        assert!(
+            distinct.len() > 100,
+            "only {} distinct delays",
+            distinct.len()
+        );
     }
 
     #[test]

@@ -7,6 +7,4 @@ mod server;
 
 pub use client::{BreakerEvent, Peer, PeerError, is_idempotent};
 pub use obs::{Obs, attr};
-pub use server::{
-    MAX_BODY_BYTES, error_response, json_rejection, not_found, with_middleware,
-};
+pub use server::{MAX_BODY_BYTES, error_response, json_rejection, not_found, with_middleware};

@@ -108,9 +108,17 @@ async fn trace_request(State(obs): State<Obs>, request: Request, next: Next) -> 
         // A log record made here carries the span's trace and span ids.
         let _guard = cx.clone().attach();
         if status.is_server_error() {
-            tracing::warn!(service = obs.service, status = status.as_u16(), "request failed");
+            tracing::warn!(
+                service = obs.service,
+                status = status.as_u16(),
+                "request failed"
+            );
         } else {
-            tracing::info!(service = obs.service, status = status.as_u16(), "request served");
+            tracing::info!(
+                service = obs.service,
+                status = status.as_u16(),
+                "request served"
+            );
         }
     }
     span.end();
