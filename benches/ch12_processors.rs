@@ -93,28 +93,65 @@ fn throughput(c: &mut Criterion) {
     let mut group = c.benchmark_group("ch12_processors");
     // Both with the SDK's defaults: a queue of 2048 spans, batches of 512.
     let (queue, batch) = (2048, 512);
+    let mut drops = Vec::new();
     for threads in [1usize, 2] {
-        let sdk = SdkTracerProvider::builder()
-            .with_span_processor(sdk_batch(Discard, queue, batch))
+        for name in ["sdk_batch", "fast_batch"] {
+            // The wrapper counts what reached the exporter; a span dropped
+            // is cheaper than one exported, so drops are recorded too.
+            let counters = SpanCounters::default();
+            let exporter = CountingExporter::new(Discard, counters.clone());
+            let provider = if name == "sdk_batch" {
+                SdkTracerProvider::builder().with_span_processor(sdk_batch(exporter, queue, batch))
+            } else {
+                SdkTracerProvider::builder().with_span_processor(fast_batch(exporter, queue, batch))
+            }
             .build();
-        let tracer = sdk.tracer("bench");
-        group.bench_function(BenchmarkId::new("sdk_batch", threads), |b| {
-            b.iter_custom(|spans| produce(&tracer, threads, spans))
-        });
-        sdk.shutdown().expect("sdk shutdown");
-
-        let fast = SdkTracerProvider::builder()
-            .with_span_processor(fast_batch(Discard, queue, batch))
-            .build();
-        let tracer = fast.tracer("bench");
-        group.bench_function(BenchmarkId::new("fast_batch", threads), |b| {
-            b.iter_custom(|spans| produce(&tracer, threads, spans))
-        });
-        fast.shutdown().expect("fast shutdown");
+            let tracer = provider.tracer("bench");
+            let mut offered = 0;
+            group.bench_function(BenchmarkId::new(name, threads), |b| {
+                b.iter_custom(|spans| {
+                    offered += spans;
+                    produce(&tracer, threads, spans)
+                })
+            });
+            provider.shutdown().expect("shutdown");
+            let dropped = offered - counters.snapshot().exported;
+            let id = format!("ch12_throughput_drops/{name}_{threads}");
+            drops.push(Measurement::count(
+                id,
+                100.0 * dropped as f64 / offered.max(1) as f64,
+                "%",
+            ));
+        }
     }
     group.finish();
+    record("ch12_throughput_drops", drops).expect("recording drops");
 }
 // ANCHOR_END: throughput
+
+// ANCHOR: queue
+/// The queues alone: one push and one pop of a small value on one thread,
+/// the book's lock-free queue against the std bounded channel the SDK's
+/// processor uses.
+fn queue_only(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ch12_queue");
+    let q = span_queue::BoundedQueue::new(2048).expect("capacity");
+    group.bench_function("span_queue", |b| {
+        b.iter(|| {
+            let _ = q.push(black_box(7u64));
+            q.pop()
+        })
+    });
+    let (tx, rx) = std::sync::mpsc::sync_channel(2048);
+    group.bench_function("std_sync_channel", |b| {
+        b.iter(|| {
+            let _ = tx.try_send(black_box(7u64));
+            rx.try_recv().ok()
+        })
+    });
+    group.finish();
+}
+// ANCHOR_END: queue
 
 // ANCHOR: overload
 /// A tiny queue and an exporter that takes 2 ms per batch of 64: both
@@ -162,6 +199,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
-    targets = throughput, overload
+    targets = throughput, queue_only, overload
 }
 criterion_main!(benches);

@@ -100,7 +100,7 @@ async fn main() -> Result<()> {
         let spans = otlp_receiver::span_count(&received.request);
         let body = match received.compression {
             // An uncompressed body's size depends only on the data, so it is
-            // the same on every run. (For gRPC it is the protobuf message.)
+            // the same on every run.
             otlp_receiver::Compression::None => format!("{} bytes", received.body_bytes),
             // A compressed one depends on the random ids: see the benchmark.
             otlp_receiver::Compression::Gzip => "gzip".to_string(),

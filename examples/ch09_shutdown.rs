@@ -38,7 +38,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let collector = collector_rt.block_on(Receiver::start())?;
     let endpoint = collector.grpc_endpoint();
 
-    // Trap one: building the gRPC exporter outside any runtime.
+    // Trap one: building the gRPC exporter outside any runtime (tonic panics;
+    // the book's set-up checks first and returns an error).
     std::panic::set_hook(Box::new(|_| {})); // print the message below, not a backtrace
     let outside = std::panic::catch_unwind(|| init_with(config(&endpoint)).map(drop));
     let _ = std::panic::take_hook();

@@ -10,6 +10,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 static BYTES: AtomicU64 = AtomicU64::new(0);
 static COUNT: AtomicU64 = AtomicU64::new(0);
+static LARGE_BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// Allocations of at least this many bytes are also counted apart.
+pub const LARGE: usize = 4096;
+
+fn count(bytes: usize) {
+    BYTES.fetch_add(bytes as u64, Ordering::Relaxed);
+    COUNT.fetch_add(1, Ordering::Relaxed);
+    if bytes >= LARGE {
+        LARGE_BYTES.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+}
 
 /// The system allocator, counting every allocation (and the growth of every
 /// reallocation). Frees are not subtracted: the figure is bytes *allocated*,
@@ -21,15 +33,13 @@ pub struct Counting;
 // unchanged; the counters are atomics and never allocate.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
-        COUNT.fetch_add(1, Ordering::Relaxed);
+        count(layout.size());
         // SAFETY: forwarded as is.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
-        COUNT.fetch_add(1, Ordering::Relaxed);
+        count(layout.size());
         // SAFETY: forwarded as is.
         unsafe { System.alloc_zeroed(layout) }
     }
@@ -40,10 +50,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if new_size > layout.size() {
-            BYTES.fetch_add((new_size - layout.size()) as u64, Ordering::Relaxed);
-        }
-        COUNT.fetch_add(1, Ordering::Relaxed);
+        count(new_size.saturating_sub(layout.size()));
         // SAFETY: forwarded as is.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -52,6 +59,11 @@ unsafe impl GlobalAlloc for Counting {
 /// Bytes allocated so far by the process (0 unless [`Counting`] is installed).
 pub fn allocated() -> u64 {
     BYTES.load(Ordering::Relaxed)
+}
+
+/// Bytes allocated so far in allocations of at least [`LARGE`] bytes.
+pub fn allocated_large() -> u64 {
+    LARGE_BYTES.load(Ordering::Relaxed)
 }
 
 /// Allocations (and reallocations) so far.

@@ -120,10 +120,16 @@ mod tests {
     fn the_schedule_stops_at_whichever_bound_comes_first() {
         let s = Schedule::new(1000.0).unwrap();
         // 1 s at 1000/s: requests 0..=999 are due before the end.
-        assert_eq!(s.len(&Bounds::new(5000, Duration::from_secs(1)).unwrap()), 1000);
+        assert_eq!(
+            s.len(&Bounds::new(5000, Duration::from_secs(1)).unwrap()),
+            1000
+        );
         assert_eq!(s.len(&Bounds::new(10, Duration::from_secs(1)).unwrap()), 10);
         let slow = Schedule::new(3.0).unwrap();
-        assert_eq!(slow.len(&Bounds::new(100, Duration::from_secs(1)).unwrap()), 3);
+        assert_eq!(
+            slow.len(&Bounds::new(100, Duration::from_secs(1)).unwrap()),
+            3
+        );
     }
 
     #[test]

@@ -27,16 +27,19 @@ impl HttpConnection {
                 addr: addr.to_string(),
                 source,
             })?;
-        stream.set_nodelay(true).map_err(|source| LoadError::Connect {
-            addr: addr.to_string(),
-            source,
-        })?;
-        let (sender, conn) = http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| LoadError::Handshake {
+        stream
+            .set_nodelay(true)
+            .map_err(|source| LoadError::Connect {
                 addr: addr.to_string(),
-                reason: e.to_string(),
+                source,
             })?;
+        let (sender, conn) =
+            http1::handshake(TokioIo::new(stream))
+                .await
+                .map_err(|e| LoadError::Handshake {
+                    addr: addr.to_string(),
+                    reason: e.to_string(),
+                })?;
         // The connection's I/O runs in its own task; it ends when `sender` is dropped.
         tokio::spawn(conn);
         let (request, ()) = http::Request::get(target.path.as_str())

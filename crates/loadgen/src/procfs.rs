@@ -40,6 +40,46 @@ pub fn status(pid: u32) -> Result<Status> {
     parse_status(&text)
 }
 
+/// CPU time a process has used so far (user + system), in clock ticks,
+/// from `/proc/PID/stat`.
+pub fn cpu_ticks(pid: u32) -> Result<u64> {
+    let path = format!("/proc/{pid}/stat");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    parse_cpu_ticks(&text)
+}
+
+/// `utime + stime` from the text of a `/proc/PID/stat` file. The command
+/// name (field 2) is in parentheses and may contain spaces, so fields are
+/// counted from the last `)`.
+pub fn parse_cpu_ticks(text: &str) -> Result<u64> {
+    let rest = text
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .context("no ')' in /proc stat")?;
+    // After the name: field 3 (state) is index 0, so utime (14) is 11, stime (15) is 12.
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let num = |i: usize| -> Result<u64> {
+        fields
+            .get(i)
+            .and_then(|f| f.parse().ok())
+            .with_context(|| format!("bad /proc stat field {}", i + 3))
+    };
+    Ok(num(11)? + num(12)?)
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux unless the
+/// command is missing, which is reported).
+pub fn ticks_per_second() -> Result<u64> {
+    let out = std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .context("running getconf CLK_TCK")?;
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .context("getconf CLK_TCK printed no number")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,7 +99,16 @@ mod tests {
     }
 
     #[test]
+    fn reads_cpu_ticks_after_a_name_with_spaces() {
+        let text = "42 (a b) S 1 2 3 4 5 6 7 8 9 10 17 5 0 0";
+        assert_eq!(parse_cpu_ticks(text).unwrap(), 22);
+        assert!(parse_cpu_ticks("42 (x) S 1").is_err());
+    }
+
+    #[test]
     fn reads_this_process() {
+        assert!(cpu_ticks(std::process::id()).is_ok());
+        assert!(ticks_per_second().unwrap() > 0);
         let s = status(std::process::id()).unwrap();
         assert!(s.threads >= 1 && s.vm_rss_kb > 0 && s.vm_hwm_kb >= s.vm_rss_kb);
     }

@@ -32,7 +32,9 @@ pub async fn open_loop<C: Connection>(
     bounds: Bounds,
 ) -> Result<Report, LoadError> {
     if connections.is_empty() {
-        return Err(LoadError::Bounds("at least one connection is needed".into()));
+        return Err(LoadError::Bounds(
+            "at least one connection is needed".into(),
+        ));
     }
     let total = schedule.len(&bounds);
     let t0 = Instant::now() + Duration::from_millis(1);
@@ -65,8 +67,7 @@ pub async fn open_loop<C: Connection>(
                         continue;
                     }
                     let sent = Instant::now();
-                    let outcome =
-                        tokio::time::timeout_at(hard_deadline.into(), conn.call()).await;
+                    let outcome = tokio::time::timeout_at(hard_deadline.into(), conn.call()).await;
                     let outcome = outcome.unwrap_or(Outcome::TimedOut);
                     rec.record(due, sent, Instant::now(), outcome);
                 }
@@ -89,7 +90,9 @@ pub async fn closed_loop<C: Connection>(
     bounds: Bounds,
 ) -> Result<Report, LoadError> {
     if connections.is_empty() {
-        return Err(LoadError::Bounds("at least one connection is needed".into()));
+        return Err(LoadError::Bounds(
+            "at least one connection is needed".into(),
+        ));
     }
     let t0 = Instant::now();
     let stop_at = t0 + bounds.max_duration();
@@ -105,8 +108,7 @@ pub async fn closed_loop<C: Connection>(
                     && tickets.fetch_add(1, Ordering::Relaxed) < bounds.max_requests()
                 {
                     let sent = Instant::now();
-                    let outcome =
-                        tokio::time::timeout_at(hard_deadline.into(), conn.call()).await;
+                    let outcome = tokio::time::timeout_at(hard_deadline.into(), conn.call()).await;
                     let outcome = outcome.unwrap_or(Outcome::TimedOut);
                     rec.record(sent, sent, Instant::now(), outcome);
                 }

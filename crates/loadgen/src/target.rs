@@ -23,7 +23,9 @@ impl Target {
             url: url.to_owned(),
             reason: reason.to_owned(),
         };
-        let uri: http::Uri = url.parse().map_err(|e: http::uri::InvalidUri| bad(&e.to_string()))?;
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| bad(&e.to_string()))?;
         match uri.scheme_str() {
             Some("http") => {}
             Some(other) => return Err(bad(&format!("scheme {other} is not supported, use http"))),
@@ -92,7 +94,10 @@ mod tests {
         ] {
             let e = Target::parse(url).unwrap_err();
             assert!(matches!(e, LoadError::NotLocal { .. }), "{url}: {e}");
-            assert!(e.to_string().contains("only targets 127.0.0.1, ::1 or localhost"));
+            assert!(
+                e.to_string()
+                    .contains("only targets 127.0.0.1, ::1 or localhost")
+            );
         }
     }
 

@@ -69,11 +69,7 @@ fn t1_projection_law() {
                 CASES as f64,
                 "random pairs of processes",
             ),
-            Measurement::count(
-                "ch16_t1_law/traces",
-                compared.get() as f64,
-                "traces compared",
-            ),
+            Measurement::count("ch16_t1_law/traces", compared.get() as f64, "traces"),
             Measurement::count("ch16_t1_law/bound", BOUND as f64, "events"),
         ],
     )

@@ -371,8 +371,9 @@ fn pool_tasks(capture: &Capture, log: &Arc<CausalLog>, workers: usize, queue: us
                 if j == 0 { tx.take() } else { None },
                 if j == 1 { rx.take() } else { None },
             );
+            // Numbered in submission order, so that job 0 is always p1.
+            let mut clock = log.process();
             let job = async move {
-                let mut clock = log.process();
                 clock.receive(&stamp);
                 if let Some(rx) = rx {
                     clock.receive(&rx.await.unwrap());

@@ -38,7 +38,7 @@ fn t6_pipeline_refines_a_two_place_buffer() {
             Measurement::count(
                 "ch16_t6_pipeline/pairs",
                 down.pairs as f64,
-                "pairs explored",
+                "pairs of state sets",
             ),
         ],
     )

@@ -46,8 +46,11 @@ impl Service {
             Some(v) if v.as_bytes().eq_ignore_ascii_case(b"gzip") => Compression::Gzip,
             _ => Compression::None,
         };
+        // The size measured by `measure_body` (the whole gRPC frame, as it
+        // came); the message's own size if the request did not pass there.
+        let wire = request.extensions().get::<WireSize>().map(|w| w.0);
         let request = request.into_inner();
-        let size = request.encoded_len();
+        let size = wire.unwrap_or_else(|| request.encoded_len());
         match self
             .0
             .admit::<S>(request, Protocol::Grpc, compression, size)
@@ -116,9 +119,42 @@ pub(crate) fn router(store: Arc<Store>) -> Router {
     routes
         .into_axum_router()
         .layer(axum::middleware::map_response_with_state(
-            store,
+            store.clone(),
             count_refusals,
         ))
+        .layer(axum::middleware::from_fn_with_state(store, measure_body))
+}
+
+/// The size of a gRPC request body as it arrived: the 5-byte frame header
+/// and the message, compressed if it was.
+#[derive(Clone, Copy, Debug)]
+struct WireSize(usize);
+
+/// Reads the request body (at most the size limit plus the frame header),
+/// notes its size for the service, and hands it on. A larger body is
+/// refused here with `RESOURCE_EXHAUSTED`.
+async fn measure_body(
+    State(store): State<Arc<Store>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let limit = store.config.max_body_bytes.saturating_add(5);
+    let (mut parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        store.reject();
+        let status = Status::resource_exhausted(format!(
+            "the gRPC message is larger than the limit of {} bytes",
+            store.config.max_body_bytes
+        ));
+        // This layer is outside `count_refusals`, which never sees this answer.
+        return status.into_http::<axum::body::Body>();
+    };
+    parts.extensions.insert(WireSize(bytes.len()));
+    next.run(axum::extract::Request::from_parts(
+        parts,
+        axum::body::Body::from(bytes),
+    ))
+    .await
 }
 
 // gRPC status codes (grpc/grpc doc/statuscodes.md).

@@ -71,3 +71,31 @@ pub fn mask_times(value: &mut Value) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn masks_set_times_and_keeps_unset_ones() {
+        let value = json!({
+            "startTimeUnixNano": "1544712660000000000",
+            "events": [{"timeUnixNano": "1544712660500000000", "name": "e"}],
+            "observedTimeUnixNano": "0",
+            "timeUnixNanoSuffix": "7",
+        });
+        let text = masked(&value).expect("json");
+        assert!(text.contains("\"startTimeUnixNano\": \"<time>\""), "{text}");
+        assert!(text.contains("\"timeUnixNano\": \"<time>\""), "{text}");
+        assert!(text.contains("\"observedTimeUnixNano\": \"0\""), "{text}");
+        assert!(text.contains("\"timeUnixNanoSuffix\": \"7\""), "{text}");
+        assert!(!text.contains("1544712660"), "{text}");
+
+        let mut value = value;
+        mask_times(&mut value);
+        assert_eq!(value["startTimeUnixNano"], TIME_MASK);
+        assert_eq!(value["events"][0]["timeUnixNano"], TIME_MASK);
+        assert_eq!(value["observedTimeUnixNano"], "0");
+    }
+}

@@ -119,9 +119,9 @@ pub struct Received<T> {
     pub protocol: Protocol,
     /// How its body was compressed.
     pub compression: Compression,
-    /// Size of the HTTP body as received (compressed if it was). For gRPC,
-    /// whose framing tonic removes before the receiver sees the message,
-    /// this is the size of the uncompressed protobuf message.
+    /// Size of the HTTP body as received, compressed if it was. For gRPC
+    /// that is the 5-byte frame header (compression flag and length) and
+    /// the message.
     pub body_bytes: usize,
     /// Size of the same request encoded as binary protobuf, whatever it came in.
     pub protobuf_bytes: usize,

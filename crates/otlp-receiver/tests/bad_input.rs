@@ -288,6 +288,16 @@ async fn grpc_bad_input_is_refused_and_counted() {
         .expect_err("too large");
     assert_eq!(err.code(), tonic::Code::ResourceExhausted, "{err}");
 
+    // Small on the wire, too large once inflated: tonic's OUT_OF_RANGE,
+    // RESOURCE_EXHAUSTED here too.
+    let mut gzip_client = TraceServiceClient::new(channel.clone())
+        .send_compressed(tonic::codec::CompressionEncoding::Gzip);
+    let err = gzip_client
+        .export(one_span_request(&"x".repeat(100_000)))
+        .await
+        .expect_err("too large once inflated");
+    assert_eq!(err.code(), tonic::Code::ResourceExhausted, "{err}");
+
     // The first well-formed request fails on purpose, the second is kept.
     let err = client
         .export(one_span_request("first"))
@@ -321,12 +331,30 @@ async fn grpc_bad_input_is_refused_and_counted() {
             stats.injected_failures,
             stats.accepted_requests
         ),
-        (3, 1, 1)
+        (4, 1, 1)
     );
     let names: Vec<String> = rx.spans().into_iter().map(|s| s.name).collect();
     assert_eq!(names, vec!["second".to_string()]);
+    // The body as it came: a 5-byte gRPC frame header and the message.
+    let kept = &rx.traces()[0];
+    assert_eq!(kept.body_bytes, kept.protobuf_bytes + 5);
 }
 
 fn http_path(path: &'static str) -> tonic::codegen::http::uri::PathAndQuery {
     tonic::codegen::http::uri::PathAndQuery::from_static(path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_discarding_receiver_counts_but_keeps_nothing() {
+    let rx = Receiver::start_with(Config::default().discard_requests())
+        .await
+        .expect("receiver");
+    let body = one_span_request("counted").encode_to_vec();
+    let (status, _) = http(rx.http_addr(), "/v1/traces", vec![PROTOBUF], body).await;
+    assert_eq!(status, 200);
+    rx.wait_for_spans(1, Duration::from_secs(10))
+        .await
+        .expect("counted");
+    assert_eq!((rx.stats().spans, rx.stats().accepted_requests), (1, 1));
+    assert!(rx.traces().is_empty() && rx.spans().is_empty());
 }

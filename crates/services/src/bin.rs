@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{ClientConfig, Env};
 use crate::http::{Obs, Peer};
-use crate::serve::{RunningService, shutdown_signal};
+use crate::serve::{RunningService, ShutdownSignal};
 use crate::{gateway, order, payment, runtime, user};
 
 /// Which of the four services a binary runs.
@@ -80,9 +80,10 @@ fn run(service: Service) -> Result<ExitCode, BoxError> {
         Service::User | Service::Payment => (None, None, None),
     };
 
-    let sizing = runtime::detect();
+    let sizing = runtime::detect()?;
     let rt = runtime::build(&sizing)?;
     rt.block_on(async move {
+        let mut signals = ShutdownSignal::listen()?;
         let telemetry = otlp_csp_telemetry::init(name)?;
         let obs = Obs::new(name, &telemetry);
         let app = match service {
@@ -124,7 +125,7 @@ fn run(service: Service) -> Result<ExitCode, BoxError> {
             sizing.reason
         );
 
-        let signal = shutdown_signal().await;
+        let signal = signals.recv().await;
         eprintln!(
             "{name}: {signal}: stop accepting, drain in-flight requests (deadline {deadline:?})"
         );

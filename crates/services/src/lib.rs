@@ -31,5 +31,5 @@ pub mod user;
 
 pub use config::{ClientConfig, ConfigError};
 pub use http::{BreakerEvent, Obs, Peer, PeerError};
-pub use serve::{RunningService, StopReport};
+pub use serve::{RunningService, ShutdownSignal, StopReport};
 pub use system::{System, SystemTelemetry};

@@ -9,6 +9,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::config::ConfigError;
+
 /// Where the worker count came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sizing {
@@ -122,16 +124,27 @@ pub fn decide(override_workers: Option<usize>, quota: Option<f64>, available: us
 // ANCHOR_END: decide
 
 /// Reads this process's cgroup, `WORKER_THREADS` and the available
-/// parallelism, and decides.
-pub fn detect() -> Sizing {
-    let override_workers = std::env::var("WORKER_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse().ok());
+/// parallelism, and decides. A `WORKER_THREADS` that is not a positive whole
+/// number is an error naming it.
+pub fn detect() -> Result<Sizing, ConfigError> {
+    let override_workers = match std::env::var("WORKER_THREADS") {
+        Ok(v) if !v.trim().is_empty() => match v.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                return Err(ConfigError {
+                    variable: "WORKER_THREADS".into(),
+                    value: v,
+                    expected: "a whole number of at least 1".into(),
+                });
+            }
+        },
+        _ => None,
+    };
     let quota = std::fs::read_to_string("/proc/self/cgroup")
         .ok()
         .and_then(|text| cpu_quota(Path::new("/sys/fs/cgroup"), &text));
     let available = std::thread::available_parallelism().map_or(1, |n| n.get());
-    decide(override_workers, quota, available)
+    Ok(decide(override_workers, quota, available))
 }
 
 /// A multi-thread tokio runtime with `sizing.workers` worker threads.

@@ -1,6 +1,5 @@
 //! Running one service, and stopping it in phases.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -86,32 +85,45 @@ impl RunningService {
 }
 
 // ANCHOR: signal
-/// Resolves on the first Ctrl-C (SIGINT) or SIGTERM, with the signal's name.
-pub fn shutdown_signal() -> impl Future<Output = &'static str> {
-    async {
-        let ctrl_c = async {
-            match tokio::signal::ctrl_c().await {
-                Ok(()) => "SIGINT",
-                // Cannot listen: never resolve, let SIGTERM decide.
-                Err(_) => std::future::pending().await,
-            }
-        };
+/// SIGTERM (what `docker stop` and Kubernetes send) and SIGINT (Ctrl-C),
+/// listened for from the moment [`ShutdownSignal::listen`] returns: a signal
+/// that arrives before anyone awaits [`ShutdownSignal::recv`] is not lost.
+#[derive(Debug)]
+pub struct ShutdownSignal {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    /// Installs the handlers (inside a tokio runtime).
+    pub fn listen() -> std::io::Result<Self> {
         #[cfg(unix)]
-        let term = async {
+        {
             use tokio::signal::unix::{SignalKind, signal};
-            match signal(SignalKind::terminate()) {
-                Ok(mut s) => {
-                    s.recv().await;
-                    "SIGTERM"
-                }
-                Err(_) => std::future::pending().await,
-            }
-        };
+            Ok(Self {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
+        }
         #[cfg(not(unix))]
-        let term = std::future::pending::<&'static str>();
-        tokio::select! {
-            name = ctrl_c => name,
-            name = term => name,
+        Ok(Self {})
+    }
+
+    /// Resolves on the first signal, with its name.
+    pub async fn recv(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.term.recv() => "SIGTERM",
+                _ = self.int.recv() => "SIGINT",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
         }
     }
 }

@@ -110,7 +110,8 @@ pub fn of_trace(spans: &[TreeSpan], trace_id: &[u8]) -> Vec<TreeSpan> {
 // ANCHOR: render
 /// Draws the spans as a tree: a span whose parent is not among them is a
 /// root; children are ordered by start time. One line per span:
-/// `name  [service, kind]  status`, with `ERROR` when the status says so.
+/// `name  [service, kind]  status`, with `ERROR` when the status says so,
+/// then a `·` line per span event.
 pub fn render(spans: &[TreeSpan]) -> String {
     let mut out = String::new();
     let mut roots: Vec<&TreeSpan> = spans
@@ -135,6 +136,10 @@ fn draw(spans: &[TreeSpan], span: &TreeSpan, lead: &str, next: &str, out: &mut S
         .iter()
         .filter(|c| c.parent_span_id == span.span_id)
         .collect();
+    let rail = if children.is_empty() { " " } else { "│" };
+    for event in &span.events {
+        out.push_str(&format!("{next}{rail} · {event}\n"));
+    }
     children.sort_by_key(|c| c.start);
     let last = children.len().saturating_sub(1);
     for (i, child) in children.into_iter().enumerate() {

@@ -268,3 +268,98 @@ async fn a_dead_payment_service_opens_the_breaker_and_recovery_closes_it() {
     assert_eq!(gateway_503, refused.len());
     receiver.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_payment_under_load_trips_the_breaker_within_its_threshold() {
+    const THRESHOLD: u32 = 5;
+    const WORKERS: usize = 8;
+    let receiver = Receiver::start().await.unwrap();
+    let (obs, set_ups) = SystemTelemetry::to_receiver(&receiver).unwrap();
+    let config = ClientConfig {
+        breaker: BreakerConfig::new(THRESHOLD, Duration::from_millis(500), 1).unwrap(),
+        ..ClientConfig::default()
+    };
+    let mut system = System::start(obs, config).await.unwrap();
+    let url = format!("{}/api/orders", system.gateway_url());
+
+    // Closed-loop load: each worker has one request out at a time.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut workers = Vec::new();
+    for _ in 0..WORKERS {
+        let (stop, tx, url) = (stop.clone(), tx.clone(), url.clone());
+        workers.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let status = post(&client, &url, &order("ada", 100), None).await.status;
+                if tx.send(status).is_err() {
+                    break;
+                }
+            }
+        }));
+    }
+    drop(tx);
+    let mut before = Vec::new();
+    while before.len() < 40 {
+        before.push(rx.recv().await.unwrap());
+    }
+    system.stop_payment().await;
+    let mut after = Vec::new();
+    while after.len() < 80 {
+        after.push(rx.recv().await.unwrap());
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for w in workers {
+        w.await.unwrap();
+    }
+
+    assert!(before.iter().all(|s| *s == 201), "{before:?}");
+    // Every answer is an order, a 502 (payment unreachable) or a 503 (the
+    // breaker): never a 500, never a hang.
+    assert!(
+        after.iter().all(|s| [201, 502, 503].contains(s)),
+        "{after:?}"
+    );
+    assert!(
+        after.contains(&503),
+        "the breaker never answered: {after:?}"
+    );
+    let events = system.payment_peer.breaker_events();
+    assert_eq!(
+        events.first(),
+        Some(&BreakerEvent::Transition(Transition {
+            from: StateKind::Closed,
+            to: StateKind::Open
+        }))
+    );
+
+    system.restart_payment().await.unwrap();
+    let client = reqwest::Client::new();
+    let mut recovered = false;
+    for _ in 0..200 {
+        if post(&client, &url, &order("ada", 100), None).await.status == 201 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(recovered, "never recovered");
+    assert_eq!(system.payment_peer.breaker_state(), StateKind::Closed);
+
+    system.stop(Duration::from_secs(5)).await;
+    shutdown_all(set_ups).await.unwrap();
+    // Failed calls reached the dead payment service only while the breaker
+    // was closed (at most THRESHOLD counted, plus the calls already in flight
+    // when it tripped, at most one per other worker) or as probes.
+    let probes = events.iter().filter(|e| **e == BreakerEvent::Probe).count();
+    let failed = tree::received_spans(&receiver)
+        .into_iter()
+        .filter(|s| s.service == "order" && s.kind == "client" && s.name == "POST" && s.error)
+        .count();
+    assert!(failed >= THRESHOLD as usize, "{failed}");
+    assert!(
+        failed <= THRESHOLD as usize + (WORKERS - 1) + probes,
+        "{failed} failed calls for threshold {THRESHOLD}, {WORKERS} workers, {probes} probes"
+    );
+    receiver.shutdown().await;
+}

@@ -161,7 +161,7 @@ pub fn init_with_views(
             meter_builder.with_reader(reader(e, &metric_exports, interval))
         }
         Some(MetricSink::Otlp(e)) => {
-            meter_builder.with_reader(reader(e, &metric_exports, interval))
+            meter_builder.with_reader(reader(*e, &metric_exports, interval))
         }
         None => meter_builder,
     };
@@ -244,6 +244,15 @@ macro_rules! otlp_exporter {
         let compression = $gzip.then_some(opentelemetry_otlp::Compression::Gzip);
         match $protocol {
             Protocol::Grpc => {
+                // tonic spawns its connection task on the current runtime
+                // and panics without one; say so as an error instead.
+                if tokio::runtime::Handle::try_current().is_err() {
+                    return Err(TelemetryError::Exporter(
+                        "OTLP/gRPC needs a tokio runtime: call init inside one \
+                         (e.g. from a #[tokio::main] function)"
+                            .into(),
+                    ));
+                }
                 let mut b = $builder.with_tonic().with_endpoint($endpoint.clone());
                 if let Some(c) = compression {
                     b = b.with_compression(c);
@@ -325,7 +334,8 @@ fn with_log_exporter(
 
 enum MetricSink {
     Console(ConsoleMetricExporter),
-    Otlp(opentelemetry_otlp::MetricExporter),
+    // Boxed: the OTLP exporter is large and the console one is not.
+    Otlp(Box<opentelemetry_otlp::MetricExporter>),
 }
 
 fn metric_exporter(export: &Export) -> Result<Option<MetricSink>, TelemetryError> {
@@ -336,12 +346,12 @@ fn metric_exporter(export: &Export) -> Result<Option<MetricSink>, TelemetryError
             protocol,
             endpoint,
             gzip,
-        } => Some(MetricSink::Otlp(otlp_exporter!(
+        } => Some(MetricSink::Otlp(Box::new(otlp_exporter!(
             opentelemetry_otlp::MetricExporter::builder(),
             protocol,
             endpoint,
             *gzip
-        )?)),
+        )?))),
     })
 }
 

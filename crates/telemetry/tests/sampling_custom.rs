@@ -349,3 +349,34 @@ proptest! {
         prop_assert_eq!(d(&s), d(&fallback));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// For any arrival pattern, any window between two kept roots `t` seconds
+    /// apart holds at most `n * (1 + t)` kept roots: the token bucket's bound.
+    #[test]
+    fn rate_limited_never_exceeds_its_bound(
+        n in 1u32..50,
+        gaps in proptest::collection::vec(0u64..200_000_000, 1..400),
+    ) {
+        let clock = FakeRelativeClock::default();
+        let sampler = RateLimited::with_clock(n, clock.clone()).unwrap();
+        let mut ids = Ids(u64::from(n));
+        let (mut now, mut kept) = (0u64, Vec::new());
+        for gap in gaps {
+            clock.advance(Duration::from_nanos(gap));
+            now += gap;
+            if root(&sampler, ids.next()) {
+                kept.push(now);
+            }
+        }
+        for i in 0..kept.len() {
+            for j in i..kept.len() {
+                let t = (kept[j] - kept[i]) as f64 / 1e9;
+                let count = (j - i + 1) as f64;
+                prop_assert!(count <= f64::from(n) * (1.0 + t) + 1e-6, "{count} kept in {t} s, limit {n}");
+            }
+        }
+    }
+}

@@ -20,7 +20,8 @@ pub fn ensure_rotel(root: &Path) -> Result<PathBuf> {
         return Ok(agent);
     }
     venv::pip_install(root, ROTEL, &["--pre", ROTEL])?;
-    venv::site_file(root, AGENT).context("rotel installed, but rotel/rotel-agent is not in target/venv")
+    venv::site_file(root, AGENT)
+        .context("rotel installed, but rotel/rotel-agent is not in target/venv")
 }
 
 /// Two distinct ports nobody is listening on right now (both are held until

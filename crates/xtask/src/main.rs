@@ -10,6 +10,7 @@
 mod collector;
 mod examples;
 mod fuzz;
+mod load;
 mod models;
 mod python_client;
 mod run;
@@ -69,15 +70,17 @@ fn real_main() -> Result<()> {
         Some("bench") => bench(),
         Some("baseline") => run::preprocessor(&["baseline"]),
         Some("fuzz") => fuzz::fuzz(&root, args.get(1).map(String::as_str)),
+        Some("load") => load::command(&root, args.get(1).map(String::as_str)),
         _ => bail!(
-            "usage: cargo xtask <serve [--port N] | build | test | bench | baseline | fuzz [S] | collector>\n\
+            "usage: cargo xtask <serve [--port N] | build | test | bench | baseline | fuzz [S] | collector | load [S]>\n\
              serve     build the book and serve it on http://localhost:3000\n\
              build     build the static site into book/html\n\
              test      run every test of the book (what CI runs)\n\
              bench     run the benchmarks; the next build shows their figures\n\
              baseline  save the last benchmark run as book/benchmarks/baseline.json\n\
              fuzz [S]  fuzz the W3C header parsers for S seconds each (default 60)\n\
-             collector run the examples against a real collector, then stop it under load"
+             collector run the examples against a real collector, then stop it under load\n\
+             load [S]  chapter 21's load runs, S seconds per phase (default 10)"
         ),
     }
 }

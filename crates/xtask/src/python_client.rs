@@ -22,16 +22,7 @@ const PACKAGES: [&str; 3] = [
 fn ensure_python(root: &Path) -> Result<PathBuf> {
     let venv = venv::ensure(root)?;
     let python = venv.join("bin/python");
-    let mut check = Command::new(venv.join("bin/pip"));
-    check
-        .args(["show", "--quiet"])
-        .args(PACKAGES.iter().map(|p| p.split("==").next().unwrap_or(p)));
-    let versions_ok = check
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-        && installed_versions_match(&venv)?;
+    let versions_ok = installed_versions_match(&venv)?;
     if !versions_ok {
         venv::pip_install(root, "the Python OTLP exporters", &PACKAGES)?;
     }

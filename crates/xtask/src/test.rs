@@ -118,6 +118,13 @@ pub fn all(root: &Path) -> Result<()> {
         ),
     );
     record(
+        "load (chapter 21)",
+        step(
+            "The traced service under load: every request answered, every span accounted for",
+            || crate::load::run(root, crate::load::TEST_SECONDS),
+        ),
+    );
+    record(
         "receiver against an independent client",
         step(
             "The Python SDK's OTLP exporters (HTTP, gRPC) to the book's otlp-receiver",

@@ -28,11 +28,14 @@ pub fn ensure(root: &Path) -> Result<PathBuf> {
 /// `pip install --quiet ARGS` into the environment, shown as one step.
 pub fn pip_install(root: &Path, label: &str, args: &[&str]) -> Result<()> {
     let venv = ensure(root)?;
-    run::step(&format!("Installing {label} into target/venv (pip)"), || {
-        let mut pip = Command::new(venv.join("bin/pip"));
-        pip.args(["install", "--quiet"]).args(args);
-        run::command(pip)
-    })
+    run::step(
+        &format!("Installing {label} into target/venv (pip)"),
+        || {
+            let mut pip = Command::new(venv.join("bin/pip"));
+            pip.args(["install", "--quiet"]).args(args);
+            run::command(pip)
+        },
+    )
 }
 
 /// `site-packages/RELATIVE` in the environment, if it exists.

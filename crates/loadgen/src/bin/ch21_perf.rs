@@ -61,7 +61,10 @@ fn settings() -> Result<Settings> {
             other => bail!("unknown option {other}"),
         }
     }
-    ensure!(s.rotel.is_file(), "--rotel PATH (the rotel-agent binary) is required");
+    ensure!(
+        s.rotel.is_file(),
+        "--rotel PATH (the rotel-agent binary) is required"
+    );
     ensure!(
         (1..=1024).contains(&s.connections),
         "--connections must be in 1..=1024"
@@ -101,6 +104,13 @@ struct Run {
     saturation: Report,
     fixed_rate: Report,
     alloc_per_request: f64,
+    allocs_per_request: f64,
+    /// Of `alloc_per_request`, the bytes in allocations of 4 KiB or more.
+    large_per_request: f64,
+    /// The target's CPU time per request at saturation, µs.
+    cpu_per_request_us: f64,
+    /// The load generator's part of the CPU time both processes used at saturation.
+    loadgen_cpu_share: f64,
     status: procfs::Status,
     spans: Spans,
 }
@@ -125,6 +135,7 @@ impl Spans {
 
 fn main() -> Result<()> {
     let s = settings()?;
+    let load = load_average()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -141,26 +152,32 @@ fn main() -> Result<()> {
     std::fs::create_dir_all(&s.logs)?;
     let mut runs = Vec::new();
     for mode in MODES {
-        let run = run_mode(&rt, &s, &target_bin, mode)
-            .with_context(|| format!("mode {}", mode.name))?;
+        let run =
+            run_mode(&rt, &s, &target_bin, mode).with_context(|| format!("mode {}", mode.name))?;
         print_run(&run);
         runs.push(run);
     }
-    record(&s, &runs)?;
+    record(&s, load, &runs)?;
     check(&runs)
 }
 
 fn print_run(r: &Run) {
     println!(
-        "{}: startup {:.1} ms, RSS {:.1} MiB (peak {:.1}), {} threads, {:.0} B/request",
+        "{}: startup {:.1} ms, RSS {:.1} MiB (peak {:.1}), {} threads, {:.0} B/request in {:.1} allocations",
         r.mode.name,
         r.startup.as_secs_f64() * 1e3,
         r.status.vm_rss_kb as f64 / 1024.0,
         r.status.vm_hwm_kb as f64 / 1024.0,
         r.status.threads,
-        r.alloc_per_request
+        r.alloc_per_request,
+        r.allocs_per_request
     );
-    println!("  saturation: {}", r.saturation.summary());
+    println!(
+        "  saturation: {} (target CPU {:.1} µs/request, load generator {:.0} % of the CPU used)",
+        r.saturation.summary(),
+        r.cpu_per_request_us,
+        r.loadgen_cpu_share * 100.0
+    );
     println!("  fixed rate: {}", r.fixed_rate.summary());
     let sp = &r.spans;
     println!(
@@ -237,22 +254,41 @@ fn run_mode(
     })?;
     // ANCHOR_END: startup
     let phase = Duration::from_secs_f64(s.seconds);
-    let (warmup, saturation, before, fixed_rate, after) = rt.block_on(async {
+    let (warmup, saturation, cpu, before, fixed_rate, after) = rt.block_on(async {
         let warm = Bounds::new(MAX_REQUESTS, phase.mul_f64(0.25))?;
-        let warmup = closed_loop(HttpConnection::open_many(&hello, s.connections).await?, warm);
+        let warmup = closed_loop(
+            HttpConnection::open_many(&hello, s.connections).await?,
+            warm,
+        );
         let warmup = warmup.await?;
         let bounds = Bounds::new(MAX_REQUESTS, phase)?;
         let conns = HttpConnection::open_many(&hello, s.connections).await?;
+        let cpu0 = (
+            procfs::cpu_ticks(pid)?,
+            procfs::cpu_ticks(std::process::id())?,
+        );
         let saturation = closed_loop(conns, bounds).await?;
+        let cpu1 = (
+            procfs::cpu_ticks(pid)?,
+            procfs::cpu_ticks(std::process::id())?,
+        );
+        let cpu = (cpu1.0 - cpu0.0, cpu1.1 - cpu0.1);
         let before = stats(&addr)?;
         let conns = HttpConnection::open_many(&hello, s.connections).await?;
         let fixed_rate = open_loop(conns, Schedule::new(s.rate)?, bounds).await?;
         let after = stats(&addr)?;
-        anyhow::Ok((warmup, saturation, before, fixed_rate, after))
+        anyhow::Ok((warmup, saturation, cpu, before, fixed_rate, after))
     })?;
     let status = procfs::status(pid)?;
+    let hz = procfs::ticks_per_second()? as f64;
+    let cpu_per_request_us = cpu.0 as f64 / hz * 1e6 / saturation.ok.max(1) as f64;
+    let loadgen_cpu_share = cpu.1 as f64 / (cpu.0 + cpu.1).max(1) as f64;
     let served = (after["alloc_bytes"] - before["alloc_bytes"]) as f64;
     let alloc_per_request = served / fixed_rate.sent().max(1) as f64;
+    let large_per_request = (after["alloc_large_bytes"] - before["alloc_large_bytes"]) as f64
+        / fixed_rate.sent().max(1) as f64;
+    let allocs_per_request =
+        (after["allocs"] - before["allocs"]) as f64 / fixed_rate.sent().max(1) as f64;
 
     // Close stdin: the target stops, flushes its spans and prints its counts.
     drop(child.0.stdin.take());
@@ -265,7 +301,11 @@ fn run_mode(
     }
     let requests = 1 + warmup.ok + saturation.ok + fixed_rate.ok;
     match mode.ratio {
-        None => ensure!(spans.ended == 0, "untraced, yet {} spans ended", spans.ended),
+        None => ensure!(
+            spans.ended == 0,
+            "untraced, yet {} spans ended",
+            spans.ended
+        ),
         Some(r) if r >= 1.0 => ensure!(
             spans.ended == requests,
             "{requests} requests answered but {} spans ended",
@@ -291,6 +331,10 @@ fn run_mode(
         saturation,
         fixed_rate,
         alloc_per_request,
+        allocs_per_request,
+        large_per_request,
+        cpu_per_request_us,
+        loadgen_cpu_share,
         status,
         spans,
     })
@@ -395,7 +439,10 @@ impl Rotel {
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", grpc)).is_err() {
-            ensure!(Instant::now() < deadline, "rotel did not listen within 20 s");
+            ensure!(
+                Instant::now() < deadline,
+                "rotel did not listen within 20 s"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         Ok(rotel)
@@ -427,14 +474,96 @@ fn spans_in_basic_log(text: &str) -> u64 {
         .filter_map(|l| {
             l.split_whitespace()
                 .find_map(|w| w.strip_prefix("spans="))
-                .and_then(|n| n.trim_end_matches(|c: char| !c.is_ascii_digit()).parse::<u64>().ok())
+                .and_then(|n| {
+                    n.trim_end_matches(|c: char| !c.is_ascii_digit())
+                        .parse::<u64>()
+                        .ok()
+                })
         })
         .sum()
 }
 
-fn record(s: &Settings, runs: &[Run]) -> Result<()> {
+/// The 1-minute load average (`/proc/loadavg`): how much other work the
+/// two cores had when the run started.
+fn load_average() -> Result<f64> {
+    let text = std::fs::read_to_string("/proc/loadavg")?;
+    text.split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .context("bad /proc/loadavg")
+}
+
+/// One of the goals, measured.
+#[derive(Debug)]
+struct Goal {
+    what: String,
+    measured: String,
+    met: bool,
+}
+
+fn goals(s: &Settings, runs: &[Run]) -> Vec<Goal> {
+    let [untraced, _, full] = runs else {
+        return Vec::new();
+    };
+    let ratio = full.saturation.throughput() / untraced.saturation.throughput();
+    let uncounted: i64 = runs.iter().map(|r| r.spans.uncounted().abs()).sum();
+    let mut goals = vec![
+        Goal {
+            what: "traced at 100 % >= 0.85 x untraced throughput".into(),
+            measured: format!("{ratio:.2} x"),
+            met: ratio >= 0.85,
+        },
+        Goal {
+            what: "zero uncounted span drops (all runs)".into(),
+            measured: format!(
+                "{uncounted} uncounted ({} counted as dropped)",
+                full.spans.dropped
+            ),
+            met: uncounted == 0,
+        },
+        Goal {
+            what:
+                "one traced service (100 %) >= 85000 req/s, 2 cores, generator on the same machine"
+                    .into(),
+            measured: format!("{:.0} req/s", full.saturation.throughput()),
+            met: full.saturation.throughput() >= 85_000.0,
+        },
+    ];
+    for r in runs {
+        let p99 = r.fixed_rate.latency_ms(0.99);
+        goals.push(Goal {
+            what: format!(
+                "P99 <= 1 ms at {:.0} req/s, one hop, {}",
+                s.rate, r.mode.name
+            ),
+            measured: format!("{p99:.3} ms"),
+            met: p99 <= 1.0,
+        });
+    }
+    goals
+}
+
+fn goals_text(goals: &[Goal]) -> String {
+    let width = goals.iter().map(|g| g.what.len()).max().unwrap_or(0);
+    goals
+        .iter()
+        .map(|g| {
+            format!(
+                "{:width$}  {:>36}  {}\n",
+                g.what,
+                g.measured,
+                if g.met { "met" } else { "MISSED" }
+            )
+        })
+        .collect()
+}
+
+fn record(s: &Settings, load: f64, runs: &[Run]) -> Result<()> {
+    let goals = goals(s, runs);
+    print!("{}", goals_text(&goals));
     let g = |id: &str| format!("ch21_perf/{id}");
     let mut m = vec![
+        Measurement::count(g("load_average"), load, "runnable tasks").with_statistic("loadavg1"),
         Measurement::count(g("rate"), s.rate, "req/s"),
         Measurement::count(g("phase_seconds"), s.seconds, "s"),
         Measurement::count(g("connections"), s.connections as f64, "connections"),
@@ -449,12 +578,25 @@ fn record(s: &Settings, runs: &[Run]) -> Result<()> {
                 .with_statistic("max"),
             Measurement::count(id("throughput"), r.saturation.throughput(), "req/s"),
             Measurement::count(id("p50"), r.fixed_rate.latency_ms(0.5), "ms").with_statistic("p50"),
-            Measurement::count(id("p99"), r.fixed_rate.latency_ms(0.99), "ms").with_statistic("p99"),
+            Measurement::count(id("p99"), r.fixed_rate.latency_ms(0.99), "ms")
+                .with_statistic("p99"),
             Measurement::count(id("service_p99"), r.fixed_rate.service_ms(0.99), "ms")
                 .with_statistic("p99"),
             Measurement::count(id("saturation_p99"), r.saturation.latency_ms(0.99), "ms")
                 .with_statistic("p99"),
             Measurement::count(id("alloc_per_request"), r.alloc_per_request, "B/req")
+                .with_statistic("mean"),
+            Measurement::count(
+                id("allocs_per_request"),
+                r.allocs_per_request,
+                "allocations/req",
+            )
+            .with_statistic("mean"),
+            Measurement::count(id("large_alloc_per_request"), r.large_per_request, "B/req")
+                .with_statistic("mean"),
+            Measurement::count(id("cpu_per_request"), r.cpu_per_request_us, "µs")
+                .with_statistic("mean"),
+            Measurement::count(id("loadgen_cpu_share"), r.loadgen_cpu_share * 100.0, "%")
                 .with_statistic("mean"),
             Measurement::count(id("threads"), r.status.threads as f64, "threads"),
             Measurement::count(id("spans_ended"), sp.ended as f64, "spans"),
@@ -475,6 +617,14 @@ fn record(s: &Settings, runs: &[Run]) -> Result<()> {
             .with_statistic("ratio"),
         );
     }
+    m.push(
+        Measurement::count(
+            g("goals_met"),
+            goals.iter().filter(|x| x.met).count() as f64,
+            "goals",
+        )
+        .with_text(goals_text(&goals)),
+    );
     let path = book_results::record("ch21_perf", m)?;
     println!("recorded {}", path.display());
     Ok(())

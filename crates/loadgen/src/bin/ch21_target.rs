@@ -13,12 +13,15 @@
 //! prints `final ended=N exported=N failed=N dropped=N`.
 
 use std::io::Read as _;
+use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
 use axum::Router;
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::get;
-use opentelemetry::trace::{SpanKind, Tracer as _, TracerProvider as _};
+use opentelemetry::global::BoxedTracer;
+use opentelemetry::trace::{SpanKind, Tracer as _};
 use opentelemetry::{KeyValue, global};
 use otlp_csp_loadgen::alloc::{self, Counting};
 use otlp_csp_telemetry::{
@@ -30,12 +33,11 @@ static ALLOCATOR: Counting = Counting;
 
 // ANCHOR: handler
 /// The one hop: continue the caller's trace if it sent one, record one
-/// server span, answer.
-async fn hello(headers: HeaderMap) -> &'static str {
+/// server span, answer. The tracer is made once, at start.
+async fn hello(State(tracer): State<Arc<BoxedTracer>>, headers: HeaderMap) -> &'static str {
     let parent = global::get_text_map_propagator(|p| {
         p.extract(&opentelemetry_http::HeaderExtractor(&headers))
     });
-    let tracer = global::tracer_provider().tracer("ch21-target");
     let span = tracer
         .span_builder("GET /hello")
         .with_kind(SpanKind::Server)
@@ -44,7 +46,7 @@ async fn hello(headers: HeaderMap) -> &'static str {
             KeyValue::new("http.route", "/hello"),
             KeyValue::new("http.response.status_code", 200),
         ])
-        .start_with_context(&tracer, &parent);
+        .start_with_context(tracer.as_ref(), &parent);
     drop(span); // ends it
     "hello\n"
 }
@@ -53,8 +55,9 @@ async fn hello(headers: HeaderMap) -> &'static str {
 fn stats_json(counters: Option<&SpanCounters>) -> String {
     let s = counters.map(SpanCounters::snapshot).unwrap_or_default();
     format!(
-        "{{\"alloc_bytes\":{},\"allocs\":{},\"ended\":{},\"exported\":{},\"failed\":{},\"dropped\":{}}}",
+        "{{\"alloc_bytes\":{},\"alloc_large_bytes\":{},\"allocs\":{},\"ended\":{},\"exported\":{},\"failed\":{},\"dropped\":{}}}",
         alloc::allocated(),
+        alloc::allocated_large(),
         alloc::allocations(),
         s.ended,
         s.exported,
@@ -87,13 +90,17 @@ fn telemetry() -> Result<Option<Telemetry>> {
 async fn main() -> Result<()> {
     let telemetry = telemetry()?;
     let counters = telemetry.as_ref().map(Telemetry::span_counters);
-    let app = Router::new().route("/hello", get(hello)).route(
-        "/stats",
-        get(move || {
-            let counters = counters.clone();
-            async move { stats_json(counters.as_ref()) }
-        }),
-    );
+    let tracer = Arc::new(global::tracer("ch21-target"));
+    let app = Router::new()
+        .route("/hello", get(hello))
+        .route(
+            "/stats",
+            get(move || {
+                let counters = counters.clone();
+                async move { stats_json(counters.as_ref()) }
+            }),
+        )
+        .with_state(tracer);
     let addr = std::env::var("LISTEN_ADDR").unwrap_or_else(|_| "127.0.0.1:0".into());
     let listener = tokio::net::TcpListener::bind(&addr)
         .await

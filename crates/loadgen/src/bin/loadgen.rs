@@ -29,7 +29,10 @@ async fn main() -> Result<()> {
         Some("closed") => false,
         _ => bail!("{USAGE}"),
     };
-    let target = Target::parse(args.get(1).with_context(|| format!("missing URL\n{USAGE}"))?)?;
+    let target = Target::parse(
+        args.get(1)
+            .with_context(|| format!("missing URL\n{USAGE}"))?,
+    )?;
     let first = if open { 3 } else { 2 };
     let requests: u64 = arg(&args, first, "REQUESTS")?;
     let seconds: f64 = arg(&args, first + 1, "SECONDS")?;

@@ -405,9 +405,11 @@ impl Peer {
         } else {
             match error.downcast::<reqwest::Error>() {
                 Ok(e) if e.is_timeout() => PeerError::Timeout { peer: self.name },
+                // The peer's URL is on the client span already; leave it out
+                // of the message that travels back to callers.
                 Ok(e) => PeerError::Unreachable {
                     peer: self.name,
-                    message: describe(&*e),
+                    message: describe(&(*e).without_url()),
                 },
                 Err(e) => PeerError::Unreachable {
                     peer: self.name,

@@ -15,9 +15,12 @@
 //! that it silently leaves out fields that are not visible ASCII).
 //!
 //! The parsers ([`parse_traceparent`], [`parse_tracestate`], [`parse_baggage`])
-//! never panic and never allocate more than their input: bad input starts a
-//! new trace or drops the offending member, and [`PropagationCounters`]
-//! counts it.
+//! do not panic on any input (a proptest and three fuzz targets check it): bad
+//! input starts a new trace or drops the offending member, and
+//! [`PropagationCounters`] counts it.
+//!
+//! Sections cited as "§" are those of W3C Trace Context Level 2 (Candidate
+//! Recommendation Draft, 28 March 2024); "Baggage §" names a section of W3C Baggage.
 
 mod baggage;
 mod carrier;

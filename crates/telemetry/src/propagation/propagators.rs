@@ -144,10 +144,42 @@ impl W3cTraceContext {
     }
 }
 
+/// Whether a `TraceState` header can go out as it is: within the limits,
+/// every member valid, every key once. Checked without allocating; anything
+/// else goes through [`parse_tracestate`], which repairs or refuses it.
+fn is_forwardable(header: &str) -> bool {
+    use super::tracestate::{MAX_COMBINED_LEN, MAX_MEMBERS, valid_key, valid_value};
+    if header.len() > MAX_COMBINED_LEN {
+        return false;
+    }
+    for (i, member) in header.split(',').enumerate() {
+        let Some((key, value)) = member.split_once('=') else {
+            return false;
+        };
+        if i >= MAX_MEMBERS || !valid_key(key) || !valid_value(value) {
+            return false;
+        }
+        let repeated = header
+            .split(',')
+            .take(i)
+            .any(|earlier| earlier.split_once('=').is_some_and(|(k, _)| k == key));
+        if repeated {
+            return false;
+        }
+    }
+    true
+}
+
 /// `TraceState` validates keys by Level 1 rules (at most one `@`, and at most
 /// 13 characters after it), so a few Level 2 keys cannot be stored: those
 /// entries are dropped, one by one, and counted.
 fn to_trace_state(entries: Vec<(String, String)>) -> (TraceState, usize) {
+    if entries.is_empty() {
+        return (TraceState::NONE, 0);
+    }
+    if let Ok(state) = TraceState::from_key_value(entries.iter().map(|(k, v)| (k, v))) {
+        return (state, 0);
+    }
     let before = entries.len();
     let kept: Vec<(String, String)> = entries
         .into_iter()
@@ -179,6 +211,13 @@ impl TextMapPropagator for W3cTraceContext {
         // §3.3.2: "Vendors ... SHOULD avoid sending" empty tracestate headers;
         // §3.3.3.1: whole entries are truncated to the documented maximum.
         let header = sc.trace_state().header();
+        if header.is_empty() {
+            return;
+        }
+        if is_forwardable(&header) {
+            injector.set(TRACESTATE, header);
+            return;
+        }
         match parse_tracestate([header.as_str()]) {
             Ok(ts) => {
                 add(&self.counters.0.tracestate_entries_dropped, ts.truncated);

@@ -1,0 +1,54 @@
+//! Chapter 21's load runs: the benchmark target untraced, traced at 1 % and
+//! traced at 100 % exporting OTLP/gRPC to rotel, loaded by the book's load
+//! generator (`crates/loadgen`). The runner checks that every request was
+//! answered and every span accounted for, and records the figures
+//! (`target/book-results/ch21_perf.json`) that the chapter's table shows.
+
+use anyhow::Result;
+use std::path::Path;
+use std::process::Command;
+
+use crate::run;
+
+/// Seconds per load phase in `cargo xtask test`: enough to check
+/// correctness, too short for figures worth quoting.
+pub const TEST_SECONDS: u64 = 1;
+/// Seconds per load phase in `cargo xtask load` unless given.
+pub const DEFAULT_SECONDS: u64 = 10;
+
+/// Builds the load generator and its target (release: debug-build figures
+/// would say nothing about the system) and runs the three configurations,
+/// each phase lasting `seconds`.
+pub fn run(root: &Path, seconds: u64) -> Result<()> {
+    let agent = crate::collector::ensure_rotel(root)?;
+    run::cargo(&[
+        "build",
+        "--quiet",
+        "--locked",
+        "--release",
+        "-p",
+        "otlp-csp-loadgen",
+        "--bins",
+    ])?;
+    let mut cmd = Command::new(root.join("target/release/ch21-perf"));
+    cmd.arg("--rotel")
+        .arg(agent)
+        .args(["--seconds", &seconds.to_string(), "--logs"])
+        .arg(root.join("target"));
+    run::command(cmd)
+}
+
+/// `cargo xtask load [SECONDS]`.
+pub fn command(root: &Path, seconds: Option<&str>) -> Result<()> {
+    let seconds = match seconds {
+        None => DEFAULT_SECONDS,
+        Some(s) => match s.parse::<u64>() {
+            Ok(n) if (1..=120).contains(&n) => n,
+            _ => anyhow::bail!("SECONDS must be a whole number from 1 to 120, not {s:?}"),
+        },
+    };
+    run::step(
+        &format!("Chapter 21's load runs ({seconds} s per phase)"),
+        || run(root, seconds),
+    )
+}
