@@ -22,8 +22,8 @@ fn main() {
     }
     let sizing = decide(Some(3), parse_cpu_max("150000 100000"), host_cpus);
     println!(
-        "WORKER_THREADS=3          -> {:>2} worker threads ({})",
-        sizing.workers, sizing.reason
+        "{:<22} -> {:>2} worker threads ({})",
+        "WORKER_THREADS=3", sizing.workers, sizing.reason
     );
     // ANCHOR_END: main
 }

@@ -5,17 +5,23 @@
 //! application's threads to one exporter thread through this queue. A span
 //! processor must never block the thread that ends a span, so [`BoundedQueue::push`]
 //! never waits: when the queue is full it gives the item back and counts it as
-//! dropped. The counters are exact: once no push is in progress,
+//! dropped. The counts are exact, by construction:
 //!
 //! ```text
 //! offered == pushed + dropped_full + dropped_closed
 //! pushed  == popped + len
 //! ```
 //!
-//! [`BoundedQueue::close`] stops new pushes; [`BoundedQueue::is_quiescent`] then
-//! tells the consumer when every push that started before the close has
-//! finished, so that one last drain empties the queue and nothing accepted is
-//! left behind.
+//! `pushed` and `popped` are not counters: they are read off the queue's two
+//! positions, which advance by exactly one per item, so the fast path pays
+//! one atomic read-modify-write per push and one per pop, as the standard
+//! library's bounded channel does. Only a refusal touches a counter.
+//!
+//! [`BoundedQueue::close`] sets a mark bit in the tail position, so a push
+//! either claimed its slot before the close or sees the mark and is refused:
+//! no push can slip in afterwards. [`BoundedQueue::is_drained`] then tells
+//! the consumer when every claimed slot has been popped, so nothing accepted
+//! is left behind.
 //!
 //! The ring is Dmitry Vyukov's bounded MPMC queue (each slot carries a stamp
 //! that says whose turn it is), the algorithm `crossbeam_queue::ArrayQueue`
@@ -46,7 +52,7 @@ mod sync;
 use std::fmt;
 use std::mem::MaybeUninit;
 
-use sync::{AtomicBool, AtomicU64, AtomicUsize, Ordering, UnsafeCell, fence};
+use sync::{AtomicU64, AtomicUsize, Ordering, UnsafeCell};
 
 /// Why [`BoundedQueue::push`] gave an item back. Both cases are counted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,7 +79,7 @@ pub struct ZeroCapacity;
 
 impl fmt::Display for ZeroCapacity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a bounded queue needs a capacity of at least 1 (and below isize::MAX / 4)")
+        f.write_str("a bounded queue needs a capacity of at least 1 (and below isize::MAX / 8)")
     }
 }
 
@@ -81,12 +87,13 @@ impl std::error::Error for ZeroCapacity {}
 
 /// A snapshot of a queue's counters.
 ///
-/// Each counter only grows. While pushes are in progress a snapshot may show
-/// `offered` ahead of the outcomes; once the queue [`is_quiescent`](BoundedQueue::is_quiescent),
-/// `offered == pushed + dropped_full + dropped_closed` holds exactly.
+/// Each count only grows. `offered` counts finished offers, so
+/// `offered == pushed + dropped_full + dropped_closed` always; an item is
+/// counted as pushed once its slot is claimed, a moment before it can be
+/// popped.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct QueueStats {
-    /// Calls to `push`.
+    /// Calls to `push` that have returned (or claimed a slot).
     pub offered: u64,
     /// Items the queue accepted.
     pub pushed: u64,
@@ -107,8 +114,8 @@ impl QueueStats {
     }
 }
 
-/// Keeps a hot atomic on a cache line of its own, so producers bumping one
-/// counter do not slow down readers of another.
+/// Keeps a hot atomic on a cache line of its own, so producers moving the
+/// tail do not slow down the consumer moving the head.
 #[cfg_attr(not(loom), repr(align(128)))]
 struct Padded<T>(T);
 
@@ -123,15 +130,14 @@ struct Slot<T> {
 /// A bounded lock-free MPMC queue with exact accounting and a close flag.
 pub struct BoundedQueue<T> {
     head: Padded<AtomicUsize>,
+    /// The next position to write; its `mark_bit` is the close flag.
     tail: Padded<AtomicUsize>,
-    offered: Padded<AtomicU64>,
-    pushed: Padded<AtomicU64>,
-    dropped_full: AtomicU64,
+    dropped_full: Padded<AtomicU64>,
     dropped_closed: AtomicU64,
-    popped: Padded<AtomicU64>,
-    closed: AtomicBool,
-    /// A power of two above the capacity. A position (`head`, `tail`) is a
-    /// lap number times `one_lap` plus a slot index below the capacity.
+    /// A power of two above the capacity: the bit above every slot index.
+    mark_bit: usize,
+    /// `2 * mark_bit`. A position is a lap number times `one_lap` plus a
+    /// slot index below the capacity.
     one_lap: usize,
     slots: Box<[Slot<T>]>,
 }
@@ -157,9 +163,10 @@ impl<T> fmt::Debug for BoundedQueue<T> {
 impl<T> BoundedQueue<T> {
     /// A queue holding at most `capacity` items.
     pub fn new(capacity: usize) -> Result<Self, ZeroCapacity> {
-        if capacity == 0 || capacity > isize::MAX as usize / 4 {
+        if capacity == 0 || capacity > isize::MAX as usize / 8 {
             return Err(ZeroCapacity);
         }
+        let mark_bit = (capacity + 1).next_power_of_two();
         let slots = (0..capacity)
             .map(|i| Slot {
                 stamp: AtomicUsize::new(i),
@@ -169,13 +176,10 @@ impl<T> BoundedQueue<T> {
         Ok(Self {
             head: Padded(AtomicUsize::new(0)),
             tail: Padded(AtomicUsize::new(0)),
-            offered: Padded(AtomicU64::new(0)),
-            pushed: Padded(AtomicU64::new(0)),
-            dropped_full: AtomicU64::new(0),
+            dropped_full: Padded(AtomicU64::new(0)),
             dropped_closed: AtomicU64::new(0),
-            popped: Padded(AtomicU64::new(0)),
-            closed: AtomicBool::new(false),
-            one_lap: (capacity + 1).next_power_of_two(),
+            mark_bit,
+            one_lap: mark_bit * 2,
             slots,
         })
     }
@@ -188,133 +192,21 @@ impl<T> BoundedQueue<T> {
     /// Offers an item. Never blocks: a full or closed queue hands the item
     /// back, and the refusal is counted.
     pub fn push(&self, item: T) -> Result<(), Rejected<T>> {
-        // Counted before looking at `closed`, with a SeqCst fence between
-        // (as in `close`): of this push and a concurrent close, at least one
-        // sees the other. Either the push sees the close and refuses, or the
-        // closer sees the offer and `is_quiescent` waits for its outcome.
-        self.offered.0.fetch_add(1, Ordering::AcqRel);
-        fence(Ordering::SeqCst);
-        if self.closed.load(Ordering::Relaxed) {
-            self.dropped_closed.fetch_add(1, Ordering::AcqRel);
-            return Err(Rejected::Closed(item));
-        }
-        match self.enqueue(item) {
-            // Release: whoever reads this count also sees the item's slot.
-            Ok(()) => {
-                self.pushed.0.fetch_add(1, Ordering::AcqRel);
-                Ok(())
-            }
-            Err(item) => {
-                self.dropped_full.fetch_add(1, Ordering::AcqRel);
-                Err(Rejected::Full(item))
-            }
-        }
-    }
-
-    /// Takes the oldest item, if any. An item whose push is still in
-    /// progress is not visible yet.
-    pub fn pop(&self) -> Option<T> {
-        let item = self.dequeue()?;
-        self.popped.0.fetch_add(1, Ordering::SeqCst);
-        Some(item)
-    }
-
-    /// Moves up to `max` items into `out`, oldest first; returns how many.
-    pub fn pop_into(&self, out: &mut Vec<T>, max: usize) -> usize {
-        let mut n = 0;
-        while n < max {
-            match self.dequeue() {
-                Some(item) => {
-                    out.push(item);
-                    n += 1;
-                }
-                None => break,
-            }
-        }
-        if n > 0 {
-            self.popped.0.fetch_add(n as u64, Ordering::SeqCst);
-        }
-        n
-    }
-
-    /// Refuses every later push. Items already queued stay to be popped.
-    pub fn close(&self) {
-        self.closed.store(true, Ordering::Relaxed);
-        fence(Ordering::SeqCst);
-    }
-
-    /// Whether [`close`](Self::close) was called.
-    pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
-    }
-
-    /// Whether every push that has started has also finished (accepted or
-    /// refused). After [`close`](Self::close), once this is true it stays
-    /// true, and a pop that then returns `None` means the queue is empty for
-    /// good.
-    pub fn is_quiescent(&self) -> bool {
-        // Outcomes first (acquire: an outcome read makes its offer and, for
-        // an accepted item, its slot visible), then offers. Every outcome
-        // read belongs to an offer made before the offers are read, so
-        // equality means no offer counted there was still in progress.
-        fence(Ordering::SeqCst);
-        let settled = self.pushed.0.load(Ordering::Acquire)
-            + self.dropped_full.load(Ordering::Acquire)
-            + self.dropped_closed.load(Ordering::Acquire);
-        settled == self.offered.0.load(Ordering::Acquire)
-    }
-
-    /// Items in the queue now (exact when nobody pushes or pops).
-    pub fn len(&self) -> usize {
-        // Head first: head never passes tail, so the difference is >= 0.
-        let head = self.head.0.load(Ordering::SeqCst);
-        let tail = self.tail.0.load(Ordering::SeqCst);
-        let laps = (tail / self.one_lap).wrapping_sub(head / self.one_lap);
-        let index = |p: usize| (p & (self.one_lap - 1)) as isize;
-        let n = (laps as isize)
-            .wrapping_mul(self.capacity() as isize)
-            .wrapping_add(index(tail) - index(head));
-        n.clamp(0, self.capacity() as isize) as usize
-    }
-
-    /// Whether [`len`](Self::len) is zero.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The counters now.
-    pub fn stats(&self) -> QueueStats {
-        QueueStats {
-            offered: self.offered.0.load(Ordering::SeqCst),
-            pushed: self.pushed.0.load(Ordering::SeqCst),
-            dropped_full: self.dropped_full.load(Ordering::SeqCst),
-            dropped_closed: self.dropped_closed.load(Ordering::SeqCst),
-            popped: self.popped.0.load(Ordering::SeqCst),
-            len: self.len(),
-        }
-    }
-
-    /// The position after `pos`: the next index in this lap, or index 0 of
-    /// the next lap.
-    fn next(&self, pos: usize) -> usize {
-        if (pos & (self.one_lap - 1)) + 1 < self.capacity() {
-            pos.wrapping_add(1)
-        } else {
-            (pos & !(self.one_lap - 1)).wrapping_add(self.one_lap)
-        }
-    }
-
-    fn enqueue(&self, item: T) -> Result<(), T> {
-        let mut pos = self.tail.0.load(Ordering::Relaxed);
+        let mut tail = self.tail.0.load(Ordering::Relaxed);
         loop {
-            let slot = &self.slots[pos & (self.one_lap - 1)];
+            if tail & self.mark_bit != 0 {
+                self.dropped_closed.fetch_add(1, Ordering::Relaxed);
+                return Err(Rejected::Closed(item));
+            }
+            let slot = &self.slots[tail & (self.mark_bit - 1)];
             let stamp = slot.stamp.load(Ordering::Acquire);
-            let ahead = stamp.wrapping_sub(pos) as isize;
+            let ahead = stamp.wrapping_sub(tail) as isize;
             if ahead == 0 {
-                // The slot is free for this lap: claim the position.
+                // The slot is free for this lap: claim the position. The CAS
+                // fails if a close set the mark bit meanwhile.
                 match self.tail.0.compare_exchange(
-                    pos,
-                    self.next(pos),
+                    tail,
+                    self.next(tail),
                     Ordering::Relaxed,
                     Ordering::Relaxed,
                 ) {
@@ -322,32 +214,35 @@ impl<T> BoundedQueue<T> {
                         // SAFETY: winning the CAS makes this thread the only
                         // writer of the slot until it publishes the stamp.
                         slot.value.with_mut(|p| unsafe { (*p).write(item) });
-                        slot.stamp.store(pos.wrapping_add(1), Ordering::Release);
+                        slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
                         return Ok(());
                     }
-                    Err(now) => pos = now,
+                    Err(now) => tail = now,
                 }
             } else if ahead < 0 {
                 // The slot still holds the previous lap's item (or its
                 // consumer has not finished reading it): full.
-                return Err(item);
+                self.dropped_full.0.fetch_add(1, Ordering::Relaxed);
+                return Err(Rejected::Full(item));
             } else {
                 // Another producer took this position; try the newest tail.
-                pos = self.tail.0.load(Ordering::Relaxed);
+                tail = self.tail.0.load(Ordering::Relaxed);
             }
         }
     }
 
-    fn dequeue(&self) -> Option<T> {
-        let mut pos = self.head.0.load(Ordering::Relaxed);
+    /// Takes the oldest item, if any. An item whose push is still in
+    /// progress is not visible yet.
+    pub fn pop(&self) -> Option<T> {
+        let mut head = self.head.0.load(Ordering::Relaxed);
         loop {
-            let slot = &self.slots[pos & (self.one_lap - 1)];
+            let slot = &self.slots[head & (self.mark_bit - 1)];
             let stamp = slot.stamp.load(Ordering::Acquire);
-            let ahead = stamp.wrapping_sub(pos.wrapping_add(1)) as isize;
+            let ahead = stamp.wrapping_sub(head.wrapping_add(1)) as isize;
             if ahead == 0 {
                 match self.head.0.compare_exchange(
-                    pos,
-                    self.next(pos),
+                    head,
+                    self.next(head),
                     Ordering::Relaxed,
                     Ordering::Relaxed,
                 ) {
@@ -357,10 +252,10 @@ impl<T> BoundedQueue<T> {
                         // CAS makes this thread the only reader of the slot.
                         let item = slot.value.with(|p| unsafe { (*p).assume_init_read() });
                         slot.stamp
-                            .store(pos.wrapping_add(self.one_lap), Ordering::Release);
+                            .store(head.wrapping_add(self.one_lap), Ordering::Release);
                         return Some(item);
                     }
-                    Err(now) => pos = now,
+                    Err(now) => head = now,
                 }
             } else if ahead < 0 {
                 // Nothing written at this position in this lap: empty (or a
@@ -368,24 +263,94 @@ impl<T> BoundedQueue<T> {
                 return None;
             } else {
                 // Another consumer took this position; try the newest head.
-                pos = self.head.0.load(Ordering::Relaxed);
+                head = self.head.0.load(Ordering::Relaxed);
             }
+        }
+    }
+
+    /// Moves up to `max` items into `out`, oldest first; returns how many.
+    pub fn pop_into(&self, out: &mut Vec<T>, max: usize) -> usize {
+        let mut n = 0;
+        while n < max {
+            match self.pop() {
+                Some(item) => {
+                    out.push(item);
+                    n += 1;
+                }
+                None => break,
+            }
+        }
+        n
+    }
+
+    /// Refuses every later push. Items already queued stay to be popped.
+    pub fn close(&self) {
+        self.tail.0.fetch_or(self.mark_bit, Ordering::SeqCst);
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.tail.0.load(Ordering::SeqCst) & self.mark_bit != 0
+    }
+
+    /// Whether the queue is closed and every item it accepted has been
+    /// popped. After `close`, a consumer pops until this is true: a `pop`
+    /// that returns `None` while it is false means a push that claimed a
+    /// slot before the close is still writing it.
+    pub fn is_drained(&self) -> bool {
+        let tail = self.tail.0.load(Ordering::SeqCst);
+        tail & self.mark_bit != 0 && tail & !self.mark_bit == self.head.0.load(Ordering::SeqCst)
+    }
+
+    /// Items in the queue now (exact when nobody pushes or pops).
+    pub fn len(&self) -> usize {
+        // Head first: head never passes tail, so the difference is >= 0.
+        let head = self.count(self.head.0.load(Ordering::SeqCst));
+        let tail = self.count(self.tail.0.load(Ordering::SeqCst));
+        (tail.wrapping_sub(head) as usize).min(self.capacity())
+    }
+
+    /// Whether [`len`](Self::len) is zero.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The counters now. `pushed` and `popped` are the positions of tail
+    /// and head turned into counts.
+    pub fn stats(&self) -> QueueStats {
+        let popped = self.count(self.head.0.load(Ordering::SeqCst));
+        let pushed = self.count(self.tail.0.load(Ordering::SeqCst));
+        let dropped_full = self.dropped_full.0.load(Ordering::SeqCst);
+        let dropped_closed = self.dropped_closed.load(Ordering::SeqCst);
+        QueueStats {
+            offered: pushed + dropped_full + dropped_closed,
+            pushed,
+            dropped_full,
+            dropped_closed,
+            popped,
+            len: (pushed.saturating_sub(popped) as usize).min(self.capacity()),
+        }
+    }
+
+    /// How many items have passed a position (`pos` without the mark bit).
+    fn count(&self, pos: usize) -> u64 {
+        let laps = (pos / self.one_lap) as u64;
+        laps * self.capacity() as u64 + (pos & (self.mark_bit - 1)) as u64
+    }
+
+    /// The position after `pos`: the next index in this lap, or index 0 of
+    /// the next lap.
+    fn next(&self, pos: usize) -> usize {
+        if (pos & (self.mark_bit - 1)) + 1 < self.capacity() {
+            pos.wrapping_add(1)
+        } else {
+            (pos & !(self.one_lap - 1)).wrapping_add(self.one_lap)
         }
     }
 }
 
 impl<T> Drop for BoundedQueue<T> {
     fn drop(&mut self) {
-        while self.dequeue().is_some() {}
-    }
-}
-
-/// Waits, without blocking on a lock, until every push that started before
-/// `queue.close()` has finished; call after [`BoundedQueue::close`]. Yields
-/// the thread between looks. Pushes are short and never wait, so this ends
-/// quickly unless a pushing thread is descheduled.
-pub fn wait_quiescent<T>(queue: &BoundedQueue<T>) {
-    while !queue.is_quiescent() {
-        sync::yield_now();
+        while self.pop().is_some() {}
     }
 }

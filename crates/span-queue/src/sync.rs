@@ -4,20 +4,10 @@
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
-
-#[cfg(loom)]
-pub(crate) fn yield_now() {
-    loom::thread::yield_now();
-}
+pub(crate) use loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
-
-#[cfg(not(loom))]
-pub(crate) fn yield_now() {
-    std::thread::yield_now();
-}
+pub(crate) use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// `std`'s cell with loom's closure-based access API.
 #[cfg(not(loom))]

@@ -405,12 +405,23 @@ impl<E: SpanExporter> Worker<E> {
         outcome
     }
 
-    /// Closes the queue, waits for pushes in progress, exports the rest and
-    /// shuts the exporter down.
+    /// Closes the queue, exports everything it accepted, and shuts the
+    /// exporter down.
     fn finish(&mut self, batch: &mut Vec<SpanData>) -> OTelSdkResult {
         self.shared.queue.close();
-        span_queue::wait_quiescent(&self.shared.queue);
-        let exported = self.export_all(batch);
+        let mut exported = Ok(());
+        // A push that claimed its slot before the close may still be writing
+        // it: keep exporting until every claimed slot has been popped.
+        loop {
+            let result = self.export_all(batch);
+            if exported.is_ok() {
+                exported = result;
+            }
+            if self.shared.queue.is_drained() {
+                break;
+            }
+            thread::yield_now();
+        }
         let shutdown = self.exporter.shutdown();
         exported.and(shutdown)
     }
