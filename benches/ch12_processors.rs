@@ -40,7 +40,11 @@ impl SpanExporter for Slow {
     }
 }
 
-fn sdk_batch<E: SpanExporter + 'static>(exporter: E, queue: usize, batch: usize) -> BatchSpanProcessor {
+fn sdk_batch<E: SpanExporter + 'static>(
+    exporter: E,
+    queue: usize,
+    batch: usize,
+) -> BatchSpanProcessor {
     BatchSpanProcessor::builder(exporter)
         .with_batch_config(
             BatchConfigBuilder::default()
@@ -51,7 +55,11 @@ fn sdk_batch<E: SpanExporter + 'static>(exporter: E, queue: usize, batch: usize)
         .build()
 }
 
-fn fast_batch<E: SpanExporter + 'static>(exporter: E, queue: usize, batch: usize) -> FastBatchProcessor {
+fn fast_batch<E: SpanExporter + 'static>(
+    exporter: E,
+    queue: usize,
+    batch: usize,
+) -> FastBatchProcessor {
     FastBatchProcessor::builder(exporter)
         .with_queue_size(queue)
         .with_max_batch_size(batch)

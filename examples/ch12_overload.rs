@@ -78,7 +78,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Only the batch being exported and a full queue can survive the burst.
     let most = (QUEUE + BATCH) as u64;
     assert!(f.exported <= most, "exported {}", f.exported);
-    println!("exported at most {most}, so at least {} were dropped", f.offered - most);
+    println!(
+        "exported at most {most}, so at least {} were dropped",
+        f.offered - most
+    );
     Ok(())
 }
 // ANCHOR_END: main

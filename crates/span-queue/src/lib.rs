@@ -189,6 +189,7 @@ impl<T> BoundedQueue<T> {
         self.slots.len()
     }
 
+    // ANCHOR: push
     /// Offers an item. Never blocks: a full or closed queue hands the item
     /// back, and the refusal is counted.
     pub fn push(&self, item: T) -> Result<(), Rejected<T>> {
@@ -230,6 +231,7 @@ impl<T> BoundedQueue<T> {
             }
         }
     }
+    // ANCHOR_END: push
 
     /// Takes the oldest item, if any. An item whose push is still in
     /// progress is not visible yet.
@@ -283,6 +285,7 @@ impl<T> BoundedQueue<T> {
         n
     }
 
+    // ANCHOR: close
     /// Refuses every later push. Items already queued stay to be popped.
     pub fn close(&self) {
         self.tail.0.fetch_or(self.mark_bit, Ordering::SeqCst);
@@ -301,6 +304,7 @@ impl<T> BoundedQueue<T> {
         let tail = self.tail.0.load(Ordering::SeqCst);
         tail & self.mark_bit != 0 && tail & !self.mark_bit == self.head.0.load(Ordering::SeqCst)
     }
+    // ANCHOR_END: close
 
     /// Items in the queue now (exact when nobody pushes or pops).
     pub fn len(&self) -> usize {

@@ -86,7 +86,10 @@ fn between() {
     thread::yield_now();
 }
 
-fn spawn_push(q: &Arc<BoundedQueue<u32>>, values: &'static [u32]) -> thread::JoinHandle<Vec<(u32, Result<(), Rejected<u32>>)>> {
+fn spawn_push(
+    q: &Arc<BoundedQueue<u32>>,
+    values: &'static [u32],
+) -> thread::JoinHandle<Vec<(u32, Result<(), Rejected<u32>>)>> {
     let q = q.clone();
     thread::spawn(move || {
         values
@@ -236,7 +239,11 @@ fn lock_free_queue_is_race_free_and_loses_nothing() {
                 "closed after both pushes",
             ],
         ),
-        ("two_consumers", two_consumers, &["both consumers got an item"]),
+        (
+            "two_consumers",
+            two_consumers,
+            &["both consumers got an item"],
+        ),
         ("wrap_around", wrap_around, &["the slot was reused"]),
     ];
     let mut measurements = Vec::new();
@@ -257,8 +264,8 @@ fn lock_free_queue_is_race_free_and_loses_nothing() {
             "interleavings",
         ));
     }
-    let bound = std::env::var("LOOM_MAX_PREEMPTIONS")
-        .unwrap_or_else(|_| DEFAULT_PREEMPTIONS.to_string());
+    let bound =
+        std::env::var("LOOM_MAX_PREEMPTIONS").unwrap_or_else(|_| DEFAULT_PREEMPTIONS.to_string());
     measurements.push(
         book_results::Measurement::count("ch12_loom/total", total as f64, "interleavings")
             .with_text(format!(

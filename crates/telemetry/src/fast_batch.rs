@@ -269,6 +269,7 @@ impl FastBatchProcessor {
 impl SpanProcessor for FastBatchProcessor {
     fn on_start(&self, _span: &mut Span, _cx: &Context) {}
 
+    // ANCHOR: on_end
     fn on_end(&self, span: SpanData) {
         // Unsampled (record-only) spans are never exported, as in the SDK.
         if !span.span_context.is_sampled() {
@@ -284,6 +285,7 @@ impl SpanProcessor for FastBatchProcessor {
             self.shared.wake();
         }
     }
+    // ANCHOR_END: on_end
 
     fn force_flush(&self) -> OTelSdkResult {
         self.ask(Control::Flush, Duration::from_secs(30))
@@ -405,6 +407,7 @@ impl<E: SpanExporter> Worker<E> {
         outcome
     }
 
+    // ANCHOR: finish
     /// Closes the queue, exports everything it accepted, and shuts the
     /// exporter down.
     fn finish(&mut self, batch: &mut Vec<SpanData>) -> OTelSdkResult {
@@ -425,4 +428,5 @@ impl<E: SpanExporter> Worker<E> {
         let shutdown = self.exporter.shutdown();
         exported.and(shutdown)
     }
+    // ANCHOR_END: finish
 }

@@ -53,6 +53,7 @@ impl BaggageToAttributes {
     }
 }
 
+// ANCHOR: baggage
 impl SpanProcessor for BaggageToAttributes {
     fn on_start(&self, span: &mut Span, cx: &Context) {
         for (key, (value, _metadata)) in cx.baggage() {
@@ -63,6 +64,7 @@ impl SpanProcessor for BaggageToAttributes {
     }
 
     fn on_end(&self, _span: SpanData) {}
+    // ANCHOR_END: baggage
 
     fn force_flush(&self) -> OTelSdkResult {
         Ok(())
@@ -133,6 +135,7 @@ impl<P: SpanProcessor> SpanProcessor for Redact<P> {
         self.next.on_start(span, cx);
     }
 
+    // ANCHOR: redact
     fn on_end(&self, mut span: SpanData) {
         self.redact(&mut span.attributes);
         for event in span.events.events.iter_mut() {
@@ -140,6 +143,7 @@ impl<P: SpanProcessor> SpanProcessor for Redact<P> {
         }
         self.next.on_end(span);
     }
+    // ANCHOR_END: redact
 
     fn force_flush(&self) -> OTelSdkResult {
         self.next.force_flush()
@@ -210,6 +214,7 @@ impl<P: SpanProcessor> SpanProcessor for Filter<P> {
         self.next.on_start(span, cx);
     }
 
+    // ANCHOR: filter
     fn on_end(&self, span: SpanData) {
         if (self.drop_if)(&span) {
             self.filtered.fetch_add(1, Ordering::SeqCst);
@@ -217,6 +222,7 @@ impl<P: SpanProcessor> SpanProcessor for Filter<P> {
             self.next.on_end(span);
         }
     }
+    // ANCHOR_END: filter
 
     fn force_flush(&self) -> OTelSdkResult {
         self.next.force_flush()

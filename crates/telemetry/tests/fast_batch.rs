@@ -32,7 +32,8 @@ impl SpanExporter for Gated {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         let open = self.gate.0.lock().unwrap();
         drop(self.gate.1.wait_while(open, |open| !*open).unwrap());
-        self.received.fetch_add(batch.len() as u64, Ordering::SeqCst);
+        self.received
+            .fetch_add(batch.len() as u64, Ordering::SeqCst);
         Ok(())
     }
 }
@@ -44,14 +45,12 @@ fn overload_counts_every_drop_exactly() {
     const PER_THREAD: u64 = 2_000;
     let counters = SpanCounters::default();
     let gated = Gated::default();
-    let processor = FastBatchProcessor::builder(CountingExporter::new(
-        gated.clone(),
-        counters.clone(),
-    ))
-    .with_queue_size(QUEUE)
-    .with_max_batch_size(BATCH)
-    .build()
-    .unwrap();
+    let processor =
+        FastBatchProcessor::builder(CountingExporter::new(gated.clone(), counters.clone()))
+            .with_queue_size(QUEUE)
+            .with_max_batch_size(BATCH)
+            .build()
+            .unwrap();
     let fast = processor.counters();
     let provider = SdkTracerProvider::builder()
         .with_span_processor(CountEnded(counters.clone()))
@@ -118,7 +117,10 @@ fn failed_exports_are_counted_as_failed() {
     let result = provider.shutdown();
     assert!(result.is_err(), "a failed export makes shutdown report it");
     let f = fast.snapshot();
-    assert_eq!((f.offered, f.exported, f.failed, f.dropped()), (10, 0, 10, 0));
+    assert_eq!(
+        (f.offered, f.exported, f.failed, f.dropped()),
+        (10, 0, 10, 0)
+    );
     assert_eq!(counters.snapshot().failed, 10);
 }
 

@@ -8,8 +8,7 @@ use opentelemetry::{Context, KeyValue, Value};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SimpleSpanProcessor, SpanData, SpanExporter};
 use otlp_csp_telemetry::{
-    BaggageToAttributes, CountEnded, CountingExporter, Filter, REDACTED, Redact, SpanCounters,
-    Tee,
+    BaggageToAttributes, CountEnded, CountingExporter, Filter, REDACTED, Redact, SpanCounters, Tee,
 };
 
 /// Keeps exported spans in memory.
@@ -52,11 +51,21 @@ fn baggage_entries_become_attributes() {
         .with_simple_exporter(keep.clone())
         .build();
     drop(provider.tracer("t").start_with_context("op", &baggage_cx()));
-    drop(provider.tracer("t").start_with_context("no_baggage", &Context::new()));
+    drop(
+        provider
+            .tracer("t")
+            .start_with_context("no_baggage", &Context::new()),
+    );
     provider.shutdown().unwrap();
     let spans = keep.spans();
-    assert_eq!(attribute(&spans[0], "tenant.id"), Some(&Value::from("acme")));
-    assert_eq!(attribute(&spans[0], "tenant.plan"), Some(&Value::from("gold")));
+    assert_eq!(
+        attribute(&spans[0], "tenant.id"),
+        Some(&Value::from("acme"))
+    );
+    assert_eq!(
+        attribute(&spans[0], "tenant.plan"),
+        Some(&Value::from("gold"))
+    );
     assert_eq!(
         attribute(&spans[0], "session.secret"),
         Some(&Value::from("s3cr3t"))

@@ -545,11 +545,12 @@ fn goals(s: &Settings, runs: &[Run]) -> Vec<Goal> {
 
 fn goals_text(goals: &[Goal]) -> String {
     let width = goals.iter().map(|g| g.what.len()).max().unwrap_or(0);
+    let measured = goals.iter().map(|g| g.measured.len()).max().unwrap_or(0);
     goals
         .iter()
         .map(|g| {
             format!(
-                "{:width$}  {:>36}  {}\n",
+                "{:width$}  {:>measured$}  {}\n",
                 g.what,
                 g.measured,
                 if g.met { "met" } else { "MISSED" }
