@@ -55,7 +55,7 @@ async fn run(deadline: Duration) -> Result<(), Box<dyn std::error::Error>> {
     let signal = signals.recv().await;
     println!("{signal}: phase 1, stop accepting; phase 2, drain within {deadline:?}");
     let report = service.stop(deadline).await;
-    if report.abandoned == 0 {
+    if report.drained {
         let response = in_flight.await??;
         println!(
             "  drained: the request got {} {:?}",

@@ -130,7 +130,7 @@ fn run(service: Service) -> Result<ExitCode, BoxError> {
             "{name}: {signal}: stop accepting, drain in-flight requests (deadline {deadline:?})"
         );
         let report = running.stop(deadline).await;
-        if report.abandoned > 0 {
+        if !report.drained {
             eprintln!(
                 "{name}: deadline passed with {} request(s) in flight: abandoned",
                 report.abandoned

@@ -23,7 +23,9 @@ pub struct RunningService {
 /// How a stop went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StopReport {
-    /// Requests still in flight when the drain deadline passed (0: all drained).
+    /// Whether the server finished before the deadline.
+    pub drained: bool,
+    /// Requests still in flight when the deadline passed.
     pub abandoned: usize,
 }
 
@@ -73,11 +75,17 @@ impl RunningService {
         self.stop.cancel();
         let mut task = self.task;
         match tokio::time::timeout(deadline, &mut task).await {
-            Ok(_) => StopReport { abandoned: 0 },
+            Ok(_) => StopReport {
+                drained: true,
+                abandoned: 0,
+            },
             Err(_) => {
-                let abandoned = self.obs.in_flight().max(1);
+                let abandoned = self.obs.in_flight();
                 task.abort();
-                StopReport { abandoned }
+                StopReport {
+                    drained: false,
+                    abandoned,
+                }
             }
         }
     }

@@ -50,7 +50,10 @@ fn note(outcomes: &Outcomes, what: &'static str) {
     outcomes.lock().unwrap().insert(what);
 }
 
-fn accepted(results: &[(u32, Result<(), Rejected<u32>>)]) -> Vec<u32> {
+/// A value and what `push` said about it.
+type Pushed = (u32, Result<(), Rejected<u32>>);
+
+fn accepted(results: &[Pushed]) -> Vec<u32> {
     results
         .iter()
         .filter(|(_, r)| r.is_ok())
@@ -89,7 +92,7 @@ fn between() {
 fn spawn_push(
     q: &Arc<BoundedQueue<u32>>,
     values: &'static [u32],
-) -> thread::JoinHandle<Vec<(u32, Result<(), Rejected<u32>>)>> {
+) -> thread::JoinHandle<Vec<Pushed>> {
     let q = q.clone();
     thread::spawn(move || {
         values

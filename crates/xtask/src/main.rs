@@ -59,6 +59,10 @@ fn real_main() -> Result<()> {
             Ok(())
         }
         Some("test") => test::all(&root),
+        Some("examples") => run::step(
+            "Every example is in a chapter and prints what its chapter shows",
+            || test::check_examples(&root),
+        ),
         Some("collector") => {
             run::step("Examples against rotel", || {
                 collector::examples_against_rotel(&root)

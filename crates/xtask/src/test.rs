@@ -238,7 +238,7 @@ fn skeptic() -> Result<()> {
     Ok(())
 }
 
-fn check_examples(root: &Path) -> Result<()> {
+pub fn check_examples(root: &Path) -> Result<()> {
     run::cargo(&["build", "--quiet", "--locked", "--examples"])?;
     let src = root.join("book/src");
     let chapters = examples::chapters(&src)?;

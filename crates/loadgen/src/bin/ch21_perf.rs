@@ -30,6 +30,8 @@ struct Settings {
     rate: f64,
     connections: usize,
     logs: PathBuf,
+    /// Requests per second through the four-service chain; 0: no chain run.
+    chain_rate: f64,
 }
 
 fn settings() -> Result<Settings> {
@@ -40,6 +42,7 @@ fn settings() -> Result<Settings> {
         rate: 20_000.0,
         connections: 32,
         logs: PathBuf::from("target"),
+        chain_rate: 0.0,
     };
     while let Some(flag) = args.next() {
         let value = args
@@ -58,6 +61,7 @@ fn settings() -> Result<Settings> {
             "--rate" => s.rate = number()?,
             "--connections" => s.connections = number()? as usize,
             "--logs" => s.logs = PathBuf::from(&value),
+            "--chain-rate" => s.chain_rate = number()?,
             other => bail!("unknown option {other}"),
         }
     }
@@ -157,8 +161,31 @@ fn main() -> Result<()> {
         print_run(&run);
         runs.push(run);
     }
-    record(&s, load, &runs)?;
-    check(&runs)
+    let chain = if s.chain_rate > 0.0 {
+        let c = chain::run(&rt, &s).context("the four-service chain")?;
+        println!(
+            "chain (gateway -> order -> user, payment), traced at 100 %: {}",
+            c.fixed_rate.summary()
+        );
+        println!(
+            "  spans: ended {} exported {} failed {} dropped {} received by the collector {} uncounted {}",
+            c.spans.ended,
+            c.spans.exported,
+            c.spans.failed,
+            c.spans.dropped,
+            c.spans.received,
+            c.spans.uncounted()
+        );
+        Some(c)
+    } else {
+        None
+    };
+    record(&s, load, &runs, chain.as_ref())?;
+    check(&runs)?;
+    if let Some(c) = &chain {
+        c.check()?;
+    }
+    Ok(())
 }
 
 fn print_run(r: &Run) {
@@ -559,8 +586,19 @@ fn goals_text(goals: &[Goal]) -> String {
         .collect()
 }
 
-fn record(s: &Settings, load: f64, runs: &[Run]) -> Result<()> {
-    let goals = goals(s, runs);
+fn record(s: &Settings, load: f64, runs: &[Run], chain: Option<&chain::Chain>) -> Result<()> {
+    let mut goals = goals(s, runs);
+    if let Some(c) = chain {
+        let p99 = c.fixed_rate.latency_ms(0.99);
+        goals.push(Goal {
+            what: format!(
+                "P99 < 2.8 ms through the chain at {:.0} req/s, traced at 100 %",
+                s.chain_rate
+            ),
+            measured: format!("{p99:.3} ms"),
+            met: p99 < 2.8,
+        });
+    }
     print!("{}", goals_text(&goals));
     let g = |id: &str| format!("ch21_perf/{id}");
     let mut m = vec![
@@ -605,6 +643,22 @@ fn record(s: &Settings, load: f64, runs: &[Run]) -> Result<()> {
             Measurement::count(id("spans_failed"), sp.failed as f64, "spans"),
             Measurement::count(id("spans_dropped"), sp.dropped as f64, "spans"),
             Measurement::count(id("spans_uncounted"), sp.uncounted() as f64, "spans"),
+        ]);
+    }
+    if let Some(c) = chain {
+        let sp = &c.spans;
+        m.extend([
+            Measurement::count(g("chain_rate"), s.chain_rate, "req/s"),
+            Measurement::count(g("chain_p50"), c.fixed_rate.latency_ms(0.5), "ms")
+                .with_statistic("p50"),
+            Measurement::count(g("chain_p99"), c.fixed_rate.latency_ms(0.99), "ms")
+                .with_statistic("p99"),
+            Measurement::count(g("chain_service_p99"), c.fixed_rate.service_ms(0.99), "ms")
+                .with_statistic("p99"),
+            Measurement::count(g("chain_spans_ended"), sp.ended as f64, "spans"),
+            Measurement::count(g("chain_spans_received"), sp.received as f64, "spans"),
+            Measurement::count(g("chain_spans_dropped"), sp.dropped as f64, "spans"),
+            Measurement::count(g("chain_spans_uncounted"), sp.uncounted() as f64, "spans"),
         ]);
     }
     let untraced = runs[0].saturation.throughput();
@@ -657,6 +711,9 @@ fn check(runs: &[Run]) -> Result<()> {
     println!("every request answered, every span accounted for");
     Ok(())
 }
+
+#[path = "ch21_perf/chain.rs"]
+mod chain;
 
 #[cfg(test)]
 mod tests {

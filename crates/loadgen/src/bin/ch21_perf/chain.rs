@@ -1,0 +1,253 @@
+//! The four services of this part (`otlp-csp-services`: gateway → order →
+//! user, payment), each its own process, traced at 100 % (their default
+//! sampler) and exporting OTLP/gRPC to rotel, loaded through the gateway by
+//! the open loop at `--chain-rate`.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{ChildStderr, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail, ensure};
+use bytes::Bytes;
+use otlp_csp_loadgen::{
+    Bounds, Connection as _, HttpConnection, MAX_REQUESTS, Outcome, Report, Schedule, Target,
+    open_loop,
+};
+
+use super::{Killed, Rotel, Settings, Spans, wait_with_limit};
+
+/// What the chain run measured.
+#[derive(Debug)]
+pub struct Chain {
+    pub fixed_rate: Report,
+    pub spans: Spans,
+}
+
+impl Chain {
+    /// Every request answered, every span of the four processes accounted for.
+    pub fn check(&self) -> Result<()> {
+        ensure!(
+            self.fixed_rate.all_answered(),
+            "chain: not every request was answered: {}; last error {:?}",
+            self.fixed_rate.summary(),
+            self.fixed_rate.last_error
+        );
+        let sp = &self.spans;
+        ensure!(
+            sp.uncounted() == 0 && sp.received == sp.exported,
+            "chain: {} spans ended, {} exported, {} received, {} failed, {} dropped",
+            sp.ended,
+            sp.exported,
+            sp.received,
+            sp.failed,
+            sp.dropped
+        );
+        Ok(())
+    }
+}
+
+/// One service process, its stderr collected by a thread.
+struct Service {
+    name: &'static str,
+    child: Killed,
+    addr: String,
+    stderr: Arc<Mutex<String>>,
+    reader: std::thread::JoinHandle<()>,
+}
+
+fn start(dir: &Path, name: &'static str, grpc: u16, peers: &[(&str, &str)]) -> Result<Service> {
+    let mut cmd = Command::new(dir.join(name));
+    cmd.env("LISTEN_ADDR", "127.0.0.1:0")
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://127.0.0.1:{grpc}"),
+        )
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+        .env("OTEL_METRICS_EXPORTER", "none")
+        .env("OTEL_LOGS_EXPORTER", "none")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (var, url) in peers {
+        cmd.env(var, url);
+    }
+    let mut child = Killed(
+        cmd.spawn()
+            .with_context(|| format!("starting {}", dir.join(name).display()))?,
+    );
+    let mut lines = BufReader::new(child.0.stderr.take().context("no stderr")?);
+    let prefix = format!("{name}: listening on ");
+    let mut seen = String::new();
+    let addr = loop {
+        let mut line = String::new();
+        if lines.read_line(&mut line)? == 0 {
+            bail!("{name} exited before listening: {seen}");
+        }
+        seen.push_str(&line);
+        if let Some(rest) = line.trim().strip_prefix(&prefix) {
+            break rest
+                .split_whitespace()
+                .next()
+                .context("no address")?
+                .to_owned();
+        }
+    };
+    let stderr = Arc::new(Mutex::new(seen));
+    let reader = {
+        let stderr = stderr.clone();
+        std::thread::spawn(move || drain(lines, &stderr))
+    };
+    Ok(Service {
+        name,
+        child,
+        addr,
+        stderr,
+        reader,
+    })
+}
+
+fn drain(mut lines: BufReader<ChildStderr>, into: &Mutex<String>) {
+    let mut line = String::new();
+    while lines.read_line(&mut line).is_ok_and(|n| n > 0) {
+        into.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_str(&line);
+        line.clear();
+    }
+}
+
+impl Service {
+    /// SIGTERM, wait, and read the span counts the service printed.
+    fn stop(mut self) -> Result<Spans> {
+        let pid = self.child.0.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status()?;
+        wait_with_limit(&mut self.child.0, Duration::from_secs(30))?;
+        let _ = self.reader.join();
+        let text = self
+            .stderr
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        spans_from_stderr(self.name, &text)
+    }
+}
+
+/// The counts in a service's last words: `NAME: N span(s) exported; exit 0`
+/// when nothing was lost, else the set-up's error `L of E spans not
+/// exported (F failed, D dropped)`.
+fn spans_from_stderr(name: &str, text: &str) -> Result<Spans> {
+    let ok = format!("{name}: ");
+    for line in text.lines().rev() {
+        if let Some(rest) = line.strip_prefix(&ok)
+            && let Some(n) = rest.strip_suffix(" span(s) exported; exit 0")
+        {
+            let n: u64 = n.trim().parse()?;
+            return Ok(Spans {
+                ended: n,
+                exported: n,
+                ..Spans::default()
+            });
+        }
+        if let Some(i) = line.find(" spans not exported (") {
+            let words: Vec<&str> = line[..i].split_whitespace().collect();
+            let ended: u64 = words.last().context("no span count")?.parse()?;
+            let tail = &line[i + " spans not exported (".len()..];
+            let num = |after: &str| -> Result<u64> {
+                tail.split(after)
+                    .next()
+                    .and_then(|s| s.rsplit(|c: char| !c.is_ascii_digit()).next())
+                    .and_then(|s| s.parse().ok())
+                    .with_context(|| format!("no {after} count in {line:?}"))
+            };
+            let failed = num(" failed")?;
+            let dropped = num(" dropped")?;
+            return Ok(Spans {
+                ended,
+                exported: ended - failed - dropped,
+                failed,
+                dropped,
+                received: 0,
+            });
+        }
+    }
+    bail!("{name} printed no span counts:\n{text}")
+}
+
+/// Starts rotel and the four services, loads the gateway at the chain rate
+/// for one phase, stops everything front to back and counts the spans.
+pub fn run(rt: &tokio::runtime::Runtime, s: &Settings) -> Result<Chain> {
+    let dir = std::env::current_exe()?
+        .parent()
+        .context("the runner has no directory")?
+        .to_owned();
+    for bin in ["gateway", "order", "user", "payment"] {
+        ensure!(
+            dir.join(bin).is_file(),
+            "{} not found: build otlp-csp-services' binaries (release) first",
+            dir.join(bin).display()
+        );
+    }
+    let rotel = Rotel::start(&s.rotel, s.logs.join("ch21-rotel-chain.log"))?;
+    let g = rotel.grpc;
+    let user = start(&dir, "user", g, &[])?;
+    let payment = start(&dir, "payment", g, &[])?;
+    let user_url = format!("http://{}", user.addr);
+    let payment_url = format!("http://{}", payment.addr);
+    let order = start(
+        &dir,
+        "order",
+        g,
+        &[("USER_URL", &user_url), ("PAYMENT_URL", &payment_url)],
+    )?;
+    let order_url = format!("http://{}", order.addr);
+    let gateway = start(&dir, "gateway", g, &[("ORDER_URL", &order_url)])?;
+    let target = Target::parse(&format!("http://{}/api/orders", gateway.addr))?;
+    let body = Bytes::from_static(br#"{"user":"ada","amount_cents":1250}"#);
+
+    let phase = Duration::from_secs_f64(s.seconds);
+    let fixed_rate = rt.block_on(async {
+        let first = HttpConnection::open_post(&target, body.clone(), "application/json").await?;
+        let mut probe = HttpConnection::open_post(&target, body, "application/json").await?;
+        let outcome = probe.call().await;
+        ensure!(
+            outcome == Outcome::Ok,
+            "the gateway answered the first order with {outcome:?}"
+        );
+        let conns = first.open_like(&target, s.connections).await?;
+        let bounds = Bounds::new(MAX_REQUESTS, phase)?;
+        let started = Instant::now();
+        let r = open_loop(conns, Schedule::new(s.chain_rate)?, bounds).await?;
+        ensure!(started.elapsed() < phase * 2 + Duration::from_secs(15));
+        anyhow::Ok(r)
+    })?;
+
+    let mut spans = Spans::default();
+    for service in [gateway, order, user, payment] {
+        let sp = service.stop()?;
+        spans.ended += sp.ended;
+        spans.exported += sp.exported;
+        spans.failed += sp.failed;
+        spans.dropped += sp.dropped;
+    }
+    spans.received = rotel.stop_when_received(spans.exported)?;
+    Ok(Chain { fixed_rate, spans })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_both_kinds_of_last_words() {
+        let ok = "gateway: flushing telemetry\ngateway: 12 span(s) exported; exit 0\n";
+        let s = spans_from_stderr("gateway", ok).unwrap();
+        assert_eq!((s.ended, s.exported), (12, 12));
+        let lost = "order: telemetry shutdown failed: 7 of 100 spans not exported \
+                    (2 failed, 5 dropped); last error: x\n";
+        let s = spans_from_stderr("order", lost).unwrap();
+        assert_eq!((s.ended, s.exported, s.failed, s.dropped), (100, 93, 2, 5));
+        assert!(spans_from_stderr("user", "user: drained\n").is_err());
+    }
+}
