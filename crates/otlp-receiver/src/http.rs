@@ -1,17 +1,17 @@
 //! OTLP/HTTP: `POST /v1/traces`, `/v1/metrics`, `/v1/logs` with a binary
 //! protobuf or OTLP/JSON body, optionally gzip-compressed.
 
-use std::io::Read;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use prost::Message;
 
+use crate::decode::{self, DecodeError, JSON, PROTOBUF};
 use crate::store::{Admission, Logs, Metrics, Signal, Store, Traces};
 use crate::{Compression, Protocol};
 
@@ -26,9 +26,6 @@ pub struct RpcStatus {
     #[prost(string, tag = "2")]
     pub message: String,
 }
-
-const PROTOBUF: &str = "application/x-protobuf";
-const JSON: &str = "application/json";
 
 pub(crate) fn router(store: Arc<Store>) -> Router {
     Router::new()
@@ -66,9 +63,7 @@ impl Refusal {
 }
 
 // google.rpc.Code values used below.
-const INVALID_ARGUMENT: i32 = 3;
 const NOT_FOUND: i32 = 5;
-const RESOURCE_EXHAUSTED: i32 = 8;
 const UNAVAILABLE: i32 = 14;
 
 async fn not_found(State(store): State<Arc<Store>>, uri: axum::http::Uri) -> Response {
@@ -110,111 +105,60 @@ async fn export<S: Signal>(
 
 type Decoded<R> = (R, Protocol, Compression, usize);
 
-/// Checks the headers, reads the body within the limit, inflates and decodes it.
+impl Refusal {
+    /// The answer to a body [`decode`](crate::decode) refused.
+    fn decode(error: DecodeError) -> Refusal {
+        let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        Refusal::new(status, error.rpc_code(), error.to_string())
+    }
+}
+
+/// A header as text; bytes that are not UTF-8 are replaced, so a bad value
+/// is still shown in the refusal.
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+/// Checks the headers, reads the body within the limit, then decodes it with
+/// [`decode::decode_body`], the one decoding path (also the fuzz target's).
 async fn decode<S: Signal>(
     store: &Store,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Decoded<S::Request>, (Refusal, Protocol)> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let media = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let protocol = match media.as_str() {
-        PROTOBUF => Protocol::HttpProtobuf,
-        JSON => Protocol::HttpJson,
-        _ => {
-            return Err((
-                Refusal::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    INVALID_ARGUMENT,
-                    format!(
-                        "unsupported Content-Type {content_type:?}; OTLP/HTTP takes \
-                         {PROTOBUF} or {JSON}"
-                    ),
-                ),
-                Protocol::HttpProtobuf,
-            ));
-        }
-    };
-    let refuse = |status, code, message: String| (Refusal::new(status, code, message), protocol);
+    let content_type = header_text(headers, header::CONTENT_TYPE);
+    let encoding = header_text(headers, header::CONTENT_ENCODING);
+    // Refuse what can be refused before reading the body.
+    let protocol = decode::protocol(content_type.as_deref())
+        .map_err(|e| (Refusal::decode(e), Protocol::HttpProtobuf))?;
+    let refuse = |e: DecodeError| (Refusal::decode(e), protocol);
     let limit = store.config.max_body_bytes;
-    let too_large = |what: &str| {
-        refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            RESOURCE_EXHAUSTED,
-            format!("{what} is larger than the limit of {limit} bytes"),
-        )
+    let too_large = DecodeError::TooLarge {
+        what: "the body",
+        limit,
     };
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
-        return Err(too_large("the body"));
+        return Err(refuse(too_large));
     }
-    let compression = match headers
-        .get(header::CONTENT_ENCODING)
-        .map(HeaderValue::to_str)
-    {
-        None => Compression::None,
-        Some(Ok(v)) if v.eq_ignore_ascii_case("identity") => Compression::None,
-        Some(Ok(v)) if v.eq_ignore_ascii_case("gzip") => Compression::Gzip,
-        Some(other) => {
-            return Err(refuse(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                INVALID_ARGUMENT,
-                format!("unsupported Content-Encoding {other:?}; this receiver takes gzip"),
-            ));
-        }
-    };
+    decode::compression(encoding.as_deref()).map_err(refuse)?;
     let raw: Bytes = axum::body::to_bytes(body, limit)
         .await
-        .map_err(|_| too_large("the body"))?;
-    let size = raw.len();
-    let plain: Vec<u8> = match compression {
-        Compression::None => raw.to_vec(),
-        Compression::Gzip => {
-            let mut out = Vec::new();
-            flate2::read::GzDecoder::new(&raw[..])
-                .take(limit as u64 + 1)
-                .read_to_end(&mut out)
-                .map_err(|e| {
-                    refuse(
-                        StatusCode::BAD_REQUEST,
-                        INVALID_ARGUMENT,
-                        format!("the body is not valid gzip: {e}"),
-                    )
-                })?;
-            if out.len() > limit {
-                return Err(too_large("the decompressed body"));
-            }
-            out
-        }
-    };
-    let request = match protocol {
-        Protocol::HttpJson => serde_json::from_slice::<S::Request>(&plain).map_err(|e| {
-            refuse(
-                StatusCode::BAD_REQUEST,
-                INVALID_ARGUMENT,
-                format!("the body is not a valid OTLP/JSON request: {e}"),
-            )
-        })?,
-        _ => S::Request::decode(&plain[..]).map_err(|e| {
-            refuse(
-                StatusCode::BAD_REQUEST,
-                INVALID_ARGUMENT,
-                format!("the body is not a valid protobuf request: {e}"),
-            )
-        })?,
-    };
-    Ok((request, protocol, compression, size))
+        .map_err(|_| refuse(too_large))?;
+    let decoded =
+        decode::decode_body::<S::Request>(content_type.as_deref(), encoding.as_deref(), &raw, limit)
+            .map_err(refuse)?;
+    Ok((
+        decoded.request,
+        decoded.protocol,
+        decoded.compression,
+        decoded.body_bytes,
+    ))
 }
 
 /// A response whose body is `message` in the request's encoding.

@@ -28,6 +28,8 @@
 //! # Ok(()) }
 //! ```
 
+pub mod decode;
+pub mod fuzzing;
 mod grpc;
 mod http;
 pub mod json;

@@ -139,5 +139,24 @@ POST /api/orders  [gateway, server]  201
         .filter(|r| r.trace_id == trace_id)
         .collect();
     assert_eq!(logs.len(), 4, "one \"request served\" record per service");
+    // RED: the duration histograms came too, flushed at shutdown.
+    let metrics: Vec<String> = receiver.metric_list().into_iter().map(|m| m.name).collect();
+    for name in [
+        "http.server.request.duration",
+        "http.client.request.duration",
+    ] {
+        assert!(
+            metrics.iter().any(|m| m == name),
+            "{name} missing from {metrics:?}"
+        );
+    }
+    assert_eq!(
+        metrics
+            .iter()
+            .filter(|m| *m == "http.server.request.duration")
+            .count(),
+        4,
+        "one server histogram per service"
+    );
     receiver.shutdown().await;
 }
