@@ -118,8 +118,18 @@ fn throughput(c: &mut Criterion) {
             let mut offered = 0;
             group.bench_function(BenchmarkId::new(name, threads), |b| {
                 b.iter_custom(|spans| {
+                    // Time per *delivered* span: the wall time until the
+                    // exporter has everything (a flush ends each sample),
+                    // spread over the spans it received. A dropped span
+                    // costs time and delivers nothing.
+                    let before = counters.snapshot().exported;
+                    let start = Instant::now();
+                    produce(&tracer, threads, spans);
+                    provider.force_flush().expect("flush");
+                    let wall = start.elapsed();
+                    let delivered = counters.snapshot().exported - before;
                     offered += spans;
-                    produce(&tracer, threads, spans)
+                    wall.mul_f64(spans as f64 / delivered.max(1) as f64)
                 })
             });
             provider.shutdown().expect("shutdown");

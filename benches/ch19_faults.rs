@@ -9,8 +9,12 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use otlp_csp::resilience::BreakerConfig;
 use otlp_csp::services::system::{System, SystemTelemetry};
-use otlp_csp::services::{ClientConfig, Obs};
+use otlp_csp::services::{ClientConfig, Obs, Peer, PeerError};
 use otlp_csp::telemetry::{Telemetry, TelemetryConfig, init_with};
+use reqwest::Method;
+
+/// The per-attempt timeout of the hanging-peer cases.
+const TIMEOUT: Duration = Duration::from_millis(20);
 
 const ORDER: &str = r#"{"user":"ada","amount_cents":1250}"#;
 
@@ -101,6 +105,57 @@ fn faults(c: &mut Criterion) {
     let closed_url = format!("{}/api/orders", closed.gateway_url());
     group.bench_function("payment_down_no_breaker", |b| {
         b.iter(|| assert_eq!(rt.block_on(place(&client, black_box(&closed_url))), 502))
+    });
+
+    // One client, one call, against a peer that accepts and never answers:
+    // without a breaker every call waits out its timeout; with the breaker
+    // open it is refused before anything is sent.
+    let hanging = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        format!("http://{addr}")
+    });
+    let (obs, _keep_peer) = silent();
+    let waits = Peer::new(
+        "hanging",
+        &hanging,
+        ClientConfig {
+            timeout: TIMEOUT,
+            breaker: never,
+            ..ClientConfig::default()
+        },
+        &obs.order,
+    );
+    group.bench_function("peer_hanging_timeout", |b| {
+        b.iter(|| {
+            let outcome = rt.block_on(waits.call(Method::POST, "/charges", None));
+            assert!(matches!(outcome, Err(PeerError::Timeout { .. })));
+        })
+    });
+    let refuses = Peer::new(
+        "hanging",
+        &hanging,
+        ClientConfig {
+            timeout: TIMEOUT,
+            breaker: tripped,
+            ..ClientConfig::default()
+        },
+        &obs.order,
+    );
+    let _ = rt.block_on(refuses.call(Method::POST, "/charges", None));
+    group.bench_function("peer_hanging_breaker_open", |b| {
+        b.iter(|| {
+            let outcome = rt.block_on(refuses.call(Method::POST, "/charges", None));
+            assert!(matches!(outcome, Err(PeerError::CircuitOpen { .. })));
+        })
     });
     group.finish();
     rt.block_on(async {

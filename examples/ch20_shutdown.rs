@@ -48,8 +48,10 @@ async fn run(deadline: Duration) -> Result<(), Box<dyn std::error::Error>> {
     let in_flight = tokio::spawn(reqwest::get(format!("{}/slow", service.url())));
     started.recv().await;
     println!("one request in flight; kill -TERM <this process>");
-    std::process::Command::new("kill")
-        .args(["-TERM", &std::process::id().to_string()])
+    // The shell's built-in `kill`: present wherever `sh` is.
+    let kill = format!("kill -TERM {}", std::process::id());
+    std::process::Command::new("sh")
+        .args(["-c", &kill])
         .status()?;
 
     let signal = signals.recv().await;

@@ -19,6 +19,7 @@ pub mod chart;
 pub mod cli;
 pub mod criterion;
 pub mod directive;
+pub mod fuzzing;
 pub mod includes;
 pub mod paths;
 pub mod preprocess;

@@ -271,8 +271,14 @@ mod tests {
     fn a_gzip_bomb_is_refused_after_inflating_at_most_the_limit() {
         let bomb = gzip(&vec![0u8; 1 << 20]);
         assert!(bomb.len() < 4096, "{}", bomb.len());
-        let err = decode_signal(SignalKind::Traces, Some(PROTOBUF), Some("gzip"), &bomb, 4096)
-            .unwrap_err();
+        let err = decode_signal(
+            SignalKind::Traces,
+            Some(PROTOBUF),
+            Some("gzip"),
+            &bomb,
+            4096,
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             DecodeError::TooLarge {
@@ -290,11 +296,10 @@ mod tests {
         assert_eq!(err.unwrap_err().http_status(), 413);
         let err = decode_signal(SignalKind::Traces, Some(JSON), None, b"{", 10).unwrap_err();
         assert!(matches!(err, DecodeError::Json(_)), "{err}");
-        let err = decode_signal(SignalKind::Traces, Some(PROTOBUF), Some("gzip"), b"xx", 10)
-            .unwrap_err();
-        assert!(matches!(err, DecodeError::Gzip(_)), "{err}");
         let err =
-            decode_signal(SignalKind::Traces, Some(PROTOBUF), None, &[0xff], 10).unwrap_err();
+            decode_signal(SignalKind::Traces, Some(PROTOBUF), Some("gzip"), b"xx", 10).unwrap_err();
+        assert!(matches!(err, DecodeError::Gzip(_)), "{err}");
+        let err = decode_signal(SignalKind::Traces, Some(PROTOBUF), None, &[0xff], 10).unwrap_err();
         assert!(matches!(err, DecodeError::Protobuf(_)), "{err}");
         assert_eq!(err.http_status(), 400);
     }

@@ -150,9 +150,13 @@ async fn decode<S: Signal>(
     let raw: Bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| refuse(too_large))?;
-    let decoded =
-        decode::decode_body::<S::Request>(content_type.as_deref(), encoding.as_deref(), &raw, limit)
-            .map_err(refuse)?;
+    let decoded = decode::decode_body::<S::Request>(
+        content_type.as_deref(),
+        encoding.as_deref(),
+        &raw,
+        limit,
+    )
+    .map_err(refuse)?;
     Ok((
         decoded.request,
         decoded.protocol,

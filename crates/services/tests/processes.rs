@@ -88,10 +88,8 @@ async fn four_processes_one_trace_then_sigterm_exits_zero() {
 
     let mut transcripts = Vec::new();
     for mut p in [gateway, order, user, payment] {
-        let status = Command::new("kill")
-            .args(["-TERM", &p.child.id().to_string()])
-            .status()
-            .unwrap();
+        let kill = format!("kill -TERM {}", p.child.id());
+        let status = Command::new("sh").args(["-c", &kill]).status().unwrap();
         assert!(status.success());
         let exit = tokio::task::spawn_blocking(move || {
             let exit = p.child.wait().unwrap();

@@ -193,6 +193,14 @@ impl<T> BoundedQueue<T> {
     /// Offers an item. Never blocks: a full or closed queue hands the item
     /// back, and the refusal is counted.
     pub fn push(&self, item: T) -> Result<(), Rejected<T>> {
+        self.push_numbered(item).map(|_| ())
+    }
+
+    /// Like [`push`](Self::push), and says how many items the queue had
+    /// accepted before this one (0 for the first). A producer can act on
+    /// every n-th item, e.g. wake a consumer once per batch, without reading
+    /// the consumer's side of the queue.
+    pub fn push_numbered(&self, item: T) -> Result<u64, Rejected<T>> {
         let mut tail = self.tail.0.load(Ordering::Relaxed);
         loop {
             if tail & self.mark_bit != 0 {
@@ -216,7 +224,7 @@ impl<T> BoundedQueue<T> {
                         // writer of the slot until it publishes the stamp.
                         slot.value.with_mut(|p| unsafe { (*p).write(item) });
                         slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
-                        return Ok(());
+                        return Ok(self.count(tail));
                     }
                     Err(now) => tail = now,
                 }

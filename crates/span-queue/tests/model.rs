@@ -65,7 +65,13 @@ proptest! {
         let mut m = Model { capacity, ..Model::default() };
         for op in ops {
             match op {
-                Op::Push(v) => prop_assert_eq!(q.push(v), m.push(v)),
+                // Alternate the two ways to push; `push_numbered` also says
+                // how many items were accepted before this one.
+                Op::Push(v) if v % 2 == 0 => prop_assert_eq!(q.push(v), m.push(v)),
+                Op::Push(v) => {
+                    let want = m.push(v).map(|()| m.stats.pushed - 1);
+                    prop_assert_eq!(q.push_numbered(v), want);
+                }
                 Op::Pop => prop_assert_eq!(q.pop(), m.pop()),
                 Op::PopInto(n) => {
                     let mut got = Vec::new();

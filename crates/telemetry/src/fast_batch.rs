@@ -13,7 +13,7 @@
 //!
 //! where `offered` is every sampled span handed to `on_end`.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::{self, JoinHandle, Thread};
@@ -96,9 +96,6 @@ struct Shared {
     queue: BoundedQueue<SpanData>,
     exported: AtomicU64,
     failed: AtomicU64,
-    /// Set by the producer that wakes the exporter thread, cleared by that
-    /// thread before it looks at the queue again: one wake-up per batch.
-    wake_pending: AtomicBool,
     worker: OnceLock<Thread>,
     max_batch_size: usize,
 }
@@ -211,7 +208,6 @@ impl<E: SpanExporter + 'static> FastBatchBuilder<E> {
             queue,
             exported: AtomicU64::new(0),
             failed: AtomicU64::new(0),
-            wake_pending: AtomicBool::new(false),
             worker: OnceLock::new(),
             max_batch_size: max_batch_size.min(queue_size),
         });
@@ -276,11 +272,11 @@ impl SpanProcessor for FastBatchProcessor {
             return;
         }
         // A refused span is counted by the queue (full, or closed after
-        // shutdown) and dropped here; nothing else to do on this thread.
-        if self.shared.queue.push(span).is_ok()
-            && !self.shared.wake_pending.load(Ordering::Relaxed)
-            && self.shared.queue.len() >= self.shared.max_batch_size
-            && !self.shared.wake_pending.swap(true, Ordering::SeqCst)
+        // shutdown) and dropped here. Every `max_batch_size`-th accepted span
+        // wakes the exporter thread; reading only the number `push` returns
+        // keeps this thread off the cache line the exporter thread writes.
+        if let Ok(before) = self.shared.queue.push_numbered(span)
+            && (before + 1) % self.shared.max_batch_size as u64 == 0
         {
             self.shared.wake();
         }
@@ -293,7 +289,9 @@ impl SpanProcessor for FastBatchProcessor {
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
         let result = self.ask(Control::Shutdown, timeout);
-        if result.is_ok()
+        // The worker answered (even with an export error) and has returned:
+        // join it. After a timeout it is still busy; leave it be.
+        if !matches!(result, Err(OTelSdkError::Timeout(_)))
             && let Some(handle) = self.handle.lock().unwrap_or_else(|p| p.into_inner()).take()
         {
             handle
@@ -365,13 +363,9 @@ impl<E: SpanExporter> Worker<E> {
             if due {
                 last_export = Instant::now();
             }
-            // Sleep until the next deadline, a full batch, or a command.
-            // Clearing the flag before the last look means a producer that
-            // fills a batch after that look sees it clear and wakes us.
-            self.shared.wake_pending.store(false, Ordering::SeqCst);
-            if self.shared.queue.len() >= max {
-                continue;
-            }
+            // Sleep until the next deadline, a full batch, or a command. A
+            // wake-up sent while this thread was busy is not lost: `unpark`
+            // leaves a token that makes the next `park_timeout` return.
             thread::park_timeout(self.max_delay.saturating_sub(last_export.elapsed()));
         }
     }

@@ -220,3 +220,14 @@ async fn sdk_0_33_records_no_exemplars() {
     receiver.shutdown().await;
 }
 // ANCHOR_END: exemplars
+
+/// `none` exports nothing on purpose: nothing is counted as handed to the
+/// pipeline, so nothing is reported lost and shutdown succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exporter_none_loses_nothing() {
+    let telemetry = init_with(TelemetryConfig::silent("none")).expect("init");
+    let tracer = telemetry.provider().tracer("none");
+    tracer.in_span("work", |_| {});
+    let stats = telemetry.shutdown().await.expect("nothing to lose");
+    assert_eq!((stats.ended, stats.exported, stats.dropped), (0, 0, 0));
+}

@@ -15,10 +15,13 @@ use crate::run;
 pub const TEST_SECONDS: u64 = 1;
 /// Seconds per load phase in `cargo xtask load` unless given.
 pub const DEFAULT_SECONDS: u64 = 10;
+/// Requests per second through the four-service chain (gateway → order →
+/// user, payment), all four processes and the collector on the same cores.
+pub const CHAIN_RATE: u64 = 2000;
 
-/// Builds the load generator and its target (release: debug-build figures
-/// would say nothing about the system) and runs the three configurations,
-/// each phase lasting `seconds`.
+/// Builds the load generator, its target and the four services (release:
+/// debug-build figures would say nothing about the system) and runs the
+/// three one-hop configurations and the chain, each phase lasting `seconds`.
 pub fn run(root: &Path, seconds: u64) -> Result<()> {
     let agent = crate::collector::ensure_rotel(root)?;
     run::cargo(&[
@@ -28,12 +31,15 @@ pub fn run(root: &Path, seconds: u64) -> Result<()> {
         "--release",
         "-p",
         "otlp-csp-loadgen",
+        "-p",
+        "otlp-csp-services",
         "--bins",
     ])?;
     let mut cmd = Command::new(root.join("target/release/ch21-perf"));
     cmd.arg("--rotel")
         .arg(agent)
-        .args(["--seconds", &seconds.to_string(), "--logs"])
+        .args(["--seconds", &seconds.to_string()])
+        .args(["--chain-rate", &CHAIN_RATE.to_string(), "--logs"])
         .arg(root.join("target"));
     run::command(cmd)
 }

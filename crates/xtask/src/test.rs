@@ -141,7 +141,7 @@ pub fn all(root: &Path) -> Result<()> {
     record(
         "fuzz corpus",
         step(
-            "Every saved fuzz input through the W3C parsers' checks (stable, no libFuzzer)",
+            "Every saved fuzz input and past crash through its target's checks (stable, no libFuzzer)",
             crate::fuzz::replay_corpus,
         ),
     );
