@@ -16,8 +16,11 @@ use crate::http::{Obs, error_response, json_rejection, with_middleware};
 /// The largest amount a single charge may have, in cents.
 pub const LIMIT_CENTS: u64 = 100_000;
 
-/// A charge request.
+/// A charge request. Unknown fields are refused, as in every service: the
+/// parser then never descends into a value the struct does not name, so a
+/// body nested thousands of levels deep costs one short scan and a `400`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChargeRequest {
     /// Who pays.
     pub user: String,

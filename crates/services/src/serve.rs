@@ -36,12 +36,7 @@ impl RunningService {
             .local_addr()
             .expect("a bound listener has an address");
         let stop = CancellationToken::new();
-        let signal = stop.clone().cancelled_owned();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(signal)
-                .await
-        });
+        let task = tokio::spawn(accept_loop(listener, app, stop.clone()));
         Self {
             name,
             addr,
@@ -91,6 +86,76 @@ impl RunningService {
     }
     // ANCHOR_END: stop
 }
+
+/// A client that has not sent a request's whole head (request line and
+/// headers) this long after starting it is disconnected: a "slowloris"
+/// cannot hold a connection open by trickling one header byte at a time.
+/// hyper runs this clock whenever it waits for a head, so it is also how
+/// long an idle keep-alive connection stays open.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// The most bytes a request head may take before the server answers `431
+/// Request Header Fields Too Large` (hyper's read buffer limit).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// The most header fields one request may carry; more is `431` too.
+pub const MAX_HEADERS: usize = 64;
+
+// ANCHOR: accept
+/// What `axum::serve` does, plus the limits it cannot be given: a deadline
+/// for the request head and a bound on its size. Accepts until `stop` is
+/// cancelled, then closes the listener, asks every open connection to
+/// finish its current request and close, and waits for all of them.
+async fn accept_loop(
+    listener: TcpListener,
+    app: Router,
+    stop: CancellationToken,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt as _;
+
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_HEADER_BYTES)
+        .max_headers(MAX_HEADERS);
+    let graceful = GracefulShutdown::new();
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors and the like: wait, as axum does,
+                // rather than spin or stop serving.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = stop.cancelled() => break,
+        };
+        let service = app
+            .clone()
+            .map_request(|r: axum::http::Request<hyper::body::Incoming>| r.map(axum::body::Body::new));
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that hangs up or breaks the protocol ends only its
+            // own connection; hyper has already answered what it could.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+// ANCHOR_END: accept
 
 // ANCHOR: signal
 /// SIGTERM (what `docker stop` and Kubernetes send) and SIGINT (Ctrl-C),

@@ -346,7 +346,8 @@ impl<T> BoundedQueue<T> {
 
     /// How many items have passed a position (`pos` without the mark bit).
     fn count(&self, pos: usize) -> u64 {
-        let laps = (pos / self.one_lap) as u64;
+        // `one_lap` is a power of two: a shift, not a division.
+        let laps = (pos >> self.one_lap.trailing_zeros()) as u64;
         laps * self.capacity() as u64 + (pos & (self.mark_bit - 1)) as u64
     }
 

@@ -98,6 +98,10 @@ struct Shared {
     failed: AtomicU64,
     worker: OnceLock<Thread>,
     max_batch_size: usize,
+    /// The largest power of two not above `max_batch_size`, minus one:
+    /// producers wake the exporter when the accepted count is a multiple
+    /// of it, at least once per batch, with a mask rather than a division.
+    wake_mask: u64,
 }
 
 impl Shared {
@@ -210,6 +214,7 @@ impl<E: SpanExporter + 'static> FastBatchBuilder<E> {
             failed: AtomicU64::new(0),
             worker: OnceLock::new(),
             max_batch_size: max_batch_size.min(queue_size),
+            wake_mask: (1u64 << max_batch_size.min(queue_size).ilog2()) - 1,
         });
         let (control, commands) = mpsc::channel();
         let worker = Worker {
@@ -272,11 +277,11 @@ impl SpanProcessor for FastBatchProcessor {
             return;
         }
         // A refused span is counted by the queue (full, or closed after
-        // shutdown) and dropped here. Every `max_batch_size`-th accepted span
-        // wakes the exporter thread; reading only the number `push` returns
-        // keeps this thread off the cache line the exporter thread writes.
+        // shutdown) and dropped here. Once per batch an accepted span wakes
+        // the exporter thread; reading only the number `push` returns keeps
+        // this thread off the cache line the exporter thread writes.
         if let Ok(before) = self.shared.queue.push_numbered(span)
-            && (before + 1) % self.shared.max_batch_size as u64 == 0
+            && (before + 1) & self.shared.wake_mask == 0
         {
             self.shared.wake();
         }

@@ -26,7 +26,7 @@ pub fn ensure_rotel(root: &Path) -> Result<PathBuf> {
 
 /// Two distinct ports nobody is listening on right now (both are held until
 /// both are known, so the OS cannot hand out the same one twice).
-fn two_free_ports() -> Result<(u16, u16)> {
+pub(crate) fn two_free_ports() -> Result<(u16, u16)> {
     let a = TcpListener::bind("127.0.0.1:0")?;
     let b = TcpListener::bind("127.0.0.1:0")?;
     Ok((a.local_addr()?.port(), b.local_addr()?.port()))
@@ -43,7 +43,7 @@ impl Drop for Running {
 }
 
 /// A rotel process logging what it receives; killed if a check fails half-way.
-struct Rotel {
+pub(crate) struct Rotel {
     child: Running,
     log_path: PathBuf,
 }
@@ -52,7 +52,7 @@ impl Rotel {
     /// Starts rotel on the two ports with a debug log of `signals` at
     /// `verbosity` (`basic`: one line per request with counts; `detailed`:
     /// every item), written to `log_path`, and waits until it listens.
-    fn start(
+    pub(crate) fn start(
         agent: &Path,
         (grpc, http): (u16, u16),
         signals: &[&str],
@@ -90,14 +90,14 @@ impl Rotel {
     }
 
     /// Its log so far, without terminal colour codes.
-    fn log(&self) -> Result<String> {
+    pub(crate) fn log(&self) -> Result<String> {
         let text = std::fs::read_to_string(&self.log_path)?;
         Ok(strip_ansi(&text))
     }
 
     /// Stops it the way an operator would (SIGTERM), so that it finishes
     /// writing what it has acknowledged, and waits for it to exit.
-    fn stop(mut self) -> Result<String> {
+    pub(crate) fn stop(mut self) -> Result<String> {
         let pid = self.child.0.id().to_string();
         let status = Command::new("kill").args(["-TERM", &pid]).status()?;
         if !status.success() {
@@ -214,7 +214,7 @@ pub fn examples_against_rotel(root: &Path) -> Result<()> {
 
 /// How many times rotel's detailed log shows `what`: `span NAME`,
 /// `log record`, or `metric NAME`.
-fn count_in_detailed_log(text: &str, what: &str) -> usize {
+pub(crate) fn count_in_detailed_log(text: &str, what: &str) -> usize {
     let lines = text.lines().map(str::trim);
     if let Some(name) = what.strip_prefix("span ") {
         lines
@@ -228,7 +228,7 @@ fn count_in_detailed_log(text: &str, what: &str) -> usize {
 }
 
 /// The total of `spans=N` over rotel's basic debug log (one line per request).
-fn spans_in_basic_log(text: &str) -> u64 {
+pub(crate) fn spans_in_basic_log(text: &str) -> u64 {
     text.lines()
         .filter(|l| l.contains("Received traces"))
         .filter_map(|l| {
@@ -435,7 +435,7 @@ fn wait_with_limit(child: &mut Child, limit: Duration) -> Result<std::process::O
     }
 }
 
-fn wait_for_port(port: u16) -> Result<()> {
+pub(crate) fn wait_for_port(port: u16) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(20);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         if Instant::now() > deadline {

@@ -50,6 +50,11 @@ pub const TARGETS: [(&str, &str, &str); 7] = [
 /// The results group the runs are recorded in.
 pub const GROUP: &str = "fuzz";
 
+/// The saved corpus of a target is cut to at most this many inputs ...
+pub const CORPUS_MAX_FILES: usize = 200;
+/// ... and this many bytes, so that the repository and the replay stay small.
+pub const CORPUS_MAX_BYTES: u64 = 200 * 1024;
+
 /// Seconds per target when none are given.
 pub const DEFAULT_SECONDS: u64 = 60;
 
@@ -100,6 +105,11 @@ pub fn fuzz(root: &Path, seconds: Option<&str>) -> Result<()> {
             "findings",
         ));
         found.extend(outcome.findings);
+        let kept = minimise(root, target)?;
+        println!(
+            "    {target}: corpus minimised to {} inputs, {} bytes, covering {} of {} edges",
+            kept.files, kept.bytes, kept.edges, kept.all_edges
+        );
     }
     let written = record(GROUP, measurements)?;
     println!("Recorded executions and findings in {}", written.display());
@@ -158,6 +168,151 @@ fn run_target(root: &Path, bin: &Path, target: &str, seconds: u64) -> Result<Out
         executions,
         findings,
     })
+}
+
+/// What [`minimise`] kept.
+#[derive(Debug, PartialEq, Eq)]
+struct Kept {
+    files: usize,
+    bytes: u64,
+    edges: usize,
+    all_edges: usize,
+}
+
+/// Cuts `fuzz/corpus/TARGET` down to the inputs that add most coverage. The
+/// target's binary (built by the run) measures the code edges each input
+/// reaches (`-merge=1` with a control file, hit counts ignored); then, greedily,
+/// inputs named `seed-*` (written by hand) are kept, followed by the input
+/// adding most edges not yet covered, until nothing adds any or the limits
+/// ([`CORPUS_MAX_FILES`], [`CORPUS_MAX_BYTES`]) are reached. The rest is
+/// deleted.
+fn minimise(root: &Path, target: &str) -> Result<Kept> {
+    let corpus = root.join("fuzz/corpus").join(target);
+    let work = root.join("fuzz/target/minimise").join(target);
+    let _ = std::fs::remove_dir_all(&work);
+    let empty = work.join("empty");
+    std::fs::create_dir_all(&empty).with_context(|| format!("creating {}", empty.display()))?;
+    let control = work.join("control");
+    let bin = root
+        .join("fuzz/target")
+        .join(host_triple()?)
+        .join("release")
+        .join(target);
+    let mut cmd = Command::new(&bin);
+    cmd.arg("-merge=1")
+        .arg("-use_counters=0")
+        .arg(format!("-merge_control_file={}", control.display()))
+        .arg(&empty)
+        .arg(&corpus)
+        .stderr(Stdio::null())
+        .current_dir(root);
+    run::command(cmd)?;
+    let text = std::fs::read_to_string(&control)
+        .with_context(|| format!("reading {}", control.display()))?;
+    let inputs = coverage_of(&text)?;
+    let mut sized = Vec::new();
+    for (path, edges) in inputs {
+        let bytes = std::fs::metadata(&path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .len();
+        let seed = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("seed-"));
+        sized.push(Input {
+            path,
+            bytes,
+            edges,
+            seed,
+        });
+    }
+    let keep = greedy_cover(&sized, CORPUS_MAX_FILES, CORPUS_MAX_BYTES);
+    let all: BTreeSet<&u64> = sized.iter().flat_map(|i| &i.edges).collect();
+    let covered: BTreeSet<&u64> = keep.iter().flat_map(|&k| &sized[k].edges).collect();
+    for (index, input) in sized.iter().enumerate() {
+        if !keep.contains(&index) {
+            std::fs::remove_file(&input.path)
+                .with_context(|| format!("removing {}", input.path.display()))?;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(Kept {
+        files: keep.len(),
+        bytes: keep.iter().map(|&k| sized[k].bytes).sum(),
+        edges: covered.len(),
+        all_edges: all.len(),
+    })
+}
+
+/// One saved input, its size and the edges it reaches.
+struct Input {
+    path: PathBuf,
+    bytes: u64,
+    edges: BTreeSet<u64>,
+    seed: bool,
+}
+
+/// The indices of the inputs to keep: the seeds, then greedily the one adding
+/// most uncovered edges (the smaller on a tie) while within the limits.
+fn greedy_cover(inputs: &[Input], max_files: usize, max_bytes: u64) -> BTreeSet<usize> {
+    let mut keep: BTreeSet<usize> = (0..inputs.len()).filter(|&i| inputs[i].seed).collect();
+    let mut covered: BTreeSet<u64> = keep.iter().flat_map(|&i| inputs[i].edges.clone()).collect();
+    let mut bytes: u64 = keep.iter().map(|&i| inputs[i].bytes).sum();
+    while keep.len() < max_files {
+        let best = (0..inputs.len())
+            .filter(|i| !keep.contains(i) && bytes + inputs[*i].bytes <= max_bytes)
+            .map(|i| (inputs[i].edges.difference(&covered).count(), i))
+            .filter(|&(gain, _)| gain > 0)
+            .max_by_key(|&(gain, i)| (gain, std::cmp::Reverse(inputs[i].bytes)));
+        let Some((_, i)) = best else { break };
+        keep.insert(i);
+        bytes += inputs[i].bytes;
+        covered.extend(inputs[i].edges.iter().copied());
+    }
+    keep
+}
+
+/// Each input of a libFuzzer merge control file with the edges it covers.
+/// The file is: the number of inputs, the number in the first directory, one
+/// path per line, then per input `STARTED i size`, `FT i ...`, `COV i ...`.
+fn coverage_of(control: &str) -> Result<Vec<(PathBuf, BTreeSet<u64>)>> {
+    let mut lines = control.lines();
+    let count: usize = lines
+        .next()
+        .and_then(|l| l.trim().parse().ok())
+        .context("a merge control file starts with the number of inputs")?;
+    lines.next();
+    let mut inputs: Vec<(PathBuf, BTreeSet<u64>)> = lines
+        .by_ref()
+        .take(count)
+        .map(|p| (PathBuf::from(p), BTreeSet::new()))
+        .collect();
+    for line in lines {
+        let mut words = line.split_whitespace();
+        if words.next() != Some("COV") {
+            continue;
+        }
+        let index: usize = words
+            .next()
+            .and_then(|w| w.parse().ok())
+            .context("a COV line names its input")?;
+        let input = inputs
+            .get_mut(index)
+            .context("a COV line for an input the file does not list")?;
+        input.1 = words.filter_map(|w| w.parse().ok()).collect();
+    }
+    Ok(inputs)
+}
+
+/// The target triple cargo-fuzz builds for (this machine's).
+fn host_triple() -> Result<String> {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let mut cmd = Command::new(rustc);
+    cmd.arg("-vV");
+    let out = run::output(cmd)?;
+    out.lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(|h| h.trim().to_owned())
+        .context("rustc -vV names no host")
 }
 
 /// The execution count in a line of libFuzzer's output: the final
@@ -243,6 +398,42 @@ mod tests {
         );
         assert_eq!(executions_in("INFO: Seed: 42"), None);
         assert_eq!(executions_in("#x"), None);
+    }
+
+    fn input(name: &str, bytes: u64, edges: &[u64]) -> Input {
+        Input {
+            path: PathBuf::from(name),
+            bytes,
+            edges: edges.iter().copied().collect(),
+            seed: name.starts_with("seed-"),
+        }
+    }
+
+    #[test]
+    fn the_cover_keeps_seeds_then_the_largest_gains_within_the_limits() {
+        let inputs = [
+            input("a", 10, &[1, 2]),
+            input("b", 10, &[1, 2, 3, 4]),
+            input("seed-c", 50, &[9]),
+            input("d", 5, &[3, 4]),
+            input("e", 1, &[5]),
+            input("f", 1000, &[6, 7, 8]),
+        ];
+        let keep = greedy_cover(&inputs, 10, 100);
+        assert_eq!(keep, BTreeSet::from([1, 2, 4]));
+        assert_eq!(greedy_cover(&inputs, 2, 100), BTreeSet::from([1, 2]));
+    }
+
+    #[test]
+    fn reads_a_merge_control_file() {
+        let control =
+            "2\n0\n/c/x\n/c/y\nSTARTED 0 3\nFT 0 1 2\nCOV 0 7 8\nSTARTED 1 4\nFT 1 3\nCOV 1 9\n";
+        let inputs = coverage_of(control).unwrap();
+        assert_eq!(inputs.len(), 2);
+        assert_eq!(inputs[0].0, PathBuf::from("/c/x"));
+        assert_eq!(inputs[0].1, BTreeSet::from([7, 8]));
+        assert_eq!(inputs[1].1, BTreeSet::from([9]));
+        assert!(coverage_of("x").is_err());
     }
 
     #[test]

@@ -164,6 +164,10 @@ impl Peer {
     pub fn new(name: &'static str, base: &str, config: ClientConfig, obs: &Obs) -> Self {
         let http = reqwest::Client::builder()
             .no_proxy()
+            // Servers close a connection that sends no request head within
+            // `HEADER_READ_TIMEOUT`, idle keep-alive ones included: drop
+            // pooled connections well before, never reuse one being closed.
+            .pool_idle_timeout(crate::serve::HEADER_READ_TIMEOUT / 2)
             .build()
             .expect("a plain-HTTP reqwest client always builds");
         // Outermost first: refuse at once when `max_in_flight` calls are out,

@@ -1,0 +1,545 @@
+//! Part IV's system as four real processes (the `gateway`, `order`, `user`
+//! and `payment` binaries), exporting to a real collector (rotel):
+//!
+//! - [`trace_across_processes`]: one request is one trace whose parent/child
+//!   tree spans the four processes, read back from rotel's detailed log;
+//! - [`sigterm_under_load`]: SIGTERM to every service while closed-loop
+//!   clients keep the gateway busy: no client sees a reset or truncated
+//!   answer, every process exits 0, every span reaches the collector;
+//! - [`partition_in_namespaces`]: the payment service in its own network
+//!   namespace behind a veth pair, the link cut: timeouts and the breaker
+//!   behave as on loopback. Needs root and `ip`; otherwise SKIPPED.
+//!
+//! Everything binds 127.0.0.1, or addresses inside namespaces this module
+//! creates and always deletes.
+
+use anyhow::{Context, Result, bail};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use book_results::{Measurement, record};
+
+use crate::collector::{Rotel, count_in_detailed_log, ensure_rotel, spans_in_basic_log, two_free_ports};
+use crate::run;
+
+/// The caller's trace context sent with the traced request.
+const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CALLER_SPAN: &str = "00f067aa0ba902b7";
+const ORDER: &str = r#"{"user":"grace","amount_cents":990}"#;
+/// Spans one successful order makes: three hops, each a client and a
+/// server span, plus the gateway's server span.
+const SPANS_PER_ORDER: u64 = 7;
+
+/// How long any one wait may take before the stage fails (a bound on the
+/// test, not a speed goal).
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Builds the four binaries.
+fn build_services(root: &Path) -> Result<PathBuf> {
+    run::cargo(&[
+        "build",
+        "--quiet",
+        "--locked",
+        "-p",
+        "otlp-csp-services",
+        "--bins",
+    ])?;
+    Ok(root.join("target/debug"))
+}
+
+/// One service process; killed if a check fails half-way.
+struct Service {
+    name: &'static str,
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    /// `http://ADDR` it reported.
+    url: String,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl Service {
+    /// Starts `command` (a service binary, or `ip netns exec NS binary`) and
+    /// reads the address from its first line:
+    /// `NAME: listening on ADDR with N worker threads (...)`.
+    fn start(name: &'static str, mut command: Command) -> Result<Service> {
+        command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .with_context(|| format!("starting {command:?}"))?;
+        let stderr = child.stderr.take().context("stderr is piped")?;
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut service = Service {
+            name,
+            child,
+            lines,
+            url: String::new(),
+        };
+        let first = service
+            .lines
+            .recv_timeout(PATIENCE)
+            .with_context(|| format!("{name} said nothing within {PATIENCE:?}"))?;
+        let addr = first
+            .strip_prefix(&format!("{name}: listening on "))
+            .and_then(|rest| rest.split_whitespace().next())
+            .with_context(|| format!("{name} said {first:?}"))?;
+        service.url = format!("http://{addr}");
+        Ok(service)
+    }
+
+    fn addr(&self) -> &str {
+        self.url.trim_start_matches("http://")
+    }
+
+    /// SIGTERM, by pid.
+    fn terminate(&self) -> Result<()> {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-TERM", &pid]).status()?;
+        if !status.success() {
+            bail!("kill -TERM {pid} ({}) failed", self.name);
+        }
+        Ok(())
+    }
+
+    /// Waits for the exit and returns its status and the rest of stderr.
+    fn wait(&mut self) -> Result<(ExitStatus, Vec<String>)> {
+        let status = self.child.wait()?;
+        // The reader thread ends at EOF, which follows the exit.
+        let rest: Vec<String> = self.lines.iter().collect();
+        Ok((status, rest))
+    }
+}
+
+/// The command for one binary with the environment every service gets.
+fn service_command(bin: &Path, name: &str, otlp: &str, listen: &str) -> Command {
+    let mut cmd = Command::new(bin.join(name));
+    cmd.env("LISTEN_ADDR", listen)
+        .env("SHUTDOWN_DEADLINE_MS", "10000")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", otlp)
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
+    cmd
+}
+
+/// user and payment, then order, then the gateway, on ephemeral ports.
+fn start_four(bin: &Path, otlp: &str) -> Result<[Service; 4]> {
+    let user = Service::start("user", service_command(bin, "user", otlp, "127.0.0.1:0"))?;
+    let payment = Service::start(
+        "payment",
+        service_command(bin, "payment", otlp, "127.0.0.1:0"),
+    )?;
+    let mut cmd = service_command(bin, "order", otlp, "127.0.0.1:0");
+    cmd.env("USER_URL", &user.url).env("PAYMENT_URL", &payment.url);
+    let order = Service::start("order", cmd)?;
+    let mut cmd = service_command(bin, "gateway", otlp, "127.0.0.1:0");
+    cmd.env("ORDER_URL", &order.url);
+    let gateway = Service::start("gateway", cmd)?;
+    Ok([gateway, order, user, payment])
+}
+
+/// SIGTERM to each service in turn, from the edge inwards, waiting for each
+/// exit; returns the spans each said it exported. Every exit must be 0.
+fn stop_all(services: &mut [Service]) -> Result<u64> {
+    let mut exported = 0;
+    for service in services.iter_mut() {
+        service.terminate()?;
+        let (status, rest) = service.wait()?;
+        let said = rest.join("\n");
+        if !status.success() {
+            bail!("{} exited with {status}:\n{said}", service.name);
+        }
+        exported += rest
+            .iter()
+            .find_map(|l| {
+                l.strip_prefix(&format!("{}: ", service.name))?
+                    .strip_suffix(" span(s) exported; exit 0")?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .with_context(|| format!("{} did not report its exported spans:\n{said}", service.name))?;
+    }
+    Ok(exported)
+}
+
+/// How one HTTP exchange on a raw connection ended.
+#[derive(Debug)]
+enum Exchange {
+    /// A whole answer: status line, headers, and `Content-Length` bytes.
+    Complete { status: u16, close: bool },
+    /// The connection ended (EOF or reset) before one byte of the answer.
+    NothingBack(String),
+    /// The connection ended in the middle of the answer.
+    Truncated(usize, String),
+}
+
+/// Writes a POST of `ORDER` to `/api/orders` and reads the answer.
+fn post_order(stream: &mut TcpStream, traceparent: Option<&str>) -> Exchange {
+    let mut request = format!(
+        "POST /api/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n",
+        ORDER.len()
+    );
+    if let Some(tp) = traceparent {
+        request.push_str(&format!("traceparent: {tp}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(ORDER);
+    if let Err(e) = stream.write_all(request.as_bytes()) {
+        return Exchange::NothingBack(format!("write: {e}"));
+    }
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let ended = |got: &Vec<u8>, why: String| {
+        if got.is_empty() {
+            Exchange::NothingBack(why)
+        } else {
+            Exchange::Truncated(got.len(), why)
+        }
+    };
+    loop {
+        if let Some(head_end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&got[..head_end]).to_ascii_lowercase();
+            let status = head
+                .split_whitespace()
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            let close = head.lines().any(|l| l == "connection: close");
+            if got.len() >= head_end + 4 + length {
+                return Exchange::Complete { status, close };
+            }
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => return ended(&got, "EOF".into()),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) => return ended(&got, format!("read: {e}")),
+        }
+    }
+}
+
+fn connect(addr: &str) -> std::io::Result<TcpStream> {
+    let stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(PATIENCE))?;
+    stream.set_write_timeout(Some(PATIENCE))?;
+    Ok(stream)
+}
+
+// --- 1. One request, one trace across four processes ------------------------
+
+/// One span as rotel's detailed log prints it.
+#[derive(Debug, Clone, Default)]
+struct LoggedSpan {
+    service: String,
+    trace_id: String,
+    parent: String,
+    id: String,
+    name: String,
+    kind: String,
+    start: u64,
+    status: String,
+}
+
+/// Reads every span out of rotel's detailed traces log.
+fn parse_detailed_log(text: &str) -> Vec<LoggedSpan> {
+    let mut spans = Vec::new();
+    let mut service = String::new();
+    let mut current: Option<LoggedSpan> = None;
+    let field = |line: &str, name: &str| -> Option<String> {
+        let (key, value) = line.split_once(':')?;
+        (key.trim() == name).then(|| value.trim().to_owned())
+    };
+    for line in text.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("-> service.name: Str(") {
+            service = rest.trim_end_matches(')').to_owned();
+        } else if line.starts_with("Span #") {
+            spans.extend(current.take());
+            current = Some(LoggedSpan {
+                service: service.clone(),
+                ..LoggedSpan::default()
+            });
+        } else if line.starts_with("ResourceSpans #") {
+            spans.extend(current.take());
+        } else if let Some(span) = current.as_mut() {
+            if let Some(v) = field(line, "Trace ID") {
+                span.trace_id = v;
+            } else if let Some(v) = field(line, "Parent ID") {
+                span.parent = v;
+            } else if let Some(v) = field(line, "ID") {
+                span.id = v;
+            } else if let Some(v) = field(line, "Name") {
+                span.name = v;
+            } else if let Some(v) = field(line, "Kind") {
+                span.kind = v.trim_start_matches("SPAN_KIND_").to_ascii_lowercase();
+            } else if let Some(v) = field(line, "Start time") {
+                span.start = v.parse().unwrap_or(0);
+            } else if let Some(v) = line.strip_prefix("-> http.response.status_code: Int(") {
+                span.status = v.trim_end_matches(')').to_owned();
+            }
+        }
+    }
+    spans.extend(current);
+    spans
+}
+
+/// The spans of one trace as an indented tree, children in start order,
+/// in the format of `otlp_csp_services::tree::render`.
+fn render_tree(spans: &[LoggedSpan], root_parent: &str) -> String {
+    fn walk(spans: &[LoggedSpan], parent: &str, prefix: &str, out: &mut String, top: bool) {
+        let mut children: Vec<&LoggedSpan> = spans.iter().filter(|s| s.parent == parent).collect();
+        children.sort_by_key(|s| s.start);
+        let count = children.len();
+        for (i, s) in children.into_iter().enumerate() {
+            let last = i + 1 == count;
+            let (branch, more) = match (top, last) {
+                (true, _) => ("", ""),
+                (false, true) => ("└─ ", "   "),
+                (false, false) => ("├─ ", "│  "),
+            };
+            out.push_str(&format!(
+                "{prefix}{branch}{}  [{}, {}]  {}\n",
+                s.name, s.service, s.kind, s.status
+            ));
+            walk(spans, &s.id, &format!("{prefix}{more}"), out, false);
+        }
+    }
+    let mut out = String::new();
+    walk(spans, root_parent, "", &mut out, true);
+    out
+}
+
+const EXPECTED_TREE: &str = "\
+POST /api/orders  [gateway, server]  201
+└─ POST  [gateway, client]  201
+   └─ POST /orders  [order, server]  201
+      ├─ GET  [order, client]  200
+      │  └─ GET /users/{id}  [user, server]  200
+      └─ POST  [order, client]  201
+         └─ POST /charges  [payment, server]  201
+";
+
+/// One request through the four binaries: rotel must log one trace of seven
+/// spans whose parent ids form the expected tree, rooted at the caller's span.
+pub fn trace_across_processes(root: &Path) -> Result<()> {
+    let agent = ensure_rotel(root)?;
+    let bin = build_services(root)?;
+    let ports = two_free_ports()?;
+    let rotel = Rotel::start(
+        &agent,
+        ports,
+        &["traces"],
+        "detailed",
+        root.join("target/xtask-system-trace.log"),
+    )?;
+    let otlp = format!("http://127.0.0.1:{}", ports.1);
+    let mut services = start_four(&bin, &otlp)?;
+
+    let mut stream = connect(services[0].addr())?;
+    let traceparent = format!("00-{TRACE_ID}-{CALLER_SPAN}-01");
+    match post_order(&mut stream, Some(&traceparent)) {
+        Exchange::Complete { status: 201, .. } => {}
+        other => bail!("the order was not placed: {other:?}"),
+    }
+    drop(stream);
+    let exported = stop_all(&mut services)?;
+    if exported != SPANS_PER_ORDER {
+        bail!("the services exported {exported} spans, expected {SPANS_PER_ORDER}");
+    }
+    let log = rotel.stop()?;
+    let spans: Vec<LoggedSpan> = parse_detailed_log(&log)
+        .into_iter()
+        .filter(|s| s.trace_id == TRACE_ID)
+        .collect();
+    let tree = render_tree(&spans, CALLER_SPAN);
+    if spans.len() != SPANS_PER_ORDER as usize || tree != EXPECTED_TREE {
+        bail!(
+            "rotel logged {} span(s) of the trace (of {} spans in all); as a tree:\n{tree}\nexpected:\n{EXPECTED_TREE}",
+            spans.len(),
+            count_in_detailed_log(&log, "span POST /api/orders"),
+        );
+    }
+    let processes: std::collections::BTreeSet<&str> =
+        spans.iter().map(|s| s.service.as_str()).collect();
+    println!(
+        "    one trace of {} spans from {} processes, parent ids as expected:\n{}",
+        spans.len(),
+        processes.len(),
+        tree.lines()
+            .map(|l| format!("      {l}\n"))
+            .collect::<String>()
+            .trim_end()
+    );
+    Ok(())
+}
+
+// --- 2. SIGTERM under load ----------------------------------------------------
+
+/// Closed-loop clients: each keeps one connection alive and sends the next
+/// request when the previous answer is complete.
+const CLIENTS: usize = 4;
+/// Load before the SIGTERMs.
+const LOAD_BEFORE_TERM: Duration = Duration::from_secs(3);
+
+/// What one client saw.
+#[derive(Debug, Default)]
+struct ClientLog {
+    /// Whole answers, by status.
+    completed: Vec<u16>,
+    /// `connect` refused: the listener was closed (the normal end).
+    refused: u64,
+    /// On a connection that had already carried a whole exchange, the
+    /// server closed it before one byte of the next answer. The server had
+    /// closed an idle keep-alive connection while the request was on its way
+    /// (RFC 9112 §9.3.1): the request was never read, which the span count
+    /// below proves. Allowed, and counted.
+    idle_closed: u64,
+    /// Failures: a truncated answer, or nothing back on a fresh connection.
+    broken: Vec<String>,
+}
+
+fn closed_loop_client(addr: String, stop_after: Instant) -> ClientLog {
+    let mut log = ClientLog::default();
+    let mut conn: Option<(TcpStream, bool)> = None; // (stream, used before)
+    while Instant::now() < stop_after {
+        let (mut stream, reused) = match conn.take() {
+            Some(c) => c,
+            None => match connect(&addr) {
+                Ok(s) => (s, false),
+                Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
+                    log.refused += 1;
+                    return log;
+                }
+                Err(e) => {
+                    log.broken.push(format!("connect: {e}"));
+                    return log;
+                }
+            },
+        };
+        match post_order(&mut stream, None) {
+            Exchange::Complete { status, close } => {
+                log.completed.push(status);
+                if !close {
+                    conn = Some((stream, true));
+                }
+            }
+            Exchange::NothingBack(_) if reused => log.idle_closed += 1,
+            Exchange::NothingBack(why) => log.broken.push(format!("fresh connection: {why}")),
+            Exchange::Truncated(n, why) => {
+                log.broken.push(format!("answer cut after {n} bytes: {why}"))
+            }
+        }
+    }
+    log.broken.push("still served when the test gave up".into());
+    log
+}
+
+/// SIGTERM to every service while closed-loop clients load the gateway.
+///
+/// "No client sees a reset connection" means, for every request a client
+/// sent: either its whole answer arrived (status line, headers and every
+/// byte of the body), or its `connect` was refused because the listener had
+/// closed, or (on a kept-alive connection only) the server had closed that
+/// idle connection before reading the request, in which case nothing at all
+/// came back and no service started work on it. Never: an answer cut short,
+/// or a fresh connection accepted and then dropped unanswered. Every process
+/// must exit 0, and the spans rotel received must equal the spans the
+/// services said they exported, which must equal seven per order placed.
+pub fn sigterm_under_load(root: &Path) -> Result<()> {
+    let agent = ensure_rotel(root)?;
+    let bin = build_services(root)?;
+    let ports = two_free_ports()?;
+    let rotel = Rotel::start(
+        &agent,
+        ports,
+        &["traces"],
+        "basic",
+        root.join("target/xtask-system-sigterm.log"),
+    )?;
+    let otlp = format!("http://127.0.0.1:{}", ports.1);
+    let mut services = start_four(&bin, &otlp)?;
+
+    let give_up = Instant::now() + LOAD_BEFORE_TERM + PATIENCE;
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let addr = services[0].addr().to_owned();
+            std::thread::spawn(move || closed_loop_client(addr, give_up))
+        })
+        .collect();
+    std::thread::sleep(LOAD_BEFORE_TERM);
+    let exported = stop_all(&mut services)?;
+    let logs: Vec<ClientLog> = clients
+        .into_iter()
+        .map(|c| c.join().expect("a client thread does not panic"))
+        .collect();
+
+    let completed: Vec<u16> = logs.iter().flat_map(|l| l.completed.clone()).collect();
+    let ok = completed.iter().filter(|s| **s == 201).count() as u64;
+    let refused: u64 = logs.iter().map(|l| l.refused).sum();
+    let idle_closed: u64 = logs.iter().map(|l| l.idle_closed).sum();
+    let broken: Vec<&String> = logs.iter().flat_map(|l| &l.broken).collect();
+    if !broken.is_empty() {
+        bail!("clients saw broken exchanges: {broken:?}");
+    }
+    if ok != completed.len() as u64 {
+        let other: Vec<&u16> = completed.iter().filter(|s| **s != 201).collect();
+        bail!("{} answers were not 201: {other:?}", other.len());
+    }
+    if refused != CLIENTS as u64 {
+        bail!("{refused} of {CLIENTS} clients ended on a refused connect");
+    }
+
+    // The collector writes its log as batches arrive; the last is in by now
+    // (every exporter flushed before its process exited), but give rotel
+    // the time to write it.
+    let deadline = Instant::now() + PATIENCE;
+    let mut received = spans_in_basic_log(&rotel.log()?);
+    while received < exported && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        received = spans_in_basic_log(&rotel.log()?);
+    }
+    rotel.stop()?;
+    if received != exported || exported != SPANS_PER_ORDER * ok {
+        bail!(
+            "{ok} orders placed ({} spans expected), services exported {exported}, rotel received {received}",
+            SPANS_PER_ORDER * ok
+        );
+    }
+    println!(
+        "    {CLIENTS} clients: {ok} orders answered 201, {refused} connects refused after \
+         the listener closed, {idle_closed} idle keep-alive connection(s) closed before \
+         their request was read, 0 resets or truncated answers; 4 exits with 0; \
+         {exported} spans exported = {received} received by rotel = 7 x {ok}"
+    );
+    record(
+        "system_sigterm",
+        vec![
+            Measurement::count("system_sigterm/orders", ok as f64, "requests"),
+            Measurement::count("system_sigterm/refused", refused as f64, "connects"),
+            Measurement::count("system_sigterm/idle_closed", idle_closed as f64, "requests"),
+            Measurement::count("system_sigterm/spans_received", received as f64, "spans"),
+            Measurement::count("system_sigterm/spans_lost", 0.0, "spans"),
+        ],
+    )?;
+    Ok(())
+}
