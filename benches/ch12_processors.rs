@@ -102,7 +102,10 @@ fn throughput(c: &mut Criterion) {
     // Both with the SDK's defaults: a queue of 2048 spans, batches of 512.
     let (queue, batch) = (2048, 512);
     let mut drops = Vec::new();
+    let mut ratios = Vec::new();
     for threads in [1usize, 2] {
+        // Mean time per delivered span of each processor, for the ratio.
+        let mut per_span = Vec::new();
         for name in ["sdk_batch", "fast_batch"] {
             // The wrapper counts what reached the exporter; a span dropped
             // is cheaper than one exported, so drops are recorded too.
@@ -115,7 +118,7 @@ fn throughput(c: &mut Criterion) {
             }
             .build();
             let tracer = provider.tracer("bench");
-            let mut offered = 0;
+            let (mut offered, mut timed) = (0, Duration::ZERO);
             group.bench_function(BenchmarkId::new(name, threads), |b| {
                 b.iter_custom(|spans| {
                     // Time per *delivered* span: the wall time until the
@@ -129,13 +132,16 @@ fn throughput(c: &mut Criterion) {
                     let wall = start.elapsed();
                     let delivered = counters.snapshot().exported - before;
                     offered += spans;
-                    wall.mul_f64(spans as f64 / delivered.max(1) as f64)
+                    let per_delivered = wall.mul_f64(spans as f64 / delivered.max(1) as f64);
+                    timed += per_delivered;
+                    per_delivered
                 })
             });
             provider.shutdown().expect("shutdown");
             if offered == 0 {
                 continue; // filtered out on the command line: nothing to record
             }
+            per_span.push(timed.as_secs_f64() / offered as f64);
             let dropped = offered - counters.snapshot().exported;
             let id = format!("ch12_throughput_drops/{name}_{threads}");
             drops.push(Measurement::count(
@@ -144,11 +150,19 @@ fn throughput(c: &mut Criterion) {
                 "%",
             ));
         }
+        if let [sdk, fast] = per_span[..] {
+            ratios.push(Measurement::count(
+                format!("ch12_throughput_ratio/threads_{threads}"),
+                sdk / fast,
+                "x",
+            ));
+        }
     }
     group.finish();
     // Only a run of all four replaces the recorded figures.
     if drops.len() == 4 {
         record("ch12_throughput_drops", drops).expect("recording drops");
+        record("ch12_throughput_ratio", ratios).expect("recording ratios");
     }
 }
 // ANCHOR_END: throughput

@@ -87,6 +87,7 @@ impl RunningService {
     // ANCHOR_END: stop
 }
 
+// ANCHOR: accept
 /// A client that has not sent a request's whole head (request line and
 /// headers) this long after starting it is disconnected: a "slowloris"
 /// cannot hold a connection open by trickling one header byte at a time.
@@ -101,7 +102,6 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// The most header fields one request may carry; more is `431` too.
 pub const MAX_HEADERS: usize = 64;
 
-// ANCHOR: accept
 /// What `axum::serve` does, plus the limits it cannot be given: a deadline
 /// for the request head and a bound on its size. Accepts until `stop` is
 /// cancelled, then closes the listener, asks every open connection to
@@ -140,7 +140,9 @@ async fn accept_loop(
         };
         let service = app
             .clone()
-            .map_request(|r: axum::http::Request<hyper::body::Incoming>| r.map(axum::body::Body::new));
+            .map_request(|r: axum::http::Request<hyper::body::Incoming>| {
+                r.map(axum::body::Body::new)
+            });
         let connection = builder
             .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
             .into_owned();
@@ -151,6 +153,10 @@ async fn accept_loop(
             let _ = connection.await;
         });
     }
+    // The listener closes before any connection is told to: a client whose
+    // kept-alive connection the shutdown closes reconnects into a refused
+    // connect, never into the queue of a listener about to close (whose
+    // waiting connections the kernel would reset).
     drop(listener);
     graceful.shutdown().await;
     Ok(())

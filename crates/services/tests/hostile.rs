@@ -22,14 +22,14 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::post;
 use book_results::{Measurement, record};
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use otlp_csp_services::serve::{HEADER_READ_TIMEOUT, MAX_HEADER_BYTES, MAX_HEADERS};
 use otlp_csp_services::system::shutdown_all;
 use otlp_csp_services::tree::{self, TreeSpan};
 use otlp_csp_services::{
     ClientConfig, Obs, Peer, RunningService, System, SystemTelemetry, gateway, payment,
 };
-use opentelemetry_sdk::metrics::SdkMeterProvider;
-use opentelemetry_sdk::trace::SdkTracerProvider;
 use otlp_csp_telemetry::{Protocol, TelemetryConfig};
 use otlp_receiver::Receiver;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -234,7 +234,8 @@ async fn slow_head(gateway: SocketAddr, n: u32) -> Result<(), String> {
     judge(Expect::App(201), "ord-", other).map_err(|e| format!("bystander: {e}"))?;
 
     let mut answer = Vec::new();
-    let closed = tokio::time::timeout(HEADER_READ_TIMEOUT * 3, reader.read_to_end(&mut answer)).await;
+    let closed =
+        tokio::time::timeout(HEADER_READ_TIMEOUT * 3, reader.read_to_end(&mut answer)).await;
     trickle.abort();
     match closed {
         Err(_) => Err(format!(
@@ -243,6 +244,55 @@ async fn slow_head(gateway: SocketAddr, n: u32) -> Result<(), String> {
         )),
         // Closed with or without a reset: either way it is gone.
         Ok(_) => judge(Expect::Closed, "", Ok(answer)),
+    }
+}
+
+/// A whole head, then a body that trickles in one byte every 200 ms: the
+/// service must answer `408` once `BODY_READ_TIMEOUT` has passed.
+async fn slow_body(gateway: SocketAddr, n: u32) -> Result<Vec<u8>, String> {
+    let stream = TcpStream::connect(gateway)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    let (mut reader, mut writer) = stream.into_split();
+    let mut head = request(
+        "POST",
+        b"/api/orders",
+        &[("traceparent", &traceparent(n))],
+        b"",
+    );
+    // `request` ends the head; declare a body that will be slow to come.
+    head.truncate(head.len() - 2);
+    head.extend_from_slice(
+        b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"user\":",
+    );
+    writer
+        .write_all(&head)
+        .await
+        .map_err(|e| format!("write: {e}"))?;
+    let trickle = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            tick.tick().await;
+            if writer.write_all(b" ").await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(PATIENCE, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match reader.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(k) => answer.extend_from_slice(&buf[..k]),
+            }
+        }
+    })
+    .await;
+    trickle.abort();
+    match read {
+        Ok(()) => Ok(answer),
+        Err(_) => Err(format!("no end of answer within {PATIENCE:?}")),
     }
 }
 
@@ -388,7 +438,10 @@ async fn hostile_traffic_gets_clear_answers_and_bounded_resources() {
         .collect();
     let oversized = {
         let mut b = br#"{"user":"ada","amount_cents":1,"pad":""#.to_vec();
-        b.extend(std::iter::repeat_n(b'x', otlp_csp_services::http::MAX_BODY_BYTES));
+        b.extend(std::iter::repeat_n(
+            b'x',
+            otlp_csp_services::http::MAX_BODY_BYTES,
+        ));
         b.extend_from_slice(br#""}"#);
         b
     };
@@ -569,6 +622,40 @@ async fn hostile_traffic_gets_clear_answers_and_bounded_resources() {
             outcome: judge(p.expect, p.says, answer),
         });
     }
+    // A body over the limit without a Content-Length: chunks until the
+    // service stops reading.
+    let n = 800;
+    let mut chunked = request(
+        "POST",
+        b"/api/orders",
+        &[
+            ("traceparent", &traceparent(n)),
+            ("Content-Type", b"application/json"),
+            ("Transfer-Encoding", b"chunked"),
+        ],
+        b"",
+    );
+    for _ in 0..(otlp_csp_services::http::MAX_BODY_BYTES / 1024 + 2) {
+        chunked.extend_from_slice(b"400\r\n");
+        chunked.extend(std::iter::repeat_n(b' ', 1024));
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    cases.push(Case {
+        name: "a chunked body over the body limit",
+        n,
+        service: "gateway",
+        expect: Expect::App(413),
+        outcome: judge(Expect::App(413), "over", exchange(gw, chunked).await),
+    });
+    let n = 850;
+    cases.push(Case {
+        name: "a body trickled in one byte per 200 ms",
+        n,
+        service: "gateway",
+        expect: Expect::App(408),
+        outcome: judge(Expect::App(408), "did not arrive", slow_body(gw, n).await),
+    });
     let n = 900;
     cases.push(Case {
         name: "a head trickled in one byte per 100 ms",
@@ -605,9 +692,7 @@ async fn hostile_traffic_gets_clear_answers_and_bounded_resources() {
         }
         let found = spans_of(&spans, case.n, case.service);
         let ok = match case.expect {
-            Expect::App(code) => {
-                found.len() == 1 && found[0].status_code == Some(i64::from(code))
-            }
+            Expect::App(code) => found.len() == 1 && found[0].status_code == Some(i64::from(code)),
             Expect::Head(_) | Expect::Closed => found.is_empty(),
         };
         if !ok {
@@ -696,7 +781,8 @@ async fn hostile_traffic_gets_clear_answers_and_bounded_resources() {
     record(
         "hostile",
         vec![
-            Measurement::count("hostile/cases", cases.len() as f64, "cases").with_text(report.clone()),
+            Measurement::count("hostile/cases", cases.len() as f64, "cases")
+                .with_text(report.clone()),
             Measurement::count("hostile/cases_passed", passed as f64, "cases"),
             Measurement::count("hostile/connections_shed", shed as f64, "connections"),
             Measurement::count("hostile/rss_growth", growth as f64, "KiB"),

@@ -192,6 +192,7 @@ impl<T> BoundedQueue<T> {
     // ANCHOR: push
     /// Offers an item. Never blocks: a full or closed queue hands the item
     /// back, and the refusal is counted.
+    #[inline]
     pub fn push(&self, item: T) -> Result<(), Rejected<T>> {
         self.push_numbered(item).map(|_| ())
     }
@@ -200,6 +201,7 @@ impl<T> BoundedQueue<T> {
     /// accepted before this one (0 for the first). A producer can act on
     /// every n-th item, e.g. wake a consumer once per batch, without reading
     /// the consumer's side of the queue.
+    #[inline]
     pub fn push_numbered(&self, item: T) -> Result<u64, Rejected<T>> {
         let mut tail = self.tail.0.load(Ordering::Relaxed);
         loop {
@@ -243,6 +245,7 @@ impl<T> BoundedQueue<T> {
 
     /// Takes the oldest item, if any. An item whose push is still in
     /// progress is not visible yet.
+    #[inline]
     pub fn pop(&self) -> Option<T> {
         let mut head = self.head.0.load(Ordering::Relaxed);
         loop {
@@ -345,6 +348,7 @@ impl<T> BoundedQueue<T> {
     }
 
     /// How many items have passed a position (`pos` without the mark bit).
+    #[inline]
     fn count(&self, pos: usize) -> u64 {
         // `one_lap` is a power of two: a shift, not a division.
         let laps = (pos >> self.one_lap.trailing_zeros()) as u64;
@@ -353,6 +357,7 @@ impl<T> BoundedQueue<T> {
 
     /// The position after `pos`: the next index in this lap, or index 0 of
     /// the next lap.
+    #[inline]
     fn next(&self, pos: usize) -> usize {
         if (pos & (self.mark_bit - 1)) + 1 < self.capacity() {
             pos.wrapping_add(1)

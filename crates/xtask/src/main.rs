@@ -14,6 +14,7 @@ mod load;
 mod models;
 mod python_client;
 mod run;
+mod system;
 mod test;
 mod tools;
 mod venv;
@@ -71,12 +72,28 @@ fn real_main() -> Result<()> {
                 collector::collector_outage(&root)
             })
         }
+        Some("system") => {
+            run::step(
+                "One trace across the four service processes (rotel)",
+                || system::trace_across_processes(&root),
+            )?;
+            run::step("SIGTERM to every service under load", || {
+                system::sigterm_under_load(&root)
+            })?;
+            let skipped = run::step("The payment service behind a cut link (namespaces)", || {
+                system::partition_in_namespaces(&root)
+            })?;
+            if let Some(reason) = skipped {
+                println!("    SKIPPED: {reason}");
+            }
+            Ok(())
+        }
         Some("bench") => bench(),
         Some("baseline") => run::preprocessor(&["baseline"]),
         Some("fuzz") => fuzz::fuzz(&root, args.get(1).map(String::as_str)),
         Some("load") => load::command(&root, args.get(1).map(String::as_str)),
         _ => bail!(
-            "usage: cargo xtask <serve [--port N] | build | test | bench | baseline | fuzz [S] | collector | load [S]>\n\
+            "usage: cargo xtask <serve [--port N] | build | test | bench | baseline | fuzz [S] | collector | system | load [S]>\n\
              serve     build the book and serve it on http://localhost:3000\n\
              build     build the static site into book/html\n\
              test      run every test of the book (what CI runs)\n\
@@ -84,6 +101,7 @@ fn real_main() -> Result<()> {
              baseline  save the last benchmark run as book/benchmarks/baseline.json\n\
              fuzz [S]  fuzz the W3C header parsers for S seconds each (default 60)\n\
              collector run the examples against a real collector, then stop it under load\n\
+             system    the four service binaries: one trace, SIGTERM under load, a cut link\n\
              load [S]  chapter 21's load runs, S seconds per phase (default 10)"
         ),
     }

@@ -118,6 +118,34 @@ pub fn all(root: &Path) -> Result<()> {
         ),
     );
     record(
+        "services as processes: one trace",
+        step(
+            "One request through the four service binaries is one trace in rotel's log",
+            || crate::system::trace_across_processes(root),
+        ),
+    );
+    record(
+        "services as processes: SIGTERM under load",
+        step(
+            "SIGTERM to every service under load: no reset, exit 0, every span received",
+            || crate::system::sigterm_under_load(root),
+        ),
+    );
+    let partition = step(
+        "The payment service behind a cut link in its own network namespace",
+        || crate::system::partition_in_namespaces(root),
+    );
+    if let Ok(Some(reason)) = &partition {
+        println!("    SKIPPED: {reason}");
+    }
+    record(
+        match &partition {
+            Ok(Some(_)) => "network partition (SKIPPED)",
+            _ => "network partition",
+        },
+        partition.map(|_| ()),
+    );
+    record(
         "load (chapter 21)",
         step(
             "The traced service under load: every request answered, every span accounted for",

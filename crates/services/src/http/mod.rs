@@ -7,4 +7,6 @@ mod server;
 
 pub use client::{BreakerEvent, Peer, PeerError, is_idempotent};
 pub use obs::{Obs, attr};
-pub use server::{MAX_BODY_BYTES, error_response, json_rejection, not_found, with_middleware};
+pub use server::{
+    BODY_READ_TIMEOUT, MAX_BODY_BYTES, error_response, json_rejection, not_found, with_middleware,
+};

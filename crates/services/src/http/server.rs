@@ -2,15 +2,18 @@
 //! a clear answer.
 
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::Body;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_LENGTH;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use http_body_util::LengthLimitError;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
 use opentelemetry::{KeyValue, global};
@@ -22,6 +25,11 @@ use super::obs::{Obs, attr};
 
 /// The largest request body any service accepts; more is `413`.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// How long a client has to send a request's whole body once its head has
+/// arrived; slower is `408 Request Timeout`. With the head deadline of
+/// `serve`, it bounds how long a slow client can keep a request open.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// A JSON error body: `{"error": "..."}`.
 pub fn error_response(status: StatusCode, message: impl Into<String>) -> Response {
@@ -126,6 +134,51 @@ async fn trace_request(State(obs): State<Obs>, request: Request, next: Next) -> 
 }
 // ANCHOR_END: middleware
 
+// ANCHOR: body_deadline
+/// Reads the whole body (at most [`MAX_BODY_BYTES`]) within
+/// [`BODY_READ_TIMEOUT`] before anything else sees the request: `408` when
+/// it does not arrive in time, `413` when it runs over the limit. A body
+/// whose `Content-Length` already says it is too large is not read here:
+/// the `Json` extractor refuses it (`413`) from the header alone. Placed
+/// outside the concurrency limit, a slow body never holds a request slot.
+async fn read_body_within_deadline(request: Request, next: Next) -> Response {
+    let declared_too_large = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64);
+    if declared_too_large {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let read = axum::body::to_bytes(body, MAX_BODY_BYTES);
+    match tokio::time::timeout(BODY_READ_TIMEOUT, read).await {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Ok(Err(e)) => {
+            let over = std::error::Error::source(&e).is_some_and(|s| s.is::<LengthLimitError>());
+            if over {
+                error_response(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("request body over {MAX_BODY_BYTES} bytes"),
+                )
+            } else {
+                error_response(
+                    StatusCode::BAD_REQUEST,
+                    format!("cannot read the request body: {e}"),
+                )
+            }
+        }
+        Err(_) => error_response(
+            StatusCode::REQUEST_TIMEOUT,
+            format!("the request body did not arrive within {BODY_READ_TIMEOUT:?}"),
+        ),
+    }
+}
+// ANCHOR_END: body_deadline
+
 async fn overloaded(error: tower::BoxError) -> Response {
     error_response(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -135,7 +188,8 @@ async fn overloaded(error: tower::BoxError) -> Response {
 
 // ANCHOR: layers
 /// Adds what every service has: a 404 fallback, the body limit, inbound
-/// load shedding above `max_concurrent` requests (`503`), and tracing.
+/// load shedding above `max_concurrent` requests (`503`), a deadline for
+/// the body, and tracing.
 pub fn with_middleware(router: Router, obs: &Obs, max_concurrent: usize) -> Router {
     router
         .fallback(not_found)
@@ -147,6 +201,7 @@ pub fn with_middleware(router: Router, obs: &Obs, max_concurrent: usize) -> Rout
                 .layer(GlobalConcurrencyLimitLayer::new(max_concurrent)),
         )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(read_body_within_deadline))
         .layer(middleware::from_fn_with_state(obs.clone(), trace_request))
 }
 // ANCHOR_END: layers
