@@ -57,11 +57,11 @@ fn setups() -> Vec<(&'static str, SdkTracerProvider)> {
                 .with_span_processor(fast(Discard))
                 .build(),
         ),
-        // What `telemetry::init` installs for OTLP: a counting processor
-        // registered first, then the SDK's batch processor around a
-        // counting exporter.
+        // The set-up `telemetry::init` had before this chapter: a counting
+        // processor registered first, then the SDK's batch processor
+        // around a counting exporter. Two processors, so two copies.
         (
-            "book_setup",
+            "two_processors",
             SdkTracerProvider::builder()
                 .with_span_processor(CountEnded(counters.clone()))
                 .with_span_processor(
@@ -70,10 +70,11 @@ fn setups() -> Vec<(&'static str, SdkTracerProvider)> {
                 )
                 .build(),
         ),
-        // The same accounting with one processor: the fast processor counts
-        // what it is offered, the wrapper what is exported.
+        // What `telemetry::init` installs for OTLP now: the same accounting
+        // with one processor. The fast processor counts what it is offered
+        // and what it drops; the wrapper counts what is exported.
         (
-            "book_setup_fast",
+            "book_setup",
             SdkTracerProvider::builder()
                 .with_span_processor(fast(CountingExporter::new(Discard, counters)))
                 .build(),

@@ -19,12 +19,26 @@ use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 #[derive(Clone, Debug, Default)]
 pub struct SpanCounters(Arc<Inner>);
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Inner {
     ended: AtomicU64,
     exported: AtomicU64,
     failed: AtomicU64,
     last_error: std::sync::Mutex<Option<String>>,
+    /// Where `ended` comes from when a processor counts it itself (the
+    /// book's batch processor counts every span it is offered), so that no
+    /// second processor is needed just to count.
+    ended_source: std::sync::OnceLock<Box<dyn Fn() -> u64 + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpanCounters")
+            .field("ended", &self.ended)
+            .field("exported", &self.exported)
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A snapshot of the counters.
@@ -44,6 +58,11 @@ pub struct SpanStats {
 }
 
 impl SpanCounters {
+    /// Takes `ended` from `source` from now on (set once; later calls are ignored).
+    pub(crate) fn set_ended_source(&self, source: impl Fn() -> u64 + Send + Sync + 'static) {
+        let _ = self.0.ended_source.set(Box::new(source));
+    }
+
     /// Counts `n` items handed to the export pipeline.
     pub(crate) fn add_ended(&self, n: u64) {
         self.0.ended.fetch_add(n, Ordering::AcqRel);
@@ -62,7 +81,10 @@ impl SpanCounters {
 
     /// Reads the counters now.
     pub fn snapshot(&self) -> SpanStats {
-        let ended = self.0.ended.load(Ordering::Acquire);
+        let ended = match self.0.ended_source.get() {
+            Some(source) => source(),
+            None => self.0.ended.load(Ordering::Acquire),
+        };
         let exported = self.0.exported.load(Ordering::Acquire);
         let failed = self.0.failed.load(Ordering::Acquire);
         SpanStats {

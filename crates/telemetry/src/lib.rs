@@ -50,7 +50,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::logs::{LoggerProviderBuilder, SdkLoggerProvider};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{
-    BatchSpanProcessor, Sampler, SdkTracerProvider, SimpleSpanProcessor, TracerProviderBuilder,
+    Sampler, SdkTracerProvider, SimpleSpanProcessor, TracerProviderBuilder,
 };
 
 /// Why [`init`] or [`Telemetry::shutdown`] failed.
@@ -133,11 +133,13 @@ pub fn init_with_views(
     let mut builder = SdkTracerProvider::builder()
         .with_resource(resource.clone())
         .with_sampler(sampler(&config.sampler));
-    if config.traces != Export::None {
-        // Registered first, so a span is counted as ended before any exporter sees it.
+    if config.traces == Export::Console {
+        // Registered first, so a span is counted as ended before any exporter
+        // sees it. (Over OTLP the batch processor counts what it is offered.)
         builder = builder.with_span_processor(CountEnded(counters.clone()));
     }
-    let provider = with_span_exporter(builder, &config.traces, &counters)?.build();
+    let (builder, queue) = with_span_exporter(builder, &config.traces, &counters)?;
+    let provider = builder.build();
 
     let log_counters = SpanCounters::default();
     let mut builder = SdkLoggerProvider::builder().with_resource(resource.clone());
@@ -180,6 +182,7 @@ pub fn init_with_views(
             &meter_provider.meter("otlp-csp-telemetry"),
             counters.clone(),
             log_counters.clone(),
+            queue.clone(),
         )
     });
 
@@ -281,18 +284,25 @@ macro_rules! otlp_exporter {
     }};
 }
 
+/// Adds the exporting processor. Over OTLP that is the book's batch
+/// processor (chapter 12): one processor that queues without blocking,
+/// counts every span it is offered and every drop, so the set-up needs no
+/// second processor to count (the SDK copies each span once per processor).
 fn with_span_exporter(
     builder: TracerProviderBuilder,
     export: &Export,
     counters: &SpanCounters,
-) -> Result<TracerProviderBuilder, TelemetryError> {
+) -> Result<(TracerProviderBuilder, Option<FastBatchCounters>), TelemetryError> {
     Ok(match export {
         // Simple (synchronous) export keeps console lines in the order spans end.
-        Export::Console => builder.with_span_processor(SimpleSpanProcessor::new(counted(
-            ConsoleExporter::stdout(),
-            counters,
-        ))),
-        Export::None => builder,
+        Export::Console => (
+            builder.with_span_processor(SimpleSpanProcessor::new(counted(
+                ConsoleExporter::stdout(),
+                counters,
+            ))),
+            None,
+        ),
+        Export::None => (builder, None),
         Export::Otlp {
             protocol,
             endpoint,
@@ -304,11 +314,38 @@ fn with_span_exporter(
                 endpoint,
                 *gzip
             )?;
-            builder.with_span_processor(
-                BatchSpanProcessor::builder(counted(exporter, counters)).build(),
-            )
+            let processor = FastBatchProcessor::builder(counted(exporter, counters))
+                .with_config(batch_config_from_env())
+                .build()
+                .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
+            let queue = processor.counters();
+            let offered = queue.clone();
+            counters.set_ended_source(move || offered.snapshot().offered);
+            (builder.with_span_processor(processor), Some(queue))
         }
     })
+}
+
+/// The batch settings from the standard `OTEL_BSP_*` variables, as the
+/// SDK's own batch processor reads them; an unset or unparsable value keeps
+/// the default (the SDK's behaviour, which chapter 9 describes).
+fn batch_config_from_env() -> FastBatchConfig {
+    let number = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    let mut config = FastBatchConfig::default();
+    if let Some(n) = number("OTEL_BSP_MAX_QUEUE_SIZE").filter(|n| *n > 0) {
+        config.queue_size = n as usize;
+    }
+    if let Some(n) = number("OTEL_BSP_MAX_EXPORT_BATCH_SIZE").filter(|n| *n > 0) {
+        config.max_batch_size = n as usize;
+    }
+    if let Some(ms) = number("OTEL_BSP_SCHEDULE_DELAY") {
+        config.max_delay = std::time::Duration::from_millis(ms);
+    }
+    config
 }
 
 fn with_log_exporter(

@@ -133,6 +133,12 @@ async fn one_protocol(protocol: Protocol) {
     assert_eq!(count("spans", "ended"), Some(3), "{items:?}");
     assert_eq!(count("spans", "exported"), Some(3));
     assert_eq!(count("spans", "failed"), Some(0));
+    // Over OTLP the book's batch processor counts its own drops exactly.
+    assert_eq!(count("spans", "dropped"), Some(0));
+    assert!(
+        metrics.iter().any(|m| m.name == "otlp_csp.telemetry.queue.depth"),
+        "the queue depth gauge is exported"
+    );
     assert_eq!(count("logs", "ended"), Some(1));
     assert_eq!(count("logs", "exported"), Some(1));
     receiver.shutdown().await;

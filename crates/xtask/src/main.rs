@@ -99,7 +99,7 @@ fn real_main() -> Result<()> {
              test      run every test of the book (what CI runs)\n\
              bench     run the benchmarks; the next build shows their figures\n\
              baseline  save the last benchmark run as book/benchmarks/baseline.json\n\
-             fuzz [S]  fuzz the W3C header parsers for S seconds each (default 60)\n\
+             fuzz [S]  fuzz every parser of outside input for S seconds each (default 60)\n\
              collector run the examples against a real collector, then stop it under load\n\
              system    the four service binaries: one trace, SIGTERM under load, a cut link\n\
              load [S]  chapter 21's load runs, S seconds per phase (default 10)"

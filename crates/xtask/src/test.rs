@@ -348,6 +348,7 @@ fn bench_figures_reach_html(root: &Path) -> Result<()> {
     let scratch = root.join("target/xtask-bench-check");
     let _ = std::fs::remove_dir_all(&scratch);
     let criterion_dir = scratch.join("criterion");
+    let results_dir = scratch.join("book-results");
     let mut cmd = Command::new(cargo());
     cmd.args([
         "bench",
@@ -368,13 +369,25 @@ fn bench_figures_reach_html(root: &Path) -> Result<()> {
         "10",
         "--noplot",
     ])
-    .env("CRITERION_HOME", &criterion_dir);
+    .env("CRITERION_HOME", &criterion_dir)
+    // Benches that record results (bytes, drops) write this quick run's
+    // numbers to the scratch folder, not over the real ones.
+    .env("BOOK_RESULTS_DIR", &results_dir);
     run::output(cmd)?;
     let tools = crate::tools::ensure()?;
     run::cargo(&["build", "--quiet", "--locked", "-p", "book-preprocessor"])?;
     let html_dir = scratch.join("html");
     let mut build = tools.mdbook_command(&["build", "--dest-dir"]);
-    build.arg(&html_dir).env("CRITERION_HOME", &criterion_dir);
+    // The scratch results first, then the real ones: a figure a bench
+    // recorded must come from this run, one a test recorded from the test.
+    merge_results(
+        &book_results::results_dir(root, |name| std::env::var_os(name)),
+        &results_dir,
+    )?;
+    build
+        .arg(&html_dir)
+        .env("CRITERION_HOME", &criterion_dir)
+        .env("BOOK_RESULTS_DIR", &results_dir);
     run::output(build)?;
 
     // Every figure carries its id, value and source; a criterion figure also
@@ -385,7 +398,7 @@ fn bench_figures_reach_html(root: &Path) -> Result<()> {
         r#"data-bench-id="([^"]+)" data-value="([^"]+)"[^>]*?(?:\sdata-ns="([^"]+)")?[^>]*?\sdata-source="([^"]+)""#,
     )
     .unwrap();
-    let recorded = RecordedResults::load(root)?;
+    let recorded = RecordedResults::load(root, &results_dir)?;
     let (mut from_criterion, mut from_runs) = (0, 0);
     for page in std::fs::read_dir(&html_dir)?.flatten().map(|e| e.path()) {
         let pages = if page.is_dir() {
@@ -453,7 +466,7 @@ struct RecordedResults {
 }
 
 impl RecordedResults {
-    fn load(root: &Path) -> Result<Self> {
+    fn load(root: &Path, fresh: &Path) -> Result<Self> {
         let read = |dir: PathBuf| -> Result<std::collections::BTreeMap<String, f64>> {
             let mut values = std::collections::BTreeMap::new();
             if !dir.is_dir() {
@@ -470,9 +483,7 @@ impl RecordedResults {
             Ok(values)
         };
         Ok(Self {
-            fresh: read(book_results::results_dir(root, |name| {
-                std::env::var_os(name)
-            }))?,
+            fresh: read(fresh.to_path_buf())?,
             committed: read(root.join("book/benchmarks/results"))?,
         })
     }
@@ -483,6 +494,23 @@ impl RecordedResults {
             _ => self.committed.get(id).copied(),
         }
     }
+}
+
+/// Copies into `scratch` each results file of `real` whose group the quick
+/// bench run did not write itself.
+fn merge_results(real: &Path, scratch: &Path) -> Result<()> {
+    std::fs::create_dir_all(scratch)?;
+    if !real.is_dir() {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(real)?.flatten() {
+        let path = entry.path();
+        let target = scratch.join(entry.file_name());
+        if path.extension().is_some_and(|e| e == "json") && !target.exists() {
+            std::fs::copy(&path, &target)?;
+        }
+    }
+    Ok(())
 }
 
 /// criterion's point estimate for `group/function[/param]`: slope, else
