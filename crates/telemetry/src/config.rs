@@ -112,12 +112,38 @@ pub enum SamplerChoice {
     ParentBasedTraceIdRatio(f64),
 }
 
+/// The span batch processor's settings (`OTEL_BSP_*`). The SDK reads the
+/// same variables for its own batch processor but ignores a value it cannot
+/// parse; the book's set-up refuses it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchSettings {
+    /// Spans the queue holds before new ones are dropped (`OTEL_BSP_MAX_QUEUE_SIZE`).
+    pub queue_size: usize,
+    /// Most spans in one export (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`).
+    pub max_batch_size: usize,
+    /// Longest a span waits for its batch (`OTEL_BSP_SCHEDULE_DELAY`, milliseconds).
+    pub max_delay: Duration,
+}
+
+impl Default for BatchSettings {
+    /// The specification's defaults: 2048, 512, 5000 ms.
+    fn default() -> Self {
+        Self {
+            queue_size: 2048,
+            max_batch_size: 512,
+            max_delay: Duration::from_millis(5000),
+        }
+    }
+}
+
 /// Everything [`crate::init`] needs, validated.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TelemetryConfig {
     pub service_name: String,
     pub traces: Export,
     pub sampler: SamplerChoice,
+    /// The span batch processor's settings, used when spans go over OTLP.
+    pub batch: BatchSettings,
     pub metrics: Export,
     /// How often metrics are collected and exported (`OTEL_METRIC_EXPORT_INTERVAL`,
     /// milliseconds). Shutdown always exports a last time.
@@ -160,6 +186,9 @@ const COMPRESSION: &str = "OTEL_EXPORTER_OTLP_COMPRESSION";
 const SAMPLER: &str = "OTEL_TRACES_SAMPLER";
 const SAMPLER_ARG: &str = "OTEL_TRACES_SAMPLER_ARG";
 const METRIC_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
+const BSP_QUEUE: &str = "OTEL_BSP_MAX_QUEUE_SIZE";
+const BSP_BATCH: &str = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE";
+const BSP_DELAY: &str = "OTEL_BSP_SCHEDULE_DELAY";
 #[cfg(test)]
 const TRACES_EXPORTER: &str = "OTEL_TRACES_EXPORTER";
 #[cfg(test)]
@@ -187,6 +216,7 @@ impl TelemetryConfig {
             service_name,
             traces: export(&get, Signal::Traces)?,
             sampler: sampler(&get)?,
+            batch: batch(&get)?,
             metrics: export(&get, Signal::Metrics)?,
             metric_interval: metric_interval(&get)?,
             logs: export(&get, Signal::Logs)?,
@@ -201,6 +231,7 @@ impl TelemetryConfig {
             service_name: service_name.to_owned(),
             traces: Export::None,
             sampler: SamplerChoice::ParentBasedAlwaysOn,
+            batch: BatchSettings::default(),
             metrics: Export::None,
             metric_interval: Duration::from_secs(60),
             logs: Export::None,
@@ -318,6 +349,34 @@ fn signal_endpoint(base: &str, protocol: Protocol, signal: Signal) -> String {
             format!("{}/v1/{}", base.trim_end_matches('/'), signal.name())
         }
     }
+}
+
+fn batch(get: &impl Fn(&str) -> Option<String>) -> Result<BatchSettings, ConfigError> {
+    let number =
+        |variable: &'static str, min: u64, expected: &str| -> Result<Option<u64>, ConfigError> {
+            let Some(value) = get(variable) else {
+                return Ok(None);
+            };
+            match value.trim().parse::<u64>() {
+                Ok(n) if n >= min => Ok(Some(n)),
+                _ => Err(ConfigError {
+                    variable,
+                    value,
+                    expected: expected.into(),
+                }),
+            }
+        };
+    let mut batch = BatchSettings::default();
+    if let Some(n) = number(BSP_QUEUE, 1, "a number of spans, at least 1, e.g. 2048")? {
+        batch.queue_size = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    if let Some(n) = number(BSP_BATCH, 1, "a number of spans, at least 1, e.g. 512")? {
+        batch.max_batch_size = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    if let Some(ms) = number(BSP_DELAY, 0, "a number of milliseconds, e.g. 5000")? {
+        batch.max_delay = Duration::from_millis(ms);
+    }
+    Ok(batch)
 }
 
 fn metric_interval(get: &impl Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
@@ -557,6 +616,10 @@ mod tests {
             ),
             (&[(METRIC_INTERVAL, "0")], METRIC_INTERVAL),
             (&[(METRIC_INTERVAL, "1s")], METRIC_INTERVAL),
+            (&[(BSP_QUEUE, "4k")], BSP_QUEUE),
+            (&[(BSP_QUEUE, "0")], BSP_QUEUE),
+            (&[(BSP_BATCH, "-1")], BSP_BATCH),
+            (&[(BSP_DELAY, "5s")], BSP_DELAY),
             (
                 &[("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "collector:4318")],
                 "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
@@ -569,6 +632,20 @@ mod tests {
                 "for {vars:?}"
             );
         }
+    }
+
+    #[test]
+    fn batch_settings_from_bsp_variables() {
+        let c = config(&[(BSP_QUEUE, "64"), (BSP_BATCH, "8"), (BSP_DELAY, "0")]).unwrap();
+        assert_eq!(
+            c.batch,
+            BatchSettings {
+                queue_size: 64,
+                max_batch_size: 8,
+                max_delay: Duration::ZERO
+            }
+        );
+        assert_eq!(config(&[]).unwrap().batch, BatchSettings::default());
     }
 
     #[test]

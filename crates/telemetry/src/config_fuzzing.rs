@@ -11,7 +11,7 @@ use crate::{Export, TelemetryConfig};
 /// Every `OTEL_*` variable [`TelemetryConfig::from_lookup`] reads. The
 /// check fails if it reads one not listed here, so the fuzzer always
 /// covers all of them.
-pub const VARIABLES: [&str; 19] = [
+pub const VARIABLES: [&str; 22] = [
     "OTEL_SERVICE_NAME",
     "OTEL_TRACES_EXPORTER",
     "OTEL_METRICS_EXPORTER",
@@ -31,6 +31,9 @@ pub const VARIABLES: [&str; 19] = [
     "OTEL_TRACES_SAMPLER",
     "OTEL_TRACES_SAMPLER_ARG",
     "OTEL_METRIC_EXPORT_INTERVAL",
+    "OTEL_BSP_MAX_QUEUE_SIZE",
+    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+    "OTEL_BSP_SCHEDULE_DELAY",
 ];
 
 /// The environment an input describes: one variable per line, the line's
@@ -112,7 +115,7 @@ mod tests {
         assert_eq!(env["OTEL_TRACES_SAMPLER"], "always_off");
         // A selector past the end wraps round.
         assert_eq!(
-            environment(&[19, b'x']).keys().copied().collect::<Vec<_>>(),
+            environment(&[VARIABLES.len() as u8, b'x']).keys().copied().collect::<Vec<_>>(),
             [VARIABLES[0]]
         );
     }

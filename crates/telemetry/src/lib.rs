@@ -30,7 +30,8 @@ pub mod sampling;
 mod self_metrics;
 
 pub use config::{
-    ConfigError, Export, Protocol, SamplerChoice, Signal, TelemetryConfig, TraceExport,
+    BatchSettings, ConfigError, Export, Protocol, SamplerChoice, Signal, TelemetryConfig,
+    TraceExport,
 };
 pub use console::{ConsoleExporter, format_span};
 pub use console_signals::{ConsoleLogExporter, ConsoleMetricExporter, format_log, format_metric};
@@ -138,7 +139,7 @@ pub fn init_with_views(
         // sees it. (Over OTLP the batch processor counts what it is offered.)
         builder = builder.with_span_processor(CountEnded(counters.clone()));
     }
-    let (builder, queue) = with_span_exporter(builder, &config.traces, &counters)?;
+    let (builder, queue) = with_span_exporter(builder, &config.traces, &config.batch, &counters)?;
     let provider = builder.build();
 
     let log_counters = SpanCounters::default();
@@ -291,6 +292,7 @@ macro_rules! otlp_exporter {
 fn with_span_exporter(
     builder: TracerProviderBuilder,
     export: &Export,
+    batch: &BatchSettings,
     counters: &SpanCounters,
 ) -> Result<(TracerProviderBuilder, Option<FastBatchCounters>), TelemetryError> {
     Ok(match export {
@@ -315,7 +317,11 @@ fn with_span_exporter(
                 *gzip
             )?;
             let processor = FastBatchProcessor::builder(counted(exporter, counters))
-                .with_config(batch_config_from_env())
+                .with_config(FastBatchConfig {
+                    queue_size: batch.queue_size,
+                    max_batch_size: batch.max_batch_size,
+                    max_delay: batch.max_delay,
+                })
                 .build()
                 .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
             let queue = processor.counters();
@@ -324,28 +330,6 @@ fn with_span_exporter(
             (builder.with_span_processor(processor), Some(queue))
         }
     })
-}
-
-/// The batch settings from the standard `OTEL_BSP_*` variables, as the
-/// SDK's own batch processor reads them; an unset or unparsable value keeps
-/// the default (the SDK's behaviour, which chapter 9 describes).
-fn batch_config_from_env() -> FastBatchConfig {
-    let number = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-    };
-    let mut config = FastBatchConfig::default();
-    if let Some(n) = number("OTEL_BSP_MAX_QUEUE_SIZE").filter(|n| *n > 0) {
-        config.queue_size = n as usize;
-    }
-    if let Some(n) = number("OTEL_BSP_MAX_EXPORT_BATCH_SIZE").filter(|n| *n > 0) {
-        config.max_batch_size = n as usize;
-    }
-    if let Some(ms) = number("OTEL_BSP_SCHEDULE_DELAY") {
-        config.max_delay = std::time::Duration::from_millis(ms);
-    }
-    config
 }
 
 fn with_log_exporter(

@@ -72,7 +72,9 @@ pub(crate) fn register(
         .build();
     let pending = meter
         .u64_observable_gauge("otlp_csp.telemetry.pending")
-        .with_description("Items ended but neither exported nor failed: queued, in flight or dropped")
+        .with_description(
+            "Items ended but neither exported nor failed: queued, in flight or dropped",
+        )
         .with_unit("{item}")
         .with_callback(move |observer| {
             for (signal, counters) in &signals {

@@ -136,7 +136,9 @@ async fn one_protocol(protocol: Protocol) {
     // Over OTLP the book's batch processor counts its own drops exactly.
     assert_eq!(count("spans", "dropped"), Some(0));
     assert!(
-        metrics.iter().any(|m| m.name == "otlp_csp.telemetry.queue.depth"),
+        metrics
+            .iter()
+            .any(|m| m.name == "otlp_csp.telemetry.queue.depth"),
         "the queue depth gauge is exported"
     );
     assert_eq!(count("logs", "ended"), Some(1));
