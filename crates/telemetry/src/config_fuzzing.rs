@@ -115,7 +115,10 @@ mod tests {
         assert_eq!(env["OTEL_TRACES_SAMPLER"], "always_off");
         // A selector past the end wraps round.
         assert_eq!(
-            environment(&[VARIABLES.len() as u8, b'x']).keys().copied().collect::<Vec<_>>(),
+            environment(&[VARIABLES.len() as u8, b'x'])
+                .keys()
+                .copied()
+                .collect::<Vec<_>>(),
             [VARIABLES[0]]
         );
     }
