@@ -4,7 +4,7 @@
 //! timings (read by the book preprocessor from criterion's own files) and
 //! everything else a run measures — bytes per span, spans dropped, states a
 //! model checker explored, a counterexample trace. The latter are written
-//! by the run itself with [`record`]:
+//! by the run itself with [`record()`]:
 //!
 //! ```no_run
 //! use book_results::{Measurement, record};

@@ -60,6 +60,10 @@ fn real_main() -> Result<()> {
             Ok(())
         }
         Some("test") => test::all(&root),
+        Some("figures") => run::step(
+            "A quick benchmark run, built into the book, shows criterion's own estimates",
+            || test::bench_figures_reach_html(&root),
+        ),
         Some("examples") => run::step(
             "Every example is in a chapter and prints what its chapter shows",
             || test::check_examples(&root),

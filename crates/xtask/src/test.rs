@@ -344,7 +344,7 @@ pub fn check_examples(root: &Path) -> Result<()> {
 /// against it, and checks that every figure in the HTML is exactly criterion's
 /// estimate (slope if present, else mean). The figures of this quick run are
 /// never shown to readers: the scratch folder is separate from target/criterion.
-fn bench_figures_reach_html(root: &Path) -> Result<()> {
+pub fn bench_figures_reach_html(root: &Path) -> Result<()> {
     let scratch = root.join("target/xtask-bench-check");
     let _ = std::fs::remove_dir_all(&scratch);
     let criterion_dir = scratch.join("criterion");
@@ -394,10 +394,16 @@ fn bench_figures_reach_html(root: &Path) -> Result<()> {
     // its value in nanoseconds. Criterion figures must equal this quick run's
     // estimates; figures recorded by runs (`book_results::record`) must equal
     // the file they came from, fresh or committed as the page says.
-    let figure = Regex::new(
-        r#"data-bench-id="([^"]+)" data-value="([^"]+)"[^>]*?(?:\sdata-ns="([^"]+)")?[^>]*?\sdata-source="([^"]+)""#,
-    )
-    .unwrap();
+    // A figure is `<span class="bench" data-bench-id=.. data-value=..
+    // [data-ns=..] .. data-source=..>`; read its attributes one by one.
+    let figure = Regex::new(r#"<span class="bench"([^>]*)>"#).unwrap();
+    let attribute = |tag: &str, name: &str| -> Option<String> {
+        let pattern = format!(r#"\s{name}="([^"]*)""#);
+        Regex::new(&pattern)
+            .ok()?
+            .captures(tag)
+            .map(|c| c[1].to_owned())
+    };
     let recorded = RecordedResults::load(root, &results_dir)?;
     let (mut from_criterion, mut from_runs) = (0, 0);
     for page in std::fs::read_dir(&html_dir)?.flatten().map(|e| e.path()) {
@@ -415,10 +421,21 @@ fn bench_figures_reach_html(root: &Path) -> Result<()> {
         {
             let html = std::fs::read_to_string(page)?;
             for cap in figure.captures_iter(&html) {
-                let (id, value, source) = (&cap[1], cap[2].parse::<f64>()?, &cap[4]);
+                let tag = &cap[1];
+                let field = |name: &str| {
+                    attribute(tag, name).with_context(|| {
+                        format!("{}: a figure without {name}: {tag}", page.display())
+                    })
+                };
+                let (id, value, source) = (
+                    field("data-bench-id")?,
+                    field("data-value")?.parse::<f64>()?,
+                    field("data-source")?,
+                );
+                let (id, source) = (id.as_str(), source.as_str());
                 if let Some(estimate) = criterion_estimate(&criterion_dir, id)? {
-                    let shown = match cap.get(3) {
-                        Some(ns) => ns.as_str().parse::<f64>()?,
+                    let shown = match attribute(tag, "data-ns") {
+                        Some(ns) => ns.parse::<f64>()?,
                         None => bail!(
                             "{}: {id} is a criterion figure without data-ns",
                             page.display()
