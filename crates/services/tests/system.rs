@@ -175,8 +175,11 @@ async fn bad_input_gets_a_clear_answer() {
 async fn a_dead_payment_service_opens_the_breaker_and_recovery_closes_it() {
     let receiver = Receiver::start().await.unwrap();
     let (obs, set_ups) = SystemTelemetry::to_receiver(&receiver).unwrap();
+    // The cool-down must outlast the three 503 calls below even on a busy
+    // machine (at 200 ms a slow run saw the breaker half-open too early),
+    // and stay short enough for the recovery loop.
     let config = ClientConfig {
-        breaker: BreakerConfig::new(3, Duration::from_millis(200), 1).unwrap(),
+        breaker: BreakerConfig::new(3, Duration::from_millis(1000), 1).unwrap(),
         ..ClientConfig::default()
     };
     let mut system = System::start(obs, config).await.unwrap();
