@@ -215,25 +215,7 @@ impl Catalogue {
     }
 }
 
-/// Every results file directly in `dir`, in name order; none if `dir` does not exist.
-pub fn read_results_dir(dir: &Path) -> Result<Vec<ResultsFile>> {
-    if !dir.is_dir() {
-        return Ok(Vec::new());
-    }
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .map(|entry| entry.map(|e| e.path()))
-        .collect::<std::io::Result<_>>()
-        .with_context(|| format!("reading {}", dir.display()))?;
-    paths.retain(|path| {
-        path.extension().is_some_and(|ext| ext == "json")
-            && !path
-                .file_name()
-                .is_some_and(|name| name.to_string_lossy().starts_with('.'))
-    });
-    paths.sort();
-    paths.iter().map(|path| ResultsFile::read(path)).collect()
-}
+pub use book_results::read_results_dir;
 
 fn figures_of(file: ResultsFile, origin: Origin) -> impl Iterator<Item = Figure> {
     let provenance = file.provenance;

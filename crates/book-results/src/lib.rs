@@ -28,4 +28,4 @@ pub mod testutil;
 
 pub use provenance::{Machine, Origin, Provenance};
 pub use record::{RESULTS_DIR_VARIABLE, record, results_dir, workspace_root};
-pub use results::{FORMAT_VERSION, Measurement, ResultsFile};
+pub use results::{FORMAT_VERSION, Measurement, ResultsFile, read_results_dir};

@@ -10,7 +10,7 @@ use crate::provenance::Provenance;
 use anyhow::{Context, Result, bail, ensure};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The only version of the format so far.
 pub const FORMAT_VERSION: u32 = 1;
@@ -219,6 +219,26 @@ impl ResultsFile {
         text.push('\n');
         text
     }
+}
+
+/// Every results file directly in `dir`, in name order; none if `dir` does not exist.
+pub fn read_results_dir(dir: &Path) -> Result<Vec<ResultsFile>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()
+        .with_context(|| format!("reading {}", dir.display()))?;
+    paths.retain(|path| {
+        path.extension().is_some_and(|ext| ext == "json")
+            && !path
+                .file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with('.'))
+    });
+    paths.sort();
+    paths.iter().map(|path| ResultsFile::read(path)).collect()
 }
 
 #[cfg(test)]

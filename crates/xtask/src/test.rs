@@ -485,19 +485,11 @@ struct RecordedResults {
 impl RecordedResults {
     fn load(root: &Path, fresh: &Path) -> Result<Self> {
         let read = |dir: PathBuf| -> Result<std::collections::BTreeMap<String, f64>> {
-            let mut values = std::collections::BTreeMap::new();
-            if !dir.is_dir() {
-                return Ok(values);
-            }
-            for path in std::fs::read_dir(&dir)?.flatten().map(|e| e.path()) {
-                if path.extension().is_some_and(|e| e == "json") {
-                    let file = book_results::ResultsFile::read(&path)?;
-                    for m in file.results {
-                        values.insert(m.id, m.value);
-                    }
-                }
-            }
-            Ok(values)
+            Ok(book_results::read_results_dir(&dir)?
+                .into_iter()
+                .flat_map(|file| file.results)
+                .map(|m| (m.id, m.value))
+                .collect())
         };
         Ok(Self {
             fresh: read(fresh.to_path_buf())?,
