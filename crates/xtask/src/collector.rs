@@ -337,7 +337,9 @@ pub fn collector_outage(root: &Path) -> Result<()> {
     )?;
 
     let mut load = load;
-    let out = wait_with_limit(&mut load.0, Duration::from_secs(LOAD_SECONDS + 30))?;
+    let limit = Duration::from_secs(LOAD_SECONDS + 30);
+    let out = run::wait_within(&mut load.0, limit)?
+        .with_context(|| format!("the load did not finish within {limit:?}"))?;
     let after = second.stop()?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let report = parse_load_report(&stdout)?;
@@ -406,33 +408,6 @@ pub fn collector_outage(root: &Path) -> Result<()> {
         report.peak_rss_kb
     );
     Ok(())
-}
-
-/// Waits for `child` to exit within `limit`, collecting its output.
-fn wait_with_limit(child: &mut Child, limit: Duration) -> Result<std::process::Output> {
-    use std::io::Read;
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait()? {
-            let mut stdout = Vec::new();
-            let mut stderr = Vec::new();
-            if let Some(mut out) = child.stdout.take() {
-                out.read_to_end(&mut stdout)?;
-            }
-            if let Some(mut err) = child.stderr.take() {
-                err.read_to_end(&mut stderr)?;
-            }
-            return Ok(std::process::Output {
-                status,
-                stdout,
-                stderr,
-            });
-        }
-        if Instant::now() > deadline {
-            bail!("the load did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 pub(crate) fn wait_for_port(port: u16) -> Result<()> {

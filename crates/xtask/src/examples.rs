@@ -4,11 +4,10 @@
 use anyhow::{Context, Result, bail};
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::LazyLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A `console` block whose first line is `$ [VAR=value ...] cargo run --example NAME [-- ARGS]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -213,38 +212,20 @@ pub fn run_example(bin: &Path, block: &RunBlock, limit: Duration) -> Result<(boo
     let mut child = cmd
         .spawn()
         .with_context(|| format!("starting {}", bin.display()))?;
-    // Read both pipes on threads so a chatty example cannot block on a full pipe.
-    let mut out_pipe = child.stdout.take().unwrap();
-    let mut err_pipe = child.stderr.take().unwrap();
-    let out_t = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out_pipe.read_to_string(&mut s);
-        s
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err_pipe.read_to_string(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!(
-                "{}: `{}` did not finish within {:?}",
-                block.location,
-                block.example,
-                limit
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let Some(output) = crate::run::wait_within(&mut child, limit)? else {
+        bail!(
+            "{}: `{}` did not finish within {:?}",
+            block.location,
+            block.example,
+            limit
+        );
     };
-    let text = out_t.join().unwrap() + &err_t.join().unwrap();
-    Ok((status.success(), text.lines().map(str::to_owned).collect()))
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    Ok((
+        output.status.success(),
+        text.lines().map(str::to_owned).collect(),
+    ))
 }
 
 #[cfg(test)]
