@@ -113,4 +113,27 @@ proptest! {
         prop_assert_eq!(trace.counters().snapshot(), Default::default());
         prop_assert_eq!(baggage.counters().snapshot(), Default::default());
     }
+
+    /// Level 2 keys, including those `TraceState` cannot hold (several `@`, a
+    /// long part after one), pass through extract and inject unchanged.
+    #[test]
+    fn a_valid_level_2_tracestate_is_forwarded_unchanged(
+        entries in prop::collection::btree_map(
+            prop_oneof!["[a-z0-9][a-z0-9_*/-]{0,20}", "[a-z0-9][a-z0-9_*/@-]{0,40}", "[a-z][a-z0-9]{0,5}@[a-z0-9]{14,30}"],
+            "[!-+\\--<>-~]{1,10}",
+            // At most 8 × 53 characters: under the 512 that would truncate.
+            1..9,
+        ),
+    ) {
+        let header = entries.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+        let mut map = HeaderMap::new();
+        map.insert("traceparent", HeaderValue::from_static("00-12345678901234567890123456789012-1234567890123456-01"));
+        map.insert("tracestate", HeaderValue::from_str(&header).unwrap());
+        let trace = W3cTraceContext::new();
+        let cx = trace.extract(&HeaderCarrier(&map));
+        let mut out = HeaderMap::new();
+        trace.inject_context(&cx, &mut HeaderCarrierMut(&mut out));
+        prop_assert_eq!(out.get("tracestate").map(|v| v.to_str().unwrap().to_owned()), Some(header));
+        prop_assert_eq!(trace.counters().snapshot(), Default::default());
+    }
 }

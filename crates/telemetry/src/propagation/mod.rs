@@ -46,6 +46,6 @@ pub use traceparent::{
 pub use tracestate::{
     LONG_ENTRY_LEN, MAX_COMBINED_LEN as TRACESTATE_MAX_LEN, MAX_KEY_LEN as TRACESTATE_MAX_KEY_LEN,
     MAX_MEMBERS as TRACESTATE_MAX_MEMBERS, MAX_VALUE_LEN as TRACESTATE_MAX_VALUE_LEN, Tracestate,
-    TracestateError, parse_tracestate, valid_key as valid_tracestate_key,
-    valid_value as valid_tracestate_value,
+    TracestateError, format_tracestate, merge_received, parse_tracestate,
+    valid_key as valid_tracestate_key, valid_value as valid_tracestate_value,
 };

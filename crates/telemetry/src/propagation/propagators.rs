@@ -13,7 +13,7 @@ use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, Tra
 
 use super::baggage::{format_baggage, parse_baggage};
 use super::traceparent::{KNOWN_FLAGS, TraceparentError, format_traceparent, parse_traceparent};
-use super::tracestate::parse_tracestate;
+use super::tracestate::{format_tracestate, merge_received, parse_tracestate, split_entries};
 
 const TRACEPARENT: &str = "traceparent";
 const TRACESTATE: &str = "tracestate";
@@ -39,8 +39,8 @@ pub struct PropagationCounts {
     pub traceparent_rejected: u64,
     /// `tracestate` lists discarded as a whole (an invalid member, or more than 32).
     pub tracestate_discarded: u64,
-    /// Single `tracestate` entries dropped: duplicates, truncation, or keys
-    /// that `opentelemetry::trace::TraceState` cannot hold.
+    /// Single `tracestate` entries dropped: a repeated key, or truncation to
+    /// the 512-character maximum.
     pub tracestate_entries_dropped: u64,
     /// Baggage members dropped: invalid, over the limits, or not representable.
     pub baggage_members_dropped: u64,
@@ -94,10 +94,21 @@ impl W3cTraceContext {
     }
 
     /// The remote span context a request carries, or why there is none.
+    ///
+    /// Its `TraceState` holds the entries of the request's `tracestate`
+    /// that `opentelemetry::trace::TraceState` can store; see
+    /// [`TextMapPropagator::extract_with_context`] for the rest.
     pub fn extract_span_context(
         &self,
         extractor: &dyn Extractor,
     ) -> Result<SpanContext, TraceparentError> {
+        self.extract_parts(extractor).map(|(sc, _)| sc)
+    }
+
+    fn extract_parts(
+        &self,
+        extractor: &dyn Extractor,
+    ) -> Result<(SpanContext, Option<ReceivedTracestate>), TraceparentError> {
         let fields = extractor.get_all(TRACEPARENT).unwrap_or_default();
         // One field only: two fields combine (RFC 9110 §5.3) into "a, b",
         // which is not a traceparent.
@@ -114,34 +125,58 @@ impl W3cTraceContext {
                 return Err(e);
             }
         };
+        let trace_id = TraceId::from_bytes(tp.trace_id);
         // §3.3: tracestate is read only now that traceparent is valid.
-        let state = match extractor.get_all(TRACESTATE) {
-            None => TraceState::NONE,
+        let (state, received) = match extractor.get_all(TRACESTATE) {
+            None => (TraceState::NONE, None),
             Some(fields) => match parse_tracestate(fields) {
                 Ok(ts) => {
-                    let dropped = ts.duplicates_dropped + ts.truncated;
-                    let (state, unrepresentable) = to_trace_state(ts.entries);
                     add(
                         &self.counters.0.tracestate_entries_dropped,
-                        dropped + unrepresentable,
+                        ts.duplicates_dropped + ts.truncated,
                     );
-                    state
+                    let (state, held) = to_trace_state(&ts.entries);
+                    // Only when TraceState could not hold the whole list does
+                    // the list need a place of its own.
+                    let received = (held.len() < ts.entries.len()).then_some(ReceivedTracestate {
+                        trace_id,
+                        received: ts.entries,
+                        held,
+                    });
+                    (state, received)
                 }
                 Err(_) => {
                     add(&self.counters.0.tracestate_discarded, 1);
-                    TraceState::NONE
+                    (TraceState::NONE, None)
                 }
             },
         };
-        Ok(SpanContext::new(
-            TraceId::from_bytes(tp.trace_id),
+        let sc = SpanContext::new(
+            trace_id,
             SpanId::from_bytes(tp.parent_id),
             // §3.2.2.5.3: bits this version does not define are set to zero.
             TraceFlags::new(tp.flags & KNOWN_FLAGS),
             true,
             state,
-        ))
+        );
+        Ok((sc, received))
     }
+}
+
+/// A received `tracestate` that `opentelemetry::trace::TraceState` could not
+/// hold whole. `TraceState` checks keys by Level 1 rules (at most one `@`,
+/// at most 13 characters after it), while Level 2 allows any key of up to
+/// 256 characters from `a-z`, digits and `_-*/@`. So the whole list travels
+/// in the `Context` next to the span context, and [`W3cTraceContext`] sends
+/// it on for every span of the same trace made in that context (a context
+/// made from it by `with_span` keeps its values).
+#[derive(Clone, Debug)]
+struct ReceivedTracestate {
+    trace_id: TraceId,
+    /// The validated list, in header order.
+    received: Vec<(String, String)>,
+    /// The part of it stored in the span context's `TraceState`.
+    held: Vec<(String, String)>,
 }
 
 /// Whether a `TraceState` header can go out as it is: within the limits,
@@ -170,27 +205,22 @@ fn is_forwardable(header: &str) -> bool {
     true
 }
 
-/// `TraceState` validates keys by Level 1 rules (at most one `@`, and at most
-/// 13 characters after it), so a few Level 2 keys cannot be stored: those
-/// entries are dropped, one by one, and counted.
-fn to_trace_state(entries: Vec<(String, String)>) -> (TraceState, usize) {
+/// The entries `TraceState` can hold, stored in one, and the list of them.
+fn to_trace_state(entries: &[(String, String)]) -> (TraceState, Vec<(String, String)>) {
     if entries.is_empty() {
-        return (TraceState::NONE, 0);
+        return (TraceState::NONE, Vec::new());
     }
     if let Ok(state) = TraceState::from_key_value(entries.iter().map(|(k, v)| (k, v))) {
-        return (state, 0);
+        return (state, entries.to_vec());
     }
-    let before = entries.len();
-    let kept: Vec<(String, String)> = entries
-        .into_iter()
+    let held: Vec<(String, String)> = entries
+        .iter()
         .filter(|(k, v)| TraceState::NONE.insert(k.clone(), v.clone()).is_ok())
+        .cloned()
         .collect();
-    let dropped = before - kept.len();
     // Every pair passed `insert`'s own checks, so this cannot fail.
-    (
-        TraceState::from_key_value(kept).unwrap_or_default(),
-        dropped,
-    )
+    let state = TraceState::from_key_value(held.iter().map(|(k, v)| (k, v))).unwrap_or_default();
+    (state, held)
 }
 
 impl TextMapPropagator for W3cTraceContext {
@@ -210,7 +240,13 @@ impl TextMapPropagator for W3cTraceContext {
         );
         // §3.3.2: "Vendors ... SHOULD avoid sending" empty tracestate headers;
         // §3.3.3.1: whole entries are truncated to the documented maximum.
-        let header = sc.trace_state().header();
+        let now = sc.trace_state().header();
+        let header = match cx.get::<ReceivedTracestate>() {
+            Some(r) if r.trace_id == sc.trace_id() => {
+                format_tracestate(&merge_received(&r.received, &r.held, &split_entries(&now)))
+            }
+            _ => now,
+        };
         if header.is_empty() {
             return;
         }
@@ -232,8 +268,9 @@ impl TextMapPropagator for W3cTraceContext {
     }
 
     fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
-        match self.extract_span_context(extractor) {
-            Ok(sc) => cx.with_remote_span_context(sc),
+        match self.extract_parts(extractor) {
+            Ok((sc, None)) => cx.with_remote_span_context(sc),
+            Ok((sc, Some(received))) => cx.with_remote_span_context(sc).with_value(received),
             Err(_) => cx.clone(),
         }
     }

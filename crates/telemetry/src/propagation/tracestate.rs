@@ -54,11 +54,12 @@ pub struct Tracestate {
 impl Tracestate {
     /// The header value: entries joined by `,`, no optional whitespace.
     pub fn header(&self) -> String {
-        join(&self.entries)
+        format_tracestate(&self.entries)
     }
 }
 
-fn join(entries: &[(String, String)]) -> String {
+/// Entries joined into a header value: `k1=v1,k2=v2`.
+pub fn format_tracestate(entries: &[(String, String)]) -> String {
     let mut s = String::new();
     for (i, (k, v)) in entries.iter().enumerate() {
         if i > 0 {
@@ -171,6 +172,43 @@ fn truncate(entries: &mut Vec<(String, String)>) -> usize {
     removed
 }
 
+/// Splits a header this crate or `opentelemetry::trace::TraceState` wrote
+/// (`k=v` joined by `,`, no whitespace) back into entries. Not a validator:
+/// [`parse_tracestate`] is that.
+pub fn split_entries(header: &str) -> Vec<(String, String)> {
+    header
+        .split(',')
+        .filter_map(|member| member.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// The list to send on when only part of the received list (`held`) was
+/// stored in a `TraceState`, and that state is now `now`.
+///
+/// `held` is `received` without the entries `TraceState` could not hold,
+/// in the same order. Anything in `now` that is not in `held` was added or
+/// changed in this process, and §3.5 says "modified keys MUST be moved to
+/// the beginning (left) of the list"; `TraceState::insert` already put them
+/// there. So the result is: the new or changed entries of `now`, in its
+/// order; then, in received order, each received entry that is still in
+/// `now` unchanged or that `TraceState` never held. A key deleted from
+/// `now` stays deleted. When nothing changed (`now == held`), this is
+/// `received` itself.
+// ANCHOR: merge
+pub fn merge_received(
+    received: &[(String, String)],
+    held: &[(String, String)],
+    now: &[(String, String)],
+) -> Vec<(String, String)> {
+    let changed = now.iter().filter(|e| !held.contains(e));
+    let kept = received
+        .iter()
+        .filter(|e| now.contains(e) || !held.iter().any(|(k, _)| *k == e.0));
+    changed.chain(kept).cloned().collect()
+}
+// ANCHOR_END: merge
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +231,30 @@ mod tests {
     fn values_keep_leading_spaces_and_reject_empty() {
         assert_eq!(parse_tracestate(["foo= bar"]).unwrap().entries[0].1, " bar");
         assert_eq!(parse_tracestate(["foo="]), Err(TracestateError::Value(0)));
+    }
+
+    fn entries(header: &str) -> Vec<(String, String)> {
+        split_entries(header)
+    }
+
+    #[test]
+    fn merging_an_unchanged_state_gives_back_the_received_list() {
+        let received = entries("a=1,t@longvendorname=2,b=3");
+        let held = entries("a=1,b=3");
+        assert_eq!(merge_received(&received, &held, &held), received);
+    }
+
+    #[test]
+    fn merging_moves_changes_left_and_keeps_what_was_never_held_in_place() {
+        let received = entries("a=1,t@longvendorname=2,b=3,c=4");
+        let held = entries("a=1,b=3,c=4");
+        // This process updated b and added z (TraceState::insert puts each at
+        // the front) and deleted c.
+        let now = entries("z=9,b=5,a=1");
+        assert_eq!(
+            format_tracestate(&merge_received(&received, &held, &now)),
+            "z=9,b=5,a=1,t@longvendorname=2"
+        );
     }
 
     #[test]
