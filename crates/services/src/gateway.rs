@@ -3,26 +3,18 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
 
-use crate::http::{Obs, Peer, error_response, json_rejection, with_middleware};
+use crate::http::{Obs, Peer, ValidJson, with_middleware};
 use crate::order::OrderRequest;
 
 async fn place_order(
     State(order): State<Peer>,
-    body: Result<axum::Json<OrderRequest>, JsonRejection>,
+    ValidJson(request): ValidJson<OrderRequest>,
 ) -> Response {
-    let request = match body {
-        Ok(axum::Json(r)) => r,
-        Err(rejection) => return json_rejection(rejection),
-    };
-    if let Err(message) = request.validate() {
-        return error_response(StatusCode::BAD_REQUEST, message);
-    }
     let body = Bytes::from(serde_json::to_vec(&request).expect("an order serialises"));
     match order.call(Method::POST, "/orders", Some(body)).await {
         // The order service's answer, whatever it is, goes back as it came.

@@ -13,12 +13,14 @@
 //! [`serve`] runs one service with phased shutdown, [`runtime`] sizes the
 //! tokio runtime from the CPU quota of the container, [`system`] starts all
 //! four in one process (tests and examples) and [`bin`] is the `main` of the
-//! four binaries.
+//! four binaries. [`fuzzing`] is the check of the fuzz target for request
+//! bodies.
 
 #![warn(missing_docs)]
 
 pub mod bin;
 pub mod config;
+pub mod fuzzing;
 pub mod gateway;
 pub mod http;
 pub mod order;

@@ -5,14 +5,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use bytes::Bytes;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::http::{Obs, Peer, PeerError, error_response, json_rejection, with_middleware};
+use crate::http::{Obs, Peer, PeerError, ValidJson, Validate, error_response, with_middleware};
 use crate::payment::{Charge, ChargeRequest};
 use crate::user::User;
 
@@ -26,23 +26,10 @@ pub struct OrderRequest {
     pub amount_cents: u64,
 }
 
-impl OrderRequest {
+impl Validate for OrderRequest {
     /// Checks what JSON parsing cannot: the shape of the user id.
-    pub fn validate(&self) -> Result<(), String> {
-        let ok = !self.user.is_empty()
-            && self.user.len() <= 64
-            && self
-                .user
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if ok {
-            Ok(())
-        } else {
-            Err(format!(
-                "user {:?} is not an id (lower-case letters, digits, '-')",
-                self.user
-            ))
-        }
+    fn validate(&self) -> Result<(), String> {
+        crate::user::check_id(&self.user)
     }
 }
 
@@ -68,23 +55,15 @@ pub struct OrderState {
 // ANCHOR: handler
 async fn create_order(
     State(state): State<OrderState>,
-    body: Result<axum::Json<OrderRequest>, JsonRejection>,
+    ValidJson(request): ValidJson<OrderRequest>,
 ) -> Response {
-    let request = match body {
-        Ok(axum::Json(r)) => r,
-        Err(rejection) => return json_rejection(rejection),
-    };
-    if let Err(message) = request.validate() {
-        return error_response(StatusCode::BAD_REQUEST, message);
-    }
-
     // Validate: a GET, idempotent, so the peer client may retry it.
     let path = format!("/users/{}", request.user);
     match state.user.call(Method::GET, &path, None).await {
-        Ok((StatusCode::OK, body)) => match serde_json::from_slice::<User>(&body) {
+        Ok((StatusCode::OK, body)) => match read_answer::<User>("user", &body) {
             Ok(user) if user.active => {}
             Ok(_) => return error_response(StatusCode::FORBIDDEN, "user is blocked"),
-            Err(e) => return bad_peer_answer("user", e),
+            Err(answer) => return answer,
         },
         Ok((StatusCode::NOT_FOUND, _)) => {
             return error_response(StatusCode::UNPROCESSABLE_ENTITY, "unknown user");
@@ -104,9 +83,9 @@ async fn create_order(
         .call(Method::POST, "/charges", Some(body))
         .await
     {
-        Ok((StatusCode::CREATED, body)) => match serde_json::from_slice::<Charge>(&body) {
+        Ok((StatusCode::CREATED, body)) => match read_answer::<Charge>("payment", &body) {
             Ok(c) => c.charge_id,
-            Err(e) => return bad_peer_answer("payment", e),
+            Err(answer) => return answer,
         },
         Ok((StatusCode::PAYMENT_REQUIRED, _)) => {
             return error_response(StatusCode::PAYMENT_REQUIRED, "payment declined");
@@ -123,11 +102,19 @@ async fn create_order(
 }
 // ANCHOR_END: handler
 
-fn bad_peer_answer(peer: &str, e: serde_json::Error) -> Response {
-    error_response(
-        StatusCode::BAD_GATEWAY,
-        format!("{peer} answered with a body we cannot read: {e}"),
-    )
+/// A peer's JSON answer as `T`, or the `502` to send our caller when it is
+/// not one.
+#[allow(
+    clippy::result_large_err,
+    reason = "the error is the answer the handler returns as it is"
+)]
+pub(crate) fn read_answer<T: DeserializeOwned>(peer: &str, body: &[u8]) -> Result<T, Response> {
+    serde_json::from_slice(body).map_err(|e| {
+        error_response(
+            StatusCode::BAD_GATEWAY,
+            format!("{peer} answered with a body we cannot read: {e}"),
+        )
+    })
 }
 
 fn unexpected(peer: &'static str, status: StatusCode) -> Response {

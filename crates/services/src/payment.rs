@@ -5,13 +5,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
 
-use crate::http::{Obs, error_response, json_rejection, with_middleware};
+use crate::http::{Obs, ValidJson, Validate, error_response, with_middleware};
 
 /// The largest amount a single charge may have, in cents.
 pub const LIMIT_CENTS: u64 = 100_000;
@@ -28,6 +27,19 @@ pub struct ChargeRequest {
     pub amount_cents: u64,
 }
 
+impl Validate for ChargeRequest {
+    /// A charge is to a user id of the right shape, of at least one cent.
+    /// (An amount over [`LIMIT_CENTS`] is valid input: the service declines
+    /// it with `402`.)
+    fn validate(&self) -> Result<(), String> {
+        crate::user::check_id(&self.user)?;
+        if self.amount_cents == 0 {
+            return Err("amount_cents must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
 /// A captured charge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Charge {
@@ -37,15 +49,8 @@ pub struct Charge {
 
 async fn charge(
     State(next_id): State<Arc<AtomicU64>>,
-    body: Result<axum::Json<ChargeRequest>, JsonRejection>,
+    ValidJson(request): ValidJson<ChargeRequest>,
 ) -> Response {
-    let request = match body {
-        Ok(axum::Json(r)) => r,
-        Err(rejection) => return json_rejection(rejection),
-    };
-    if request.amount_cents == 0 {
-        return error_response(StatusCode::BAD_REQUEST, "amount_cents must be at least 1");
-    }
     if request.amount_cents > LIMIT_CENTS {
         return error_response(
             StatusCode::PAYMENT_REQUIRED,

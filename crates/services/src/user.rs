@@ -18,6 +18,23 @@ pub struct User {
     pub active: bool,
 }
 
+/// Checks the shape of a user id: 1 to 64 lower-case letters, digits and
+/// `-`. Every service that takes an id in a body checks it with this.
+pub fn check_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "user {id:?} is not an id (lower-case letters, digits, '-')"
+        ))
+    }
+}
+
 /// The users this demo knows: `ada` and `grace` are active, `mallory` is blocked.
 pub fn lookup(id: &str) -> Option<User> {
     let active = match id {

@@ -126,3 +126,40 @@ async fn beyond_the_inbound_limit_requests_are_shed_with_503() {
     assert_eq!(first.await.unwrap().unwrap().status().as_u16(), 200);
     server.stop(Duration::from_secs(1)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_answer_is_refused_not_read_into_memory() {
+    use axum::body::Body;
+    use otlp_csp_services::http::MAX_ANSWER_BYTES;
+    let server_obs = obs("big");
+    let app = Router::new()
+        // With a Content-Length: refused from the header.
+        .route("/sized", get(|| async { vec![b'x'; MAX_ANSWER_BYTES + 1] }))
+        // Streamed, no length: refused once the bytes pass the limit.
+        .route(
+            "/streamed",
+            get(|| async {
+                let chunks = (0..100).map(|_| Ok::<_, std::io::Error>(vec![b'x'; 4096]));
+                Body::from_stream(futures::stream::iter(chunks))
+            }),
+        )
+        .route("/fits", get(|| async { vec![b'x'; MAX_ANSWER_BYTES] }));
+    let server = serve(app, &server_obs).await;
+    let peer = Peer::new(
+        "big",
+        &server.url(),
+        ClientConfig::default(),
+        &obs("client"),
+    );
+    for path in ["/sized", "/streamed"] {
+        let err = peer.call(Method::GET, path, None).await.unwrap_err();
+        assert!(
+            matches!(err, PeerError::AnswerTooLarge { .. }),
+            "{path}: {err:?}"
+        );
+        assert_eq!(err.into_response().status(), StatusCode::BAD_GATEWAY);
+    }
+    let (status, body) = peer.call(Method::GET, "/fits", None).await.unwrap();
+    assert_eq!((status, body.len()), (StatusCode::OK, MAX_ANSWER_BYTES));
+    server.stop(Duration::from_secs(1)).await;
+}

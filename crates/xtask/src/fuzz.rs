@@ -21,7 +21,7 @@ pub const CARGO_FUZZ: (&str, &str) = ("cargo-fuzz", "0.13.2");
 
 /// The targets in `fuzz/fuzz_targets`, each with the test (package, test
 /// file) that replays its saved inputs on stable Rust.
-pub const TARGETS: [(&str, &str, &str); 7] = [
+pub const TARGETS: [(&str, &str, &str); 8] = [
     (
         "traceparent",
         "otlp-csp-telemetry",
@@ -34,6 +34,7 @@ pub const TARGETS: [(&str, &str, &str); 7] = [
     ),
     ("baggage", "otlp-csp-telemetry", "propagation_fuzz_corpus"),
     ("otlp_receiver_body", "otlp-receiver", "fuzz_corpus"),
+    ("service_request_body", "otlp-csp-services", "fuzz_corpus"),
     (
         "telemetry_config",
         "otlp-csp-telemetry",
@@ -437,13 +438,20 @@ mod tests {
     }
 
     #[test]
-    fn every_target_has_a_source_file_and_a_replay_test() {
+    fn every_target_has_a_source_file_a_bin_entry_and_a_replay_test() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let manifest = std::fs::read_to_string(root.join("fuzz/Cargo.toml")).unwrap();
         for (target, package, test) in TARGETS {
             let source = root.join("fuzz/fuzz_targets").join(format!("{target}.rs"));
             assert!(source.is_file(), "{} is missing", source.display());
+            let bin = format!("path = \"fuzz_targets/{target}.rs\"");
+            assert!(
+                manifest.contains(&bin),
+                "fuzz/Cargo.toml has no [[bin]] {target}"
+            );
             let dir = match package {
                 "otlp-csp-telemetry" => "telemetry",
+                "otlp-csp-services" => "services",
                 other => other,
             };
             let replay = root
@@ -452,6 +460,19 @@ mod tests {
                 .join("tests")
                 .join(format!("{test}.rs"));
             assert!(replay.is_file(), "{} is missing", replay.display());
+        }
+    }
+
+    #[test]
+    fn every_source_file_is_a_target() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        for source in files(&root.join("fuzz/fuzz_targets")) {
+            let name = source.file_stem().unwrap().to_string_lossy();
+            assert!(
+                TARGETS.iter().any(|&(target, _, _)| target == name),
+                "{} is not in TARGETS, so `cargo xtask fuzz` would never run it",
+                source.display()
+            );
         }
     }
 }

@@ -52,6 +52,12 @@ pub enum PeerError {
         /// What the HTTP client said.
         message: String,
     },
+    /// The peer's answer was longer than [`MAX_ANSWER_BYTES`]: not read on.
+    #[error("{peer} answered with more than {MAX_ANSWER_BYTES} bytes")]
+    AnswerTooLarge {
+        /// The peer's name.
+        peer: &'static str,
+    },
     /// The peer answered with a server error.
     #[error("{peer} failed with {status}")]
     Upstream {
@@ -80,6 +86,7 @@ impl PeerError {
             PeerError::Overloaded { .. } => "overloaded",
             PeerError::Timeout { .. } => "timeout",
             PeerError::Unreachable { .. } => "unreachable",
+            PeerError::AnswerTooLarge { .. } => "answer_too_large",
             PeerError::Upstream { .. } => "upstream",
         }
     }
@@ -96,7 +103,9 @@ impl PeerError {
                 ..
             } => StatusCode::SERVICE_UNAVAILABLE,
             PeerError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
-            PeerError::Unreachable { .. } | PeerError::Upstream { .. } => StatusCode::BAD_GATEWAY,
+            PeerError::Unreachable { .. }
+            | PeerError::AnswerTooLarge { .. }
+            | PeerError::Upstream { .. } => StatusCode::BAD_GATEWAY,
         };
         let retry_after = match &self {
             PeerError::CircuitOpen {
@@ -123,6 +132,11 @@ pub enum BreakerEvent {
     /// A call admitted as a half-open probe (the breaker left `Open`).
     Probe,
 }
+
+/// The longest answer a peer may send. Every answer in this system is a
+/// small JSON object; a peer that sends more is broken, and reading on would
+/// let it grow our memory without bound.
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 /// Whether a method may be sent twice with the effect of once (RFC 9110,
 /// section 9.2.2): only those calls are retried.
@@ -330,9 +344,10 @@ impl Peer {
         let outcome = match self.stack.clone().oneshot(request).await {
             Ok(response) => {
                 let status = response.status();
-                match tokio::time::timeout(self.config.timeout, response.bytes()).await {
+                let read = self.read_answer_body(response);
+                match tokio::time::timeout(self.config.timeout, read).await {
                     Ok(Ok(bytes)) => Ok((status, bytes)),
-                    Ok(Err(e)) => Err(self.classify(e.into())),
+                    Ok(Err(e)) => Err(e),
                     Err(_) => Err(PeerError::Timeout { peer: self.name }),
                 }
             }
@@ -400,6 +415,30 @@ impl Peer {
         outcome
     }
     // ANCHOR_END: attempt
+
+    /// Reads an answer's body, refusing it once it passes
+    /// [`MAX_ANSWER_BYTES`] (whether or not `Content-Length` said so first).
+    async fn read_answer_body(&self, mut response: reqwest::Response) -> Result<Bytes, PeerError> {
+        let too_large = PeerError::AnswerTooLarge { peer: self.name };
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
+        {
+            return Err(too_large);
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.classify(e.into()))?
+        {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(too_large);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Bytes::from(body))
+    }
 
     fn classify(&self, error: BoxError) -> PeerError {
         if error.is::<tower::load_shed::error::Overloaded>() {

@@ -138,9 +138,10 @@ async fn trace_request(State(obs): State<Obs>, request: Request, next: Next) -> 
 /// Reads the whole body (at most [`MAX_BODY_BYTES`]) within
 /// [`BODY_READ_TIMEOUT`] before anything else sees the request: `408` when
 /// it does not arrive in time, `413` when it runs over the limit. A body
-/// whose `Content-Length` already says it is too large is not read here:
-/// the `Json` extractor refuses it (`413`) from the header alone. Placed
-/// outside the concurrency limit, a slow body never holds a request slot.
+/// whose `Content-Length` already says it is too large gets its `413` at
+/// once, unread; so a body over the limit is `413` whatever else is wrong
+/// with the request. Placed outside the concurrency limit, a slow body
+/// never holds a request slot.
 async fn read_body_within_deadline(request: Request, next: Next) -> Response {
     let declared_too_large = request
         .headers()
@@ -148,7 +149,7 @@ async fn read_body_within_deadline(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
         .is_some_and(|n| n > MAX_BODY_BYTES as u64);
     if declared_too_large {
-        return next.run(request).await;
+        return too_large();
     }
     let (parts, body) = request.into_parts();
     let read = axum::body::to_bytes(body, MAX_BODY_BYTES);
@@ -160,10 +161,7 @@ async fn read_body_within_deadline(request: Request, next: Next) -> Response {
         Ok(Err(e)) => {
             let over = std::error::Error::source(&e).is_some_and(|s| s.is::<LengthLimitError>());
             if over {
-                error_response(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("request body over {MAX_BODY_BYTES} bytes"),
-                )
+                too_large()
             } else {
                 error_response(
                     StatusCode::BAD_REQUEST,
@@ -176,6 +174,13 @@ async fn read_body_within_deadline(request: Request, next: Next) -> Response {
             format!("the request body did not arrive within {BODY_READ_TIMEOUT:?}"),
         ),
     }
+}
+
+fn too_large() -> Response {
+    error_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("request body over {MAX_BODY_BYTES} bytes"),
+    )
 }
 // ANCHOR_END: body_deadline
 
