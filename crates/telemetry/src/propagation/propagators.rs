@@ -135,10 +135,10 @@ impl W3cTraceContext {
                         &self.counters.0.tracestate_entries_dropped,
                         ts.duplicates_dropped + ts.truncated,
                     );
-                    let (state, held) = to_trace_state(&ts.entries);
+                    let (state, partly_held) = to_trace_state(&ts.entries);
                     // Only when TraceState could not hold the whole list does
                     // the list need a place of its own.
-                    let received = (held.len() < ts.entries.len()).then_some(ReceivedTracestate {
+                    let received = partly_held.map(|held| ReceivedTracestate {
                         trace_id,
                         received: ts.entries,
                         held,
@@ -205,13 +205,14 @@ fn is_forwardable(header: &str) -> bool {
     true
 }
 
-/// The entries `TraceState` can hold, stored in one, and the list of them.
-fn to_trace_state(entries: &[(String, String)]) -> (TraceState, Vec<(String, String)>) {
+/// The entries `TraceState` can hold, stored in one; and, only when it
+/// could not hold them all, the list of those it does.
+fn to_trace_state(entries: &[(String, String)]) -> (TraceState, Option<Vec<(String, String)>>) {
     if entries.is_empty() {
-        return (TraceState::NONE, Vec::new());
+        return (TraceState::NONE, None);
     }
     if let Ok(state) = TraceState::from_key_value(entries.iter().map(|(k, v)| (k, v))) {
-        return (state, entries.to_vec());
+        return (state, None);
     }
     let held: Vec<(String, String)> = entries
         .iter()
@@ -220,7 +221,7 @@ fn to_trace_state(entries: &[(String, String)]) -> (TraceState, Vec<(String, Str
         .collect();
     // Every pair passed `insert`'s own checks, so this cannot fail.
     let state = TraceState::from_key_value(held.iter().map(|(k, v)| (k, v))).unwrap_or_default();
-    (state, held)
+    (state, Some(held))
 }
 
 impl TextMapPropagator for W3cTraceContext {
