@@ -3,43 +3,18 @@
 //!
 //! Run it with `cargo run --example ch06_span_drops`.
 
-use std::sync::{Arc, Condvar, Mutex};
-
 // ANCHOR: main
 use opentelemetry::trace::{Tracer, TracerProvider};
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter,
-};
-use otlp_csp::telemetry::{CountEnded, CountingExporter, SpanCounters};
+use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
+use otlp_csp::telemetry::{CountEnded, CountingExporter, GatedExporter, SpanCounters};
 
 const QUEUE: usize = 16;
 const BATCH: usize = 8;
 const SPANS: u64 = 1_000;
 
-/// An exporter stuck behind a gate, like one waiting on a slow collector.
-#[derive(Clone, Debug, Default)]
-struct Gated(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gated {
-    fn open(&self) {
-        *self.0.0.lock().expect("gate") = true;
-        self.0.1.notify_all();
-    }
-}
-
-impl SpanExporter for Gated {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        let open = self.0.0.lock().expect("gate");
-        drop(self.0.1.wait_while(open, |open| !*open).expect("gate"));
-        drop(batch);
-        Ok(())
-    }
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let counters = SpanCounters::default();
-    let gate = Gated::default();
+    let gate = GatedExporter::default();
     let processor =
         BatchSpanProcessor::builder(CountingExporter::new(gate.clone(), counters.clone()))
             .with_batch_config(

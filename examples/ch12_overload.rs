@@ -4,41 +4,20 @@
 //!
 //! Run it with `cargo run --example ch12_overload`.
 
-use std::sync::{Arc, Condvar, Mutex};
-
 // ANCHOR: main
 use opentelemetry::trace::{Tracer, TracerProvider};
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
-use otlp_csp::telemetry::{CountEnded, CountingExporter, FastBatchProcessor, SpanCounters};
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use otlp_csp::telemetry::{
+    CountEnded, CountingExporter, FastBatchProcessor, GatedExporter, SpanCounters,
+};
 
 const QUEUE: usize = 16;
 const BATCH: usize = 8;
 const PER_THREAD: u64 = 5_000;
 
-/// An exporter stuck behind a gate, like one waiting on a slow collector.
-#[derive(Clone, Debug, Default)]
-struct Gated(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gated {
-    fn open(&self) {
-        *self.0.0.lock().expect("gate") = true;
-        self.0.1.notify_all();
-    }
-}
-
-impl SpanExporter for Gated {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        let open = self.0.0.lock().expect("gate");
-        drop(self.0.1.wait_while(open, |open| !*open).expect("gate"));
-        drop(batch);
-        Ok(())
-    }
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let counters = SpanCounters::default();
-    let gate = Gated::default();
+    let gate = GatedExporter::default();
     let processor =
         FastBatchProcessor::builder(CountingExporter::new(gate.clone(), counters.clone()))
             .with_queue_size(QUEUE)

@@ -24,6 +24,7 @@ mod counting;
 mod counting_logs;
 mod counting_metrics;
 mod fast_batch;
+mod gated;
 mod processors;
 pub mod propagation;
 pub mod sampling;
@@ -42,6 +43,7 @@ pub use fast_batch::{
     FastBatchBuilder, FastBatchConfig, FastBatchCounters, FastBatchError, FastBatchProcessor,
     FastBatchStats,
 };
+pub use gated::GatedExporter;
 pub use processors::{BaggageToAttributes, Counter, Filter, REDACTED, Redact, Tee};
 
 use opentelemetry::global;

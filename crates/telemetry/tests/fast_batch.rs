@@ -1,42 +1,16 @@
 //! The fast batch processor under overload: every span offered is exported,
 //! failed or counted as dropped, exactly, and the book's counters agree.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use opentelemetry::trace::{Tracer, TracerProvider};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter, SpanProcessor};
 use otlp_csp_telemetry::{
-    CountEnded, CountingExporter, FastBatchError, FastBatchProcessor, SpanCounters,
+    CountEnded, CountingExporter, FastBatchError, FastBatchProcessor, GatedExporter, SpanCounters,
 };
-
-/// An exporter held shut until `open` (a collector that does not answer),
-/// then counting what it receives.
-#[derive(Clone, Debug, Default)]
-struct Gated {
-    gate: Arc<(Mutex<bool>, Condvar)>,
-    received: Arc<AtomicU64>,
-}
-
-impl Gated {
-    fn open(&self) {
-        *self.gate.0.lock().unwrap() = true;
-        self.gate.1.notify_all();
-    }
-}
-
-impl SpanExporter for Gated {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        let open = self.gate.0.lock().unwrap();
-        drop(self.gate.1.wait_while(open, |open| !*open).unwrap());
-        self.received
-            .fetch_add(batch.len() as u64, Ordering::SeqCst);
-        Ok(())
-    }
-}
 
 #[test]
 fn overload_counts_every_drop_exactly() {
@@ -44,7 +18,7 @@ fn overload_counts_every_drop_exactly() {
     const BATCH: usize = 4;
     const PER_THREAD: u64 = 2_000;
     let counters = SpanCounters::default();
-    let gated = Gated::default();
+    let gated = GatedExporter::default();
     let processor =
         FastBatchProcessor::builder(CountingExporter::new(gated.clone(), counters.clone()))
             .with_queue_size(QUEUE)
@@ -83,7 +57,7 @@ fn overload_counts_every_drop_exactly() {
     assert_eq!(f.queue_depth, 0);
     // The processor's counts and the exporter wrapper's agree.
     assert_eq!(f.exported, s.exported);
-    assert_eq!(f.exported, gated.received.load(Ordering::SeqCst));
+    assert_eq!(f.exported, gated.received());
     assert_eq!(f.dropped(), s.dropped);
     // With the exporter stuck, at most one batch and a full queue survive.
     assert!(f.exported <= (QUEUE + BATCH) as u64, "{f:?}");

@@ -1,7 +1,6 @@
 //! A full batch queue drops spans, and the counters account for every one.
 //! Records the figures chapter 9 shows.
 
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use book_results::{Measurement, record};
@@ -10,7 +9,7 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
     BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter,
 };
-use otlp_csp_telemetry::{CountEnded, CountingExporter, SpanCounters, SpanStats};
+use otlp_csp_telemetry::{CountEnded, CountingExporter, GatedExporter, SpanCounters, SpanStats};
 
 /// Takes 20 ms per batch, like a distant collector.
 #[derive(Debug)]
@@ -19,25 +18,6 @@ struct Slow;
 impl SpanExporter for Slow {
     async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
         std::thread::sleep(Duration::from_millis(20));
-        Ok(())
-    }
-}
-
-/// Blocks every export until opened.
-#[derive(Clone, Debug, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gate {
-    fn open(&self) {
-        *self.0.0.lock().unwrap() = true;
-        self.0.1.notify_all();
-    }
-}
-
-impl SpanExporter for Gate {
-    async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
-        let open = self.0.0.lock().unwrap();
-        drop(self.0.1.wait_while(open, |open| !*open).unwrap());
         Ok(())
     }
 }
@@ -80,7 +60,7 @@ fn burst<E: SpanExporter + 'static>(
 #[test]
 fn a_stuck_exporter_keeps_at_most_queue_plus_one_batch() {
     for queue in [4, 8, 32] {
-        let gate = Gate::default();
+        let gate = GatedExporter::default();
         let stats = burst(gate.clone(), queue, || gate.open());
         assert!(
             stats.exported <= (queue + BATCH) as u64,
@@ -119,7 +99,7 @@ fn a_slow_exporter_with_a_small_queue_drops_and_counts() {
 /// every span is dropped. The counters show it; nothing else does.
 #[test]
 fn a_queue_of_zero_drops_every_span() {
-    let gate = Gate::default();
+    let gate = GatedExporter::default();
     gate.open();
     let stats = burst(gate, 0, || ());
     assert_eq!((stats.exported, stats.dropped), (0, BURST), "{stats:?}");
