@@ -143,35 +143,54 @@ fn parse_command(command: &str, location: &str) -> Result<Option<RunBlock>> {
     }))
 }
 
-static TRACE_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b[0-9a-f]{32}\b").unwrap());
-static SPAN_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b[0-9a-f]{16}\b").unwrap());
-static DURATION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b\d+(?:\.\d+)?(?:ns|µs|us|ms|s)\b").unwrap());
+pub(crate) static TRACE_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b[0-9a-f]{32}\b").unwrap());
+pub(crate) static SPAN_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b[0-9a-f]{16}\b").unwrap());
+/// A duration as the book's examples print it: `12µs`, `3.5ms`, `2s`.
+pub(crate) const DURATION_PATTERN: &str = r"\d+(?:\.\d+)?(?:ns|µs|us|ms|s)";
+pub(crate) static DURATION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r"\b{DURATION_PATTERN}\b")).unwrap());
 
 /// Rewrites what differs between runs into placeholders that keep its shape:
 /// the n-th distinct trace id becomes `<trace#n>`, likewise span ids, so two
 /// outputs compare equal exactly when the same ids appear in the same places.
 /// Durations become `<duration>`.
 pub fn normalize(lines: &[String]) -> Vec<String> {
-    let mut traces = BTreeMap::new();
-    let mut spans = BTreeMap::new();
-    lines
-        .iter()
-        .map(|line| {
-            let line = TRACE_ID.replace_all(line, |c: &regex::Captures| {
-                let n = traces.len() + 1;
-                format!("<trace#{}>", traces.entry(c[0].to_owned()).or_insert(n))
-            });
-            let line = SPAN_ID.replace_all(&line, |c: &regex::Captures| {
-                let n = spans.len() + 1;
-                format!("<span#{}>", spans.entry(c[0].to_owned()).or_insert(n))
-            });
-            DURATION
-                .replace_all(&line, "<duration>")
-                .trim_end()
-                .to_owned()
-        })
-        .collect()
+    let mut normalizer = Normalizer::default();
+    lines.iter().map(|line| normalizer.line(line)).collect()
+}
+
+/// The numbering [`normalize`] gives ids, kept across calls: the lines of
+/// several outputs normalised by one `Normalizer` share their numbers, so an
+/// id that two outputs both print becomes the same placeholder in both.
+#[derive(Debug, Clone, Default)]
+pub struct Normalizer {
+    traces: BTreeMap<String, usize>,
+    spans: BTreeMap<String, usize>,
+}
+
+impl Normalizer {
+    /// One line, normalised: ids numbered in order of first appearance
+    /// (continuing the numbering of earlier lines), durations replaced,
+    /// trailing whitespace removed.
+    pub fn line(&mut self, line: &str) -> String {
+        let line = TRACE_ID.replace_all(line, |c: &regex::Captures| {
+            let n = self.traces.len() + 1;
+            format!(
+                "<trace#{}>",
+                self.traces.entry(c[0].to_owned()).or_insert(n)
+            )
+        });
+        let line = SPAN_ID.replace_all(&line, |c: &regex::Captures| {
+            let n = self.spans.len() + 1;
+            format!("<span#{}>", self.spans.entry(c[0].to_owned()).or_insert(n))
+        });
+        DURATION
+            .replace_all(&line, "<duration>")
+            .trim_end()
+            .to_owned()
+    }
 }
 
 /// Compares normalised output; the error shows both sides from the first difference.

@@ -6,6 +6,7 @@
 //! - `test`: every check of the book (see `test.rs`); CI runs exactly this.
 //! - `bench`: run the criterion benchmarks and record the machine they ran on.
 //! - `baseline`: write `book/benchmarks/baseline.json` from the last bench run.
+//! - `quickstart`: replay the quick start's pages in a new crate (see `quickstart.rs`).
 
 mod collector;
 mod examples;
@@ -13,6 +14,7 @@ mod fuzz;
 mod load;
 mod models;
 mod python_client;
+mod quickstart;
 mod run;
 mod system;
 mod test;
@@ -68,6 +70,10 @@ fn real_main() -> Result<()> {
             "Every example is in a chapter and prints what its chapter shows",
             || test::check_examples(&root),
         ),
+        Some("quickstart") => run::step(
+            "Every command and file of the quick start, replayed in a new crate",
+            || quickstart::replay(&root),
+        ),
         Some("collector") => {
             run::step("Examples against rotel", || {
                 collector::examples_against_rotel(&root)
@@ -97,7 +103,7 @@ fn real_main() -> Result<()> {
         Some("fuzz") => fuzz::fuzz(&root, args.get(1).map(String::as_str)),
         Some("load") => load::command(&root, args.get(1).map(String::as_str)),
         _ => bail!(
-            "usage: cargo xtask <serve [--port N] | build | test | bench | baseline | fuzz [S] | collector | system | load [S]>\n\
+            "usage: cargo xtask <serve [--port N] | build | test | bench | baseline | fuzz [S] | collector | system | load [S] | quickstart>\n\
              serve     build the book and serve it on http://localhost:3000\n\
              build     build the static site into book/html\n\
              test      run every test of the book (what CI runs)\n\
@@ -106,7 +112,8 @@ fn real_main() -> Result<()> {
              fuzz [S]  fuzz every parser of outside input for S seconds each (default 60)\n\
              collector run the examples against a real collector, then stop it under load\n\
              system    the four service binaries: one trace, SIGTERM under load, a cut link\n\
-             load [S]  chapter 21's load runs, S seconds per phase (default 10)"
+             load [S]  chapter 21's load runs, S seconds per phase (default 10)\n\
+             quickstart  replay the quick start's pages, commands and files, in a new crate"
         ),
     }
 }

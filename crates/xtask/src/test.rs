@@ -104,6 +104,13 @@ pub fn all(root: &Path) -> Result<()> {
         ),
     );
     record(
+        "quick start, replayed",
+        step(
+            "Every command and file of the quick start, replayed in a new crate",
+            || crate::quickstart::replay(root),
+        ),
+    );
+    record(
         "examples against a real collector",
         step(
             "ch01_hello_trace and ch13_logs over OTLP (HTTP/protobuf, HTTP/JSON, gRPC) to rotel",
