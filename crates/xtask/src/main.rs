@@ -13,6 +13,7 @@ mod examples;
 mod fuzz;
 mod load;
 mod models;
+mod own_project;
 mod python_client;
 mod quickstart;
 mod run;
