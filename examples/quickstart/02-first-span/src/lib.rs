@@ -1,0 +1,4 @@
+//! The shop: the code this quick start builds, one step at a time.
+
+pub mod telemetry;
+pub mod tree_printer;

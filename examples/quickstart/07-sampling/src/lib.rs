@@ -1,0 +1,7 @@
+//! The shop: the code this quick start builds, one step at a time.
+
+pub mod counting;
+pub mod pipeline;
+pub mod pool;
+pub mod telemetry;
+pub mod tree_printer;
