@@ -21,7 +21,7 @@ pub const CARGO_FUZZ: (&str, &str) = ("cargo-fuzz", "0.13.2");
 
 /// The targets in `fuzz/fuzz_targets`, each with the test (package, test
 /// file) that replays its saved inputs on stable Rust.
-pub const TARGETS: [(&str, &str, &str); 8] = [
+pub const TARGETS: [(&str, &str, &str); 9] = [
     (
         "traceparent",
         "otlp-csp-telemetry",
@@ -46,6 +46,7 @@ pub const TARGETS: [(&str, &str, &str); 8] = [
         "fuzz_corpus",
     ),
     ("preprocessor_results", "book-preprocessor", "fuzz_corpus"),
+    ("trace_capture", "trace-view", "fuzz_corpus"),
 ];
 
 /// The results group the runs are recorded in.
