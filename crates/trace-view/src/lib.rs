@@ -10,7 +10,7 @@
 //!
 //! - [`capture`]: reading OTLP/JSON (one request, or JSON Lines) into
 //!   [`Span`]s, with clear errors and repair [`Warning`]s (`limits`).
-//! - [`layout`]: rows, depths and bar positions, pure and testable.
+//! - [`layout`](mod@layout): rows, depths and bar positions, pure and testable.
 //! - [`svg`] and [`html`]: the waterfall as inline SVG, and a standalone page.
 //! - [`chrome`]: Chrome trace-event JSON, which Perfetto and speedscope open.
 //!

@@ -7,6 +7,10 @@
 //! the word "error", an orphan the word "orphan". Stable `data-` attributes
 //! let a browser test count what was drawn.
 //!
+//! A link is a curve from the start of the linking bar to the start of its
+//! target's bar. Each trace has its own time axis, so when the two are in
+//! different traces the curve shows *which* span, not a time difference.
+//!
 //! ```text
 //! | name (indented by depth) | bar on the trace's time axis  | flags        |
 //! 0 ......................... LABEL_W  BAR_X ....... +BAR_W   FLAG_X ..... WIDTH
@@ -151,7 +155,7 @@ fn trace_header(out: &mut String, layout: &Layout, t: usize, top: f64) {
             out,
             "<line class=\"tv-grid\" x1=\"{x:.1}\" y1=\"{}\" x2=\"{x:.1}\" y2=\"{bottom}\"/>\
              <text class=\"tv-tick\" x=\"{x:.1}\" y=\"{}\">{}</text>",
-            top + 22.0,
+            top + HEADER_H - 2.0,
             top + 32.0,
             duration(tick)
         );
