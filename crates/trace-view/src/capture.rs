@@ -75,12 +75,13 @@ pub fn parse(bytes: &[u8], options: &Options) -> Result<Capture, CaptureError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Value>();
     let (mut spans, mut warnings, mut documents) = (Vec::new(), Vec::new(), 0);
+    let mut lines = LineCounter::default();
     loop {
         let start = skip_whitespace(bytes, stream.byte_offset());
         let Some(next) = stream.next() else { break };
         let value = next.map_err(|e| json_error(bytes, &e))?;
         documents += 1;
-        let line = position(bytes, start).0;
+        let line = lines.line_at(bytes, start);
         document::read(&value, line, &mut spans, &mut warnings)
             .map_err(|problem| error_at(bytes, start, problem))?;
     }
@@ -98,6 +99,25 @@ pub fn parse(bytes: &[u8], options: &Options) -> Result<Capture, CaptureError> {
 fn skip_whitespace(bytes: &[u8], from: usize) -> usize {
     let rest = bytes.get(from..).unwrap_or_default();
     from + rest.iter().take_while(|b| b.is_ascii_whitespace()).count()
+}
+
+/// The line of each document, counted incrementally: a file of a million
+/// lines must not be rescanned from the top for each of them.
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    line: usize,
+}
+
+impl LineCounter {
+    /// The 1-based line of byte `offset`, which is not before the last one asked.
+    fn line_at(&mut self, bytes: &[u8], offset: usize) -> usize {
+        let offset = offset.min(bytes.len()).max(self.offset);
+        let newlines = bytes[self.offset..offset].iter().filter(|&&b| b == b'\n');
+        self.line += newlines.count();
+        self.offset = offset;
+        self.line + 1
+    }
 }
 
 /// The 1-based line and column of byte `offset`.

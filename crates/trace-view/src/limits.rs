@@ -61,10 +61,8 @@ fn first_by_start(spans: Vec<Span>, max: usize, warnings: &mut Vec<Warning>) -> 
         return spans;
     }
     let mut by_start: Vec<usize> = (0..spans.len()).collect();
-    by_start.sort_by(|&a, &b| {
-        let key = |s: &Span| (s.start, s.trace_id.clone(), s.span_id.clone());
-        key(&spans[a]).cmp(&key(&spans[b]))
-    });
+    let key = |i: usize| (spans[i].start, &spans[i].trace_id, &spans[i].span_id);
+    by_start.sort_by(|&a, &b| key(a).cmp(&key(b)));
     let mut keep = vec![false; spans.len()];
     for &i in &by_start[..max] {
         keep[i] = true;

@@ -24,54 +24,65 @@ pub(crate) struct Placed {
 /// The rows of the trace whose spans are `members` (indices into `spans`).
 pub(crate) fn walk(spans: &[Span], members: &[usize], warnings: &mut Vec<Warning>) -> Vec<Placed> {
     let key = |&i: &usize| (spans[i].start, spans[i].span_id.as_str(), i);
-    let mut by_id: HashMap<&str, usize> = HashMap::new();
-    for &i in members {
-        by_id.entry(spans[i].span_id.as_str()).or_insert(i);
-    }
-    let parent = |i: usize| match spans[i].parent_span_id.as_str() {
-        "" => None,
-        p => Some(by_id.get(p).copied()),
-    };
-    let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
-    let mut tops = Vec::new();
-    let mut orphans = HashSet::new();
-    for &i in members {
-        match parent(i) {
-            None => tops.push(i),
-            Some(None) => {
-                orphans.insert(i);
-                tops.push(i);
-            }
-            Some(Some(p)) => children.entry(p).or_default().push(i),
-        }
-    }
-    children.values_mut().for_each(|c| c.sort_by_key(key));
-    tops.sort_by_key(key);
-    if !orphans.is_empty() {
+    let mut split = split(spans, members);
+    split.children.values_mut().for_each(|c| c.sort_by_key(key));
+    split.tops.sort_by_key(key);
+    if !split.orphans.is_empty() {
         warnings.push(Warning::Orphans {
             trace_id: spans[members[0]].trace_id.clone(),
-            count: orphans.len(),
+            count: split.orphans.len(),
         });
     }
     let mut walk = Walk {
-        children,
+        children: split.children,
         cut: HashSet::new(),
         seen: HashSet::new(),
         rows: Vec::new(),
     };
-    for top in tops {
-        walk.from(top, orphans.contains(&top));
+    for top in split.tops {
+        walk.from(top, split.orphans.contains(&top));
     }
-    walk.break_cycles(spans, members, &parent_map(members, &parent), warnings);
+    walk.break_cycles(spans, members, &split.parent, warnings);
     walk.rows
 }
 
-fn parent_map(
-    members: &[usize],
-    parent: &dyn Fn(usize) -> Option<Option<usize>>,
-) -> HashMap<usize, usize> {
-    let found = members.iter().filter_map(|&i| Some((i, parent(i)??)));
-    found.collect()
+/// A trace's spans sorted by where their parent id points.
+struct Split {
+    /// Roots and orphans.
+    tops: Vec<usize>,
+    orphans: HashSet<usize>,
+    children: HashMap<usize, Vec<usize>>,
+    /// Each span's parent, when it is in the trace.
+    parent: HashMap<usize, usize>,
+}
+
+fn split(spans: &[Span], members: &[usize]) -> Split {
+    let mut by_id: HashMap<&str, usize> = HashMap::new();
+    for &i in members {
+        by_id.entry(spans[i].span_id.as_str()).or_insert(i);
+    }
+    let mut split = Split {
+        tops: Vec::new(),
+        orphans: HashSet::new(),
+        children: HashMap::new(),
+        parent: HashMap::new(),
+    };
+    for &i in members {
+        match spans[i].parent_span_id.as_str() {
+            "" => split.tops.push(i),
+            p => match by_id.get(p) {
+                None => {
+                    split.orphans.insert(i);
+                    split.tops.push(i);
+                }
+                Some(&p) => {
+                    split.children.entry(p).or_default().push(i);
+                    split.parent.insert(i, p);
+                }
+            },
+        }
+    }
+    split
 }
 
 struct Walk {

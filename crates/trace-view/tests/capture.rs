@@ -125,3 +125,21 @@ fn a_bad_field_is_named_by_its_json_path() {
         );
     }
 }
+
+#[test]
+fn a_large_capture_is_cut_to_the_limit_and_still_drawn() {
+    let lines: Vec<String> = (1..=20_000u64)
+        .map(|i| request("a", vec![json_span(i % 50 + 1, i, 0, 20_000 - i, 20_000)]))
+        .collect();
+    let capture = read(&lines.join("\n")).unwrap();
+    assert_eq!((capture.documents, capture.spans.len()), (20_000, 10_000));
+    let want = Warning::LeftOut {
+        kept: 10_000,
+        left_out: 10_000,
+    };
+    assert_eq!(capture.warnings, [want]);
+    let layout = trace_view::layout(&capture);
+    assert!(layout.rows.iter().all(|r| r.span.start - T0 < 10_000));
+    let page = trace_view::render_page(&layout);
+    assert_eq!(page.matches("data-span-id=\"").count(), 10_000);
+}
