@@ -14,6 +14,9 @@
 //! - [`svg`] and [`html`]: the waterfall as inline SVG, and a standalone page.
 //! - [`chrome`]: Chrome trace-event JSON, which Perfetto and speedscope open.
 //!
+//! The binary `trace-view INPUT.json [-o OUT.html] [--chrome OUT.json]
+//! [--max-spans N]` does all of it for a file (`-` for stdin).
+//!
 //! ```
 //! let json = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{
 //!     "traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174",

@@ -37,7 +37,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
                     "--max-spans takes a positive whole number, not {v:?}"
                 ))?;
             }
-            "-h" | "--help" => return Err(String::new()),
+            "-h" | "--help" => return Err(String::new()), // usage, exit 0
             a if a.starts_with('-') && a != "-" => return Err(format!("unknown option {a}")),
             a if input.is_none() => input = Some(a.to_owned()),
             a => return Err(format!("one input only (got a second: {a})")),
@@ -100,11 +100,12 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args = match parse_args(&args) {
         Ok(args) => args,
+        Err(message) if message.is_empty() => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
         Err(message) => {
-            if !message.is_empty() {
-                eprintln!("trace-view: {message}");
-            }
-            eprintln!("{USAGE}");
+            eprintln!("trace-view: {message}\n{USAGE}");
             return ExitCode::from(2);
         }
     };
