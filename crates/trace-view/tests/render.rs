@@ -126,3 +126,20 @@ fn chrome_json_has_a_complete_event_per_span_and_named_processes() {
     );
     assert_eq!(first["tid"], 0);
 }
+
+#[test]
+fn the_axis_has_round_ticks_and_odd_rows_say_what_is_odd() {
+    let mut skewed = span(1, 2, 1, 0, 100_000_000);
+    skewed.name = "skewed".into();
+    let mut backwards = span(1, 3, 1, 200_000_000, 150_000_000);
+    backwards.name = "backwards".into();
+    let root = span(1, 1, 0, 50_000_000, 250_000_000);
+    let page = render_page(&Layout::new(vec![root, skewed, backwards], vec![]));
+    for tick in ["0", "50 ms", "100 ms", "150 ms", "200 ms", "250 ms"] {
+        assert!(page.contains(&format!(">{tick}</text>")), "no tick {tick}");
+    }
+    assert!(page.contains(">before parent</text>"));
+    assert!(page.contains(">bad times</text>"));
+    assert!(page.contains("starts before its parent (clock skew?)"));
+    assert!(page.contains("duration: 200 ms"));
+}
