@@ -1,7 +1,10 @@
 //! Escaping text for HTML and SVG (text content and quoted attributes).
 //!
 //! Every name, id and attribute in a capture is untrusted text: a span named
-//! `<script>` must show as those characters, never run.
+//! `<script>` must show as those characters, never run. Line breaks become
+//! character references too, so that no text from a capture can put a blank
+//! line into the markup: Markdown ends a raw HTML block at a blank line,
+//! which would break the drawing once it is embedded in a book page.
 
 /// `text` with `& < > " '` replaced by character references.
 pub(crate) fn escape(text: &str) -> String {
@@ -13,8 +16,11 @@ pub(crate) fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            // Control characters other than tab and newline are not allowed in XML.
-            c if c.is_control() && c != '\t' && c != '\n' => out.push('\u{FFFD}'),
+            '\n' => out.push_str("&#10;"),
+            '\t' => out.push_str("&#9;"),
+            '\r' => out.push_str("&#13;"),
+            // Other control characters are not allowed in XML.
+            c if c.is_control() => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -31,6 +37,6 @@ mod tests {
             escape(r#"<a href="x">'&'</a>"#),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
-        assert_eq!(escape("a\u{0}b\tc"), "a\u{FFFD}b\tc");
+        assert_eq!(escape("a\u{0}b\tc\r\n"), "a\u{FFFD}b&#9;c&#13;&#10;");
     }
 }

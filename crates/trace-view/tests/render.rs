@@ -143,3 +143,16 @@ fn the_axis_has_round_ticks_and_odd_rows_say_what_is_odd() {
     assert!(page.contains("starts before its parent (clock skew?)"));
     assert!(page.contains("duration: 200 ms"));
 }
+
+#[test]
+fn no_text_from_the_capture_puts_a_blank_line_in_the_fragment() {
+    let mut odd = span(1, 1, 0, 0, 10);
+    odd.name = "two\n\nparagraphs".into();
+    odd.status_message = "line one\r\n\r\n    indented".into();
+    let fragment = render_svg_fragment(&Layout::new(vec![odd], vec![]));
+    assert!(
+        !fragment.contains("\n\n"),
+        "a blank line would end a Markdown HTML block"
+    );
+    assert!(fragment.contains("two&#10;&#10;paragraphs"));
+}
