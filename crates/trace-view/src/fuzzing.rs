@@ -3,10 +3,10 @@
 //!
 //! Any bytes go through the whole path a reader's file takes (read, lay
 //! out, draw as HTML and as Chrome JSON) and must never panic or hang. When
-//! the bytes are a capture, every span kept is exactly one row, and the page
-//! has exactly one `data-span-id` per row.
+//! the bytes are a capture, every span kept is exactly one row, the page
+//! has exactly one `data-span-id` per row, and the fragment no blank line.
 
-use crate::{Options, layout, parse, render_chrome, render_page};
+use crate::{Options, layout, parse, render_chrome, render_page, render_svg_fragment};
 
 /// A small limit, so that a fuzzer's large input stays fast to draw.
 const MAX_SPANS: usize = 200;
@@ -33,6 +33,11 @@ pub fn capture(data: &[u8]) {
         .collect();
     kept.sort();
     assert_eq!(drawn, kept, "every kept span is drawn exactly once");
+    let fragment = render_svg_fragment(&layout);
+    assert!(
+        !fragment.contains("\n\n"),
+        "no blank line: the fragment goes into Markdown"
+    );
     let page = render_page(&layout);
     assert_eq!(page.matches("data-span-id=\"").count(), layout.rows.len());
     let chrome: serde_json::Value =
