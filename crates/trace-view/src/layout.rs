@@ -115,16 +115,9 @@ impl Layout {
                 self.services.push(span.service.clone());
             }
             row_of.insert(p.span, self.rows.len());
-            let parent = parent_row.map(|r| &self.rows[r].span);
-            self.rows.push(row(
-                span,
-                &p,
-                trace,
-                parent_row,
-                parent,
-                (start, end),
-                service,
-            ));
+            let parent = parent_row.map(|r| (r, &self.rows[r].span));
+            let row = row(span, &p, parent, trace, (start, end));
+            self.rows.push(Row { service, ..row });
         }
         let trace_id = spans[members[0]].trace_id.clone();
         let rows = first..self.rows.len();
@@ -153,28 +146,27 @@ impl Layout {
     }
 }
 
+/// The row of `span`, placed at `p` under `parent` (its row and span).
 fn row(
     span: &Span,
     p: &Placed,
+    parent: Option<(usize, &Span)>,
     trace: usize,
-    parent_row: Option<usize>,
-    parent: Option<&Span>,
     (start, end): (u64, u64),
-    service: usize,
 ) -> Row {
     let at = |t: u64| fraction(t, start, end);
     let bad_times = span.time_problem().is_some();
     let sane = |s: &Span| s.time_problem().is_none();
     let starts_before_parent =
-        parent.is_some_and(|parent| sane(parent) && !bad_times && span.start < parent.start);
+        parent.is_some_and(|(_, parent)| sane(parent) && !bad_times && span.start < parent.start);
     Row {
         span: span.clone(),
         trace,
         depth: p.depth,
-        parent_row,
+        parent_row: parent.map(|(r, _)| r),
         offset: at(span.start),
         width: share(span.duration(), start, end),
-        service,
+        service: 0, // the caller knows the services
         status: span.status,
         orphan: p.orphan,
         starts_before_parent,
