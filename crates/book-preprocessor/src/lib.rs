@@ -17,7 +17,6 @@ pub mod baseline;
 pub mod catalogue;
 pub mod chart;
 pub mod cli;
-pub mod criterion;
 pub mod directive;
 pub mod fuzzing;
 pub mod includes;
@@ -28,7 +27,7 @@ pub mod scale;
 
 // The results format is its own crate, so that runs can write it without
 // depending on mdBook; these keep the paths `crate::results` etc. working.
-pub use book_results::{clock, provenance, results};
+pub use book_results::{clock, criterion, provenance, results};
 
 #[cfg(test)]
 mod testutil;

@@ -20,6 +20,7 @@
 //! a [`ResultsFile`] too.
 
 pub mod clock;
+pub mod criterion;
 pub mod provenance;
 pub mod record;
 pub mod results;

@@ -1732,87 +1732,29 @@ fn timing_measurements(pages: &[PageTiming]) -> Vec<Measurement> {
     out
 }
 
-/// The reader's criterion results in `<crate>/target/criterion`: one
-/// measurement per `GROUP/FUNCTION/new/estimates.json` (or `NAME/new/...`
-/// for a benchmark without a group), id `quickstart_bench/FUNCTION`, or
-/// `quickstart_bench/GROUP_FUNCTION` where two groups share a function name.
-/// The estimate is criterion's slope if it computed one, else its mean, as
-/// the book's preprocessor reports it.
+/// The reader's criterion results in `<crate>/target/criterion`, read by the
+/// book's one criterion reader (slope if criterion computed one, else mean):
+/// id `quickstart_bench/FUNCTION`, or `quickstart_bench/GROUP_FUNCTION`
+/// where two groups share a function name.
 fn criterion_measurements(crate_dir: &Path) -> Result<Vec<Measurement>> {
-    let criterion = crate_dir.join("target/criterion");
-    let mut found = Vec::new();
-    for (group, functions) in subfolders(&criterion)? {
-        let estimates = functions.join("new/estimates.json");
-        if estimates.is_file() {
-            found.push((None, group.clone(), estimates));
-        }
-        for (function, folder) in subfolders(&functions)? {
-            let estimates = folder.join("new/estimates.json");
-            if estimates.is_file() {
-                found.push((Some(group.clone()), function, estimates));
-            }
-        }
-    }
+    let fresh = book_results::criterion::read_all(&crate_dir.join("target/criterion"))?;
+    let last = |id: &str| id.rsplit('/').next().unwrap_or(id).to_owned();
     let mut uses: BTreeMap<String, usize> = BTreeMap::new();
-    for (_, function, _) in &found {
-        *uses.entry(function.clone()).or_default() += 1;
+    for result in &fresh {
+        *uses.entry(last(&result.measurement.id)).or_default() += 1;
     }
-    found
-        .iter()
-        .map(|(group, function, path)| {
-            let name = match group {
-                Some(group) if uses[function] > 1 => format!("{group}_{function}"),
-                _ => function.clone(),
+    Ok(fresh
+        .into_iter()
+        .map(|result| {
+            let mut m = result.measurement;
+            let name = match last(&m.id) {
+                function if uses[&function] > 1 => m.id.replace('/', "_"),
+                function => function,
             };
-            criterion_estimate(&format!("quickstart_bench/{name}"), path)
+            m.id = format!("quickstart_bench/{name}");
+            m
         })
-        .collect()
-}
-
-/// `(name, path)` of each folder in `dir`, by name; none if `dir` does not exist.
-fn subfolders(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
-    if !dir.is_dir() {
-        return Ok(Vec::new());
-    }
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let entry = entry?;
-        if entry.file_type()?.is_dir() {
-            out.push((
-                entry.file_name().to_string_lossy().into_owned(),
-                entry.path(),
-            ));
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-fn criterion_estimate(id: &str, path: &Path) -> Result<Measurement> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let json: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-    let (statistic, estimate) = match json.get("slope").filter(|s| !s.is_null()) {
-        Some(slope) => ("slope", slope),
-        None => ("mean", &json["mean"]),
-    };
-    let number = |value: &serde_json::Value, what: &str| {
-        value
-            .as_f64()
-            .with_context(|| format!("{}: no {statistic} {what}", path.display()))
-    };
-    let interval = &estimate["confidence_interval"];
-    Ok(Measurement {
-        id: id.to_owned(),
-        value: number(&estimate["point_estimate"], "point_estimate")?,
-        unit: "ns".to_owned(),
-        lower: Some(number(&interval["lower_bound"], "lower_bound")?),
-        upper: Some(number(&interval["upper_bound"], "upper_bound")?),
-        confidence: Some(number(&interval["confidence_level"], "confidence_level")?),
-        statistic: statistic.to_owned(),
-        text: None,
-    })
+        .collect())
 }
 
 #[cfg(test)]
@@ -2495,29 +2437,21 @@ $ kill %2
     #[test]
     fn results_are_valid_book_results() {
         let fixture = Fixture::new("results");
-        let estimates = |slope: &str| {
-            format!(
-                r#"{{"mean": {{"point_estimate": 120.0, "standard_error": 1.0,
-                   "confidence_interval": {{"confidence_level": 0.95, "lower_bound": 110.0, "upper_bound": 130.0}}}},
-                   "slope": {slope}}}"#
-            )
+        let criterion = fixture.root.join("work/target/criterion");
+        let write = |folder: &str, id: (&str, Option<&str>), slope: bool| {
+            let (mean, slope) = ((120.0, 110.0, 130.0), slope.then_some((100.0, 95.0, 105.0)));
+            book_results::testutil::write_criterion_result(
+                &criterion,
+                folder,
+                (id.0, id.1, None),
+                mean,
+                slope,
+            );
         };
-        let slope = r#"{"point_estimate": 100.0, "standard_error": 1.0,
-            "confidence_interval": {"confidence_level": 0.95, "lower_bound": 95.0, "upper_bound": 105.0}}"#;
-        let criterion = "work/target/criterion";
-        fixture.write(
-            &format!("{criterion}/pipeline/stage/new/estimates.json"),
-            &estimates(slope),
-        );
-        fixture.write(
-            &format!("{criterion}/pipeline/send/new/estimates.json"),
-            &estimates("null"),
-        );
-        fixture.write(
-            &format!("{criterion}/pool/send/new/estimates.json"),
-            &estimates(slope),
-        );
-        fixture.write(&format!("{criterion}/report/index.html"), "");
+        write("pipeline/stage", ("pipeline", Some("stage")), true);
+        write("pipeline/send", ("pipeline", Some("send")), false);
+        write("pool/send", ("pool", Some("send")), true);
+        fixture.write("work/target/criterion/report/index.html", "");
         let benches = criterion_measurements(&fixture.root.join("work")).unwrap();
         let summary: Vec<(&str, f64, &str)> = benches
             .iter()
