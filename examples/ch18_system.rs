@@ -3,7 +3,9 @@
 //! requests go through the gateway (one good, three bad); then the trace of
 //! the good one is read back from the receiver and printed as a tree.
 //!
-//! Run it with `cargo run --example ch18_system`.
+//! Run it with `cargo run --example ch18_system`; add `-- --capture FILE`
+//! to also write what the receiver got as OTLP/JSON Lines, which
+//! `cargo run -p trace-view -- FILE -o FILE.html` draws as a waterfall.
 
 use std::time::Duration;
 
@@ -16,6 +18,7 @@ const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let capture = capture_path()?;
     // ANCHOR: start
     let receiver = Receiver::start().await?;
     let (obs, set_ups) = SystemTelemetry::to_receiver(&receiver)?;
@@ -78,6 +81,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         print!("{}", tree::render(&tree::of_trace(&all, &root.trace_id)));
     }
     // ANCHOR_END: tree
+
+    // ANCHOR: capture
+    // `--capture FILE`: every request the receiver got, as OTLP/JSON Lines.
+    if let Some(path) = capture {
+        let spans = receiver.write_trace_capture(&path)?;
+        println!("wrote {spans} spans to {}", path.display());
+    }
+    // ANCHOR_END: capture
     receiver.shutdown().await;
     Ok(())
+}
+
+/// The FILE of `--capture FILE`, if given; any other argument is an error.
+fn capture_path() -> Result<Option<std::path::PathBuf>, String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [] => Ok(None),
+        [flag, file] if flag == "--capture" => Ok(Some(file.into())),
+        _ => Err(format!(
+            "unexpected arguments {args:?}; usage: ch18_system [--capture FILE]"
+        )),
+    }
 }

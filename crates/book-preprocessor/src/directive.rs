@@ -30,6 +30,8 @@ pub enum Kind<'a> {
     Table(&'a str),
     /// `{{#result-text GROUP/NAME}}`: the text a run recorded with a result.
     Text(&'a str),
+    /// `{{#trace GROUP/NAME}}`: a recorded trace capture, drawn.
+    Trace(&'a str),
     /// A directive that cannot be understood, with the reason.
     Malformed(String),
 }
@@ -39,7 +41,7 @@ static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?x)
         (\\)?                   # 1: escape
         \{\{\s*\#
-        (bench-table|bench|result-text) # 2: name
+        (bench-table|bench|result-text|trace) # 2: name
         (\s[^{}]*)?             # 3: argument, after at least one space
         \}\}",
     )
@@ -59,6 +61,11 @@ pub fn find(content: &str) -> Vec<Found<'_>> {
                 match parse_id(argument) {
                     Ok(id) => Kind::Bench(id),
                     Err(reason) => Kind::Malformed(reason),
+                }
+            } else if &caps[2] == "trace" {
+                match parse_id(argument) {
+                    Ok(id) => Kind::Trace(id),
+                    Err(reason) => Kind::Malformed(reason.replace("#bench", "#trace")),
                 }
             } else if &caps[2] == "result-text" {
                 match parse_id(argument) {
@@ -82,9 +89,12 @@ pub fn find(content: &str) -> Vec<Found<'_>> {
 
 /// Whether `content` has a directive that needs benchmark results.
 pub fn needs_results(content: &str) -> bool {
-    find(content)
-        .iter()
-        .any(|found| matches!(found.kind, Kind::Bench(_) | Kind::Table(_) | Kind::Text(_)))
+    find(content).iter().any(|found| {
+        matches!(
+            found.kind,
+            Kind::Bench(_) | Kind::Table(_) | Kind::Text(_) | Kind::Trace(_)
+        )
+    })
 }
 
 /// Checks `GROUP/FUNCTION[/PARAM]`. Segments may contain spaces, as criterion

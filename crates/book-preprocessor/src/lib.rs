@@ -9,7 +9,9 @@
 //!   `{{#bench-table GROUP}}` with a table and chart ([`render`], [`chart`]),
 //!   read from criterion's output ([`criterion`]) or, when a benchmark has
 //!   not run, from the committed baseline ([`baseline`]), each marked with
-//!   where and when it was measured ([`provenance`]).
+//!   where and when it was measured ([`provenance`]);
+//! * replaces `{{#trace GROUP/NAME}}` with a waterfall of a recorded trace
+//!   capture ([`waterfall`], drawn by `trace_view`).
 //!
 //! The binary is a thin wrapper around [`cli::run`].
 
@@ -24,6 +26,7 @@ pub mod paths;
 pub mod preprocess;
 pub mod render;
 pub mod scale;
+pub mod waterfall;
 
 // The results format is its own crate, so that runs can write it without
 // depending on mdBook; these keep the paths `crate::results` etc. working.

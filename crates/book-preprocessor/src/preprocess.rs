@@ -9,6 +9,7 @@ use crate::directive::{self, Kind};
 use crate::includes;
 use crate::provenance::Machine;
 use crate::render;
+use crate::waterfall;
 use anyhow::{Result, bail};
 use mdbook_preprocessor::PreprocessorContext;
 use mdbook_preprocessor::book::Book;
@@ -173,7 +174,7 @@ fn replace_and_check(
     }
 
     let mut out = String::with_capacity(content.len());
-    let mut copied = 0;
+    let (mut copied, mut waterfalls) = (0, 0);
     for found in directive::find(content) {
         out.push_str(&content[copied..found.span.start]);
         copied = found.span.end;
@@ -183,6 +184,11 @@ fn replace_and_check(
             Kind::Bench(id) => catalogue.figure(id).map(render::inline),
             Kind::Table(group) => table(group, catalogue),
             Kind::Text(id) => catalogue.figure(id).and_then(render::text_block),
+            Kind::Trace(id) => {
+                let drawn = catalogue.figure(id).and_then(waterfall::block);
+                waterfalls += usize::from(drawn.is_ok());
+                drawn
+            }
             Kind::Malformed(reason) => Err(reason),
         };
         match replacement {
@@ -194,6 +200,9 @@ fn replace_and_check(
         }
     }
     out.push_str(&content[copied..]);
+    if waterfalls > 0 {
+        out.push_str(&waterfall::page_assets());
+    }
     out
 }
 
@@ -282,6 +291,17 @@ mod tests {
         );
         assert!(out.contains("<div class=\"bench-chart\">\n<svg class=\"bench-chart-svg\""));
         assert!(out.ends_with("</div>\n\n\nAfter.\n"));
+    }
+
+    #[test]
+    fn a_page_with_waterfalls_gets_their_style_and_script_once() {
+        let (out, problems) = process("{{#trace ch01/noop}}\n");
+        // ch01/noop has no capture text: the directive stays and is reported.
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].message.contains("no capture text"));
+        assert!(!out.contains("<script>"), "{out}");
+        let (out, problems) = process("no waterfall here\n");
+        assert!(problems.is_empty() && !out.contains("<style>"), "{out}");
     }
 
     #[test]

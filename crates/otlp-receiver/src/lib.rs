@@ -313,6 +313,28 @@ impl Receiver {
         store::lock(&self.store.traces).clone()
     }
 
+    /// Every trace export request received so far as a *capture*: OTLP/JSON,
+    /// one request per line (JSON Lines), the format a collector's file
+    /// exporter writes and `trace-view` draws. Returns the text and the
+    /// number of spans in it.
+    pub fn trace_capture(&self) -> Result<(String, usize), serde_json::Error> {
+        let (mut text, mut spans) = (String::new(), 0);
+        for received in store::lock(&self.store.traces).iter() {
+            text.push_str(&serde_json::to_string(&received.request)?);
+            text.push('\n');
+            spans += store::span_count(&received.request);
+        }
+        Ok((text, spans))
+    }
+
+    /// Writes [`Receiver::trace_capture`] to `path`; returns the number of
+    /// spans written.
+    pub fn write_trace_capture(&self, path: &std::path::Path) -> std::io::Result<usize> {
+        let (text, spans) = self.trace_capture()?;
+        std::fs::write(path, text)?;
+        Ok(spans)
+    }
+
     /// Every accepted metrics export request, in arrival order.
     pub fn metrics(&self) -> Vec<Received<ExportMetricsServiceRequest>> {
         store::lock(&self.store.metrics).clone()

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! otlp-receiver [--grpc-port P] [--http-port P] [--spans N] [--timeout SECS]
+//!               [--capture FILE]
 //! ```
 //!
 //! It prints `grpc 127.0.0.1:P` and `http 127.0.0.1:P` once both servers
@@ -11,7 +12,9 @@
 //! runs until its standard input closes or it gets SIGTERM/SIGINT. Either
 //! way it then prints one tab-separated line per span received:
 //! `span PROTOCOL TRACE_ID SPAN_ID PARENT_SPAN_ID NAME KEY=VALUE,...`,
-//! then a line `received N spans in M requests (R rejected)`.
+//! then a line `received N spans in M requests (R rejected)`. With
+//! `--capture FILE` it also writes every trace request it accepted to FILE
+//! as OTLP/JSON Lines, which `trace-view FILE -o page.html` draws.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -26,6 +29,7 @@ struct Args {
     http_port: u16,
     spans: Option<usize>,
     timeout: Duration,
+    capture: Option<std::path::PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -34,6 +38,7 @@ fn parse_args() -> Result<Args, String> {
         http_port: 0,
         spans: None,
         timeout: Duration::from_secs(60),
+        capture: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -43,10 +48,11 @@ fn parse_args() -> Result<Args, String> {
             "--http-port" => args.http_port = number(&flag, &value()?)?,
             "--spans" => args.spans = Some(number(&flag, &value()?)?),
             "--timeout" => args.timeout = Duration::from_secs(number(&flag, &value()?)?),
+            "--capture" => args.capture = Some(value()?.into()),
             other => {
                 return Err(format!(
                     "unknown argument {other}; usage: otlp-receiver [--grpc-port P] \
-                     [--http-port P] [--spans N] [--timeout SECS]"
+                     [--http-port P] [--spans N] [--timeout SECS] [--capture FILE]"
                 ));
             }
         }
@@ -179,6 +185,19 @@ async fn main() -> ExitCode {
         }
     };
     summary(&receiver);
+    let code = match &args.capture {
+        Some(path) => match receiver.write_trace_capture(path) {
+            Ok(spans) => {
+                println!("wrote {spans} spans to {}", path.display());
+                code
+            }
+            Err(e) => {
+                eprintln!("otlp-receiver: cannot write {}: {e}", path.display());
+                ExitCode::FAILURE
+            }
+        },
+        None => code,
+    };
     receiver.shutdown().await;
     code
 }

@@ -19,6 +19,8 @@ pub const STYLE: &str = r#"
 html.coal .trace-view, html.navy .trace-view, html.ayu .trace-view { --tv-error: #ff6b6b; }
 .trace-view .tv-scroll { overflow-x: auto; }
 .trace-view svg { color: inherit; font-size: 12px; }
+/* Narrower than the drawing, the page scales it down; narrower still, it scrolls. */
+.trace-view svg.tv-waterfall { width: 100%; min-width: 600px; height: auto; }
 .trace-view text { fill: currentColor; }
 .trace-view .tv-tick { font-size: 10px; text-anchor: middle; opacity: 0.8; }
 .trace-view .tv-trace-title { font-weight: 600; }
@@ -47,6 +49,9 @@ html.coal .trace-view, html.navy .trace-view, html.ayu .trace-view { --tv-error:
 /// when the span is hovered or focused. The page works without it.
 pub const SCRIPT: &str = r#"
 document.querySelectorAll('.trace-view').forEach(function (root) {
+  // A page can carry this script more than once (mdBook's print page).
+  if (root.dataset.tvBound) { return; }
+  root.dataset.tvBound = 'yes';
   var panel = root.querySelector('.tv-details pre');
   function show(event) {
     var span = event.target.closest && event.target.closest('[data-span-id]');

@@ -22,11 +22,11 @@ use crate::layout::{Layout, LinkTarget};
 use crate::scale::{duration, ticks};
 use std::fmt::Write;
 
-const WIDTH: f64 = 980.0;
-const LABEL_W: f64 = 280.0;
-const BAR_X: f64 = 290.0;
-const BAR_W: f64 = 540.0;
-const FLAG_X: f64 = 842.0;
+const WIDTH: f64 = 880.0;
+const LABEL_W: f64 = 240.0;
+const BAR_X: f64 = 250.0;
+const BAR_W: f64 = 480.0;
+const FLAG_X: f64 = 742.0;
 const ROW_H: f64 = 20.0;
 const HEADER_H: f64 = 36.0;
 const GAP: f64 = 12.0;

@@ -8,6 +8,7 @@
 //! - `baseline`: write `book/benchmarks/baseline.json` from the last bench run.
 //! - `quickstart`: replay the quick start's pages in a new crate (see `quickstart.rs`).
 
+mod captures;
 mod collector;
 mod examples;
 mod fuzz;

@@ -344,6 +344,10 @@ pub fn check_examples(root: &Path) -> Result<()> {
         names.len(),
         runs
     );
+    let waterfalls = crate::captures::record_all(root, &chapters)?;
+    println!(
+        "    {waterfalls} runs captured for the chapters' waterfalls, each drawn by trace-view"
+    );
     Ok(())
 }
 
