@@ -45,9 +45,12 @@ impl Capture {
 fn main() -> Res {
     // A provider of our own, exporting each span as it ends into `capture`.
     let capture = Capture::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(capture.clone())
-        .build();
+    let builder = SdkTracerProvider::builder().with_simple_exporter(capture.clone());
+    // ANCHOR: otlp
+    // With OTEL_EXPORTER_OTLP_ENDPOINT set, every span also goes to a collector.
+    let (builder, _) = otlp_csp::telemetry::with_otlp_from_env(builder, "ch06-trace-shapes")?;
+    // ANCHOR_END: otlp
+    let provider = builder.build();
     let tracer = provider.tracer("ch06");
     let tracing = Tracing::with_tracer(provider.tracer("ch06-patterns"));
 

@@ -216,6 +216,46 @@ pub fn init_with_views(
     })
 }
 
+/// Adds to `builder` the OTLP span export [`init`] would set up, when the
+/// `OTEL_*` variables ask for OTLP (`OTEL_EXPORTER_OTLP_ENDPOINT` set and
+/// `OTEL_TRACES_EXPORTER` not `none` or `console`), with the resource naming
+/// `service_name`; otherwise returns `builder` as it was. See
+/// [`with_otlp_export`].
+pub fn with_otlp_from_env(
+    builder: TracerProviderBuilder,
+    service_name: &str,
+) -> Result<(TracerProviderBuilder, SpanCounters), TelemetryError> {
+    with_otlp_export(builder, &TelemetryConfig::from_env(service_name)?)
+}
+
+/// Adds to `builder` the span export of `config` when it is OTLP, and the
+/// resource naming `config.service_name`; otherwise returns `builder` as it
+/// was.
+///
+/// This is for a program that builds its own provider, say to check its
+/// spans in memory, and should still send them to a collector when asked.
+/// The returned counters count what the export was offered, sent and lost;
+/// shut the provider down (or drop it) to flush.
+pub fn with_otlp_export(
+    builder: TracerProviderBuilder,
+    config: &TelemetryConfig,
+) -> Result<(TracerProviderBuilder, SpanCounters), TelemetryError> {
+    let counters = SpanCounters::default();
+    if !matches!(config.traces, Export::Otlp { .. }) {
+        return Ok((builder, counters));
+    }
+    let resource = Resource::builder()
+        .with_service_name(config.service_name.clone())
+        .build();
+    let (builder, _) = with_span_exporter(
+        builder.with_resource(resource),
+        &config.traces,
+        &config.batch,
+        &counters,
+    )?;
+    Ok((builder, counters))
+}
+
 /// Which `tracing` events become log records: INFO and above, except from
 /// the crates that carry the telemetry itself. Their events would be
 /// exported over the same HTTP/gRPC clients, which log again: a feedback loop
