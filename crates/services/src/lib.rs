@@ -12,22 +12,32 @@
 //! shedding, and the circuit breaker of `otlp-csp-resilience`.
 //! [`serve`] runs one service with phased shutdown, [`runtime`] sizes the
 //! tokio runtime from the CPU quota of the container, [`system`] starts all
-//! four in one process (tests and examples) and [`bin`] is the `main` of the
-//! four binaries. [`fuzzing`] is the check of the fuzz target for request
-//! bodies.
+//! four in one process (tests and examples) and [`process`] is the `main` of
+//! the four binaries.
+//!
+//! # Features
+//!
+//! - `testing`: `tree`, which reads a trace back from the in-process OTLP
+//!   receiver (`otlp-receiver`) and prints it, and
+//!   `SystemTelemetry::to_receiver`, which points the four services at it;
+//!   for tests and examples. Off in the services' own build.
+//! - `fuzzing`: `fuzzing`, the check the fuzz target for request bodies
+//!   runs. The fuzz crate and the corpus replay test turn it on.
 
 #![warn(missing_docs)]
 
-pub mod bin;
 pub mod config;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod gateway;
 pub mod http;
 pub mod order;
 pub mod payment;
+pub mod process;
 pub mod runtime;
 pub mod serve;
 pub mod system;
+#[cfg(feature = "testing")]
 pub mod tree;
 pub mod user;
 

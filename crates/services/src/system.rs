@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use otlp_csp_telemetry::{Protocol, Telemetry, TelemetryConfig, TelemetryError};
+#[cfg(feature = "testing")]
+use otlp_csp_telemetry::{Protocol, TelemetryConfig};
+use otlp_csp_telemetry::{Telemetry, TelemetryError};
 
 use crate::config::ClientConfig;
 use crate::http::{Obs, Peer};
@@ -31,6 +33,7 @@ pub struct SystemTelemetry {
     pub payment: Obs,
 }
 
+#[cfg(feature = "testing")]
 // ANCHOR: telemetry
 impl SystemTelemetry {
     /// One telemetry set-up per service, each exporting over OTLP/HTTP to

@@ -1,6 +1,6 @@
-//! The gateway service as its own process. See `otlp_csp_services::bin` for
+//! The gateway service as its own process. See `otlp_csp_services::process` for
 //! the environment it reads.
 
 fn main() -> std::process::ExitCode {
-    otlp_csp_services::bin::main(otlp_csp_services::bin::Service::Gateway)
+    otlp_csp_services::process::main(otlp_csp_services::process::Service::Gateway)
 }

@@ -1,6 +1,6 @@
-//! The payment service as its own process. See `otlp_csp_services::bin` for
+//! The payment service as its own process. See `otlp_csp_services::process` for
 //! the environment it reads.
 
 fn main() -> std::process::ExitCode {
-    otlp_csp_services::bin::main(otlp_csp_services::bin::Service::Payment)
+    otlp_csp_services::process::main(otlp_csp_services::process::Service::Payment)
 }
