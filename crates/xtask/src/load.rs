@@ -33,6 +33,8 @@ pub fn run(root: &Path, seconds: u64) -> Result<()> {
         "otlp-csp-loadgen",
         "-p",
         "otlp-csp-services",
+        "--features",
+        "otlp-csp-loadgen/record",
         "--bins",
     ])?;
     let mut cmd = Command::new(root.join("target/release/ch21-perf"));
