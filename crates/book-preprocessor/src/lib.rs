@@ -20,6 +20,7 @@ pub mod catalogue;
 pub mod chart;
 pub mod cli;
 pub mod directive;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod includes;
 pub mod paths;

@@ -2,7 +2,8 @@
 //!
 //! The HTTP handler reads the body within the size limit and hands it to
 //! [`decode_body`]; the fuzz target `otlp_receiver_body` (see
-//! [`crate::fuzzing`]) calls the same function with hostile bytes. It picks
+//! `otlp_receiver::fuzzing`, feature `fuzzing`) calls the same function with
+//! hostile bytes. It picks
 //! the encoding from the `Content-Type` (`application/x-protobuf` or
 //! `application/json`, parameters ignored), inflates a gzip body
 //! (`Content-Encoding: gzip`) without ever holding more than the limit, and

@@ -29,6 +29,7 @@
 //! ```
 
 pub mod decode;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod grpc;
 mod http;

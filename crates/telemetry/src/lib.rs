@@ -17,6 +17,7 @@
 //! the span current in the OpenTelemetry context.
 
 mod config;
+#[cfg(feature = "fuzzing")]
 pub mod config_fuzzing;
 mod console;
 mod console_signals;

@@ -24,7 +24,7 @@
 
 mod baggage;
 mod carrier;
-#[doc(hidden)]
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod propagators;
 mod traceparent;
