@@ -69,16 +69,10 @@ struct Outcome {
     findings: Vec<PathBuf>,
 }
 
-pub fn fuzz(root: &Path, seconds: Option<&str>) -> Result<()> {
-    let seconds = match seconds {
-        None => DEFAULT_SECONDS,
-        Some(s) => match s.parse::<u64>() {
-            Ok(n) if n > 0 => n,
-            _ => bail!(
-                "usage: cargo xtask fuzz [SECONDS]  (SECONDS is a positive whole number, not {s:?})"
-            ),
-        },
-    };
+/// `cargo xtask fuzz [SECONDS]`: each target for `seconds` (default
+/// [`DEFAULT_SECONDS`]; clap has checked it is positive).
+pub fn fuzz(root: &Path, seconds: Option<u64>) -> Result<()> {
+    let seconds = seconds.unwrap_or(DEFAULT_SECONDS);
     let bin = ensure_cargo_fuzz(root)?;
     let mut measurements = vec![Measurement::count(
         format!("{GROUP}/seconds_per_target"),

@@ -46,15 +46,13 @@ pub fn run(root: &Path, seconds: u64) -> Result<()> {
     run::command(cmd)
 }
 
-/// `cargo xtask load [SECONDS]`.
-pub fn command(root: &Path, seconds: Option<&str>) -> Result<()> {
-    let seconds = match seconds {
-        None => DEFAULT_SECONDS,
-        Some(s) => match s.parse::<u64>() {
-            Ok(n) if (1..=120).contains(&n) => n,
-            _ => anyhow::bail!("SECONDS must be a whole number from 1 to 120, not {s:?}"),
-        },
-    };
+/// The longest phase `cargo xtask load` accepts, in seconds.
+pub const MAX_SECONDS: u64 = 120;
+
+/// `cargo xtask load [SECONDS]` (default [`DEFAULT_SECONDS`]; clap has
+/// checked it is from 1 to [`MAX_SECONDS`]).
+pub fn command(root: &Path, seconds: Option<u64>) -> Result<()> {
+    let seconds = seconds.unwrap_or(DEFAULT_SECONDS);
     run::step(
         &format!("Chapter 21's load runs ({seconds} s per phase)"),
         || run(root, seconds),

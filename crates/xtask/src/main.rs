@@ -1,12 +1,8 @@
 //! The book's own commands (the xtask pattern): `cargo xtask <command>`.
 //!
-//! - `serve [--port N]`: install the pinned tools if needed, build the book and
-//!   serve it on http://localhost:3000, rebuilding on change.
-//! - `build`: the same, writing the static site to `book/html` only.
-//! - `test`: every check of the book (see `test.rs`); CI runs exactly this.
-//! - `bench`: run the criterion benchmarks and record the machine they ran on.
-//! - `baseline`: write `book/benchmarks/baseline.json` from the last bench run.
-//! - `quickstart`: replay the quick start's pages in a new crate (see `quickstart.rs`).
+//! Each command is a variant of [`Command`], and its doc comment is the help
+//! that `cargo xtask --help` prints: the help text and the code are one
+//! thing.
 
 mod captures;
 mod collector;
@@ -23,60 +19,96 @@ mod test;
 mod tools;
 mod venv;
 
-use anyhow::{Result, bail};
-use std::path::PathBuf;
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+
+/// The book's own commands: build, serve and test the book, and the
+/// stages of `test` one at a time.
+#[derive(Debug, Parser)]
+#[command(bin_name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build the book and serve it on http://localhost:PORT, rebuilding on
+    /// change (installs the pinned mdbook and mdbook-mermaid if needed).
+    Serve {
+        /// The port to serve on.
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+    },
+    /// Build the static site into book/html.
+    Build,
+    /// Run every check of the book, stage after stage (what CI runs).
+    Test,
+    /// Run the criterion benchmarks; the next build shows their figures.
+    Bench,
+    /// Save the last benchmark run as book/benchmarks/baseline.json.
+    Baseline,
+    /// Run every example and compare its output with its chapter; capture
+    /// the runs the chapters draw as waterfalls.
+    Examples,
+    /// Replay the quick start's pages, commands and files, in a new crate.
+    Quickstart,
+    /// Run the examples against a real collector (rotel), then stop it
+    /// under load and account for every span.
+    Collector,
+    /// The four service binaries: one trace across processes, SIGTERM under
+    /// load, a cut link between network namespaces (as root).
+    System,
+    /// A quick benchmark run built into a scratch book: every figure on the
+    /// page must be the one measured.
+    Figures,
+    /// Fuzz every parser of outside input for SECONDS each (installs
+    /// cargo-fuzz; uses RUSTC_BOOTSTRAP=1 on a stable toolchain).
+    Fuzz {
+        /// Seconds per target [default: 60].
+        #[arg(value_parser = clap::value_parser!(u64).range(1..))]
+        seconds: Option<u64>,
+    },
+    /// Chapter 21's load runs, SECONDS per phase.
+    Load {
+        /// Seconds per phase, from 1 to 120 [default: 10].
+        #[arg(value_parser = clap::value_parser!(u64).range(1..=load::MAX_SECONDS))]
+        seconds: Option<u64>,
+    },
+}
 
 fn main() {
-    if let Err(e) = real_main() {
+    let cli = Cli::parse();
+    if let Err(e) = real_main(cli.command) {
         eprintln!("xtask: error: {e:#}");
         std::process::exit(1);
     }
 }
 
-fn real_main() -> Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+fn real_main(command: Command) -> Result<()> {
     let root = repo_root();
     std::env::set_current_dir(&root)?;
-    match args.first().map(String::as_str) {
-        Some("serve") => {
-            let port = match args.get(1).map(String::as_str) {
-                Some("--port") => args.get(2).cloned().unwrap_or_else(|| "3000".into()),
-                Some(other) => bail!("unknown option {other}; usage: cargo xtask serve [--port N]"),
-                None => "3000".into(),
-            };
-            let tools = tools::ensure()?;
-            run::step("Building the book's preprocessor", || {
-                run::cargo(&["build", "--quiet", "--locked", "-p", "book-preprocessor"])
-            })?;
-            println!("Serving the book on http://localhost:{port} (Ctrl-C to stop)");
-            run::command(tools.mdbook_command(&[
-                "serve",
-                "--hostname",
-                "127.0.0.1",
-                "--port",
-                &port,
-            ]))
-        }
-        Some("build") => {
+    match command {
+        Command::Serve { port } => serve(port),
+        Command::Build => {
             let tools = tools::ensure()?;
             build_book(&tools)?;
             println!("The book is in book/html/index.html");
             Ok(())
         }
-        Some("test") => test::all(&root),
-        Some("figures") => run::step(
-            "A quick benchmark run, built into the book, shows criterion's own estimates",
-            || test::bench_figures_reach_html(&root),
-        ),
-        Some("examples") => run::step(
+        Command::Test => test::all(&root),
+        Command::Bench => bench(),
+        Command::Baseline => run::preprocessor(&["baseline"]),
+        Command::Examples => run::step(
             "Every example is in a chapter and prints what its chapter shows",
             || test::check_examples(&root),
         ),
-        Some("quickstart") => run::step(
+        Command::Quickstart => run::step(
             "Every command and file of the quick start, replayed in a new crate",
             || quickstart::replay(&root),
         ),
-        Some("collector") => {
+        Command::Collector => {
             run::step("Examples against rotel", || {
                 collector::examples_against_rotel(&root)
             })?;
@@ -84,40 +116,46 @@ fn real_main() -> Result<()> {
                 collector::collector_outage(&root)
             })
         }
-        Some("system") => {
-            run::step(
-                "One trace across the four service processes (rotel)",
-                || system::trace_across_processes(&root),
-            )?;
-            run::step("SIGTERM to every service under load", || {
-                system::sigterm_under_load(&root)
-            })?;
-            let skipped = run::step("The payment service behind a cut link (namespaces)", || {
-                system::partition_in_namespaces(&root)
-            })?;
-            if let Some(reason) = skipped {
-                println!("    SKIPPED: {reason}");
-            }
-            Ok(())
-        }
-        Some("bench") => bench(),
-        Some("baseline") => run::preprocessor(&["baseline"]),
-        Some("fuzz") => fuzz::fuzz(&root, args.get(1).map(String::as_str)),
-        Some("load") => load::command(&root, args.get(1).map(String::as_str)),
-        _ => bail!(
-            "usage: cargo xtask <serve [--port N] | build | test | bench | baseline | fuzz [S] | collector | system | load [S] | quickstart>\n\
-             serve     build the book and serve it on http://localhost:3000\n\
-             build     build the static site into book/html\n\
-             test      run every test of the book (what CI runs)\n\
-             bench     run the benchmarks; the next build shows their figures\n\
-             baseline  save the last benchmark run as book/benchmarks/baseline.json\n\
-             fuzz [S]  fuzz every parser of outside input for S seconds each (default 60)\n\
-             collector run the examples against a real collector, then stop it under load\n\
-             system    the four service binaries: one trace, SIGTERM under load, a cut link\n\
-             load [S]  chapter 21's load runs, S seconds per phase (default 10)\n\
-             quickstart  replay the quick start's pages, commands and files, in a new crate"
+        Command::System => system(&root),
+        Command::Figures => run::step(
+            "A quick benchmark run, built into the book, shows criterion's own estimates",
+            || test::bench_figures_reach_html(&root),
         ),
+        Command::Fuzz { seconds } => fuzz::fuzz(&root, seconds),
+        Command::Load { seconds } => load::command(&root, seconds),
     }
+}
+
+fn serve(port: u16) -> Result<()> {
+    let tools = tools::ensure()?;
+    run::step("Building the book's preprocessor", || {
+        run::cargo(&["build", "--quiet", "--locked", "-p", "book-preprocessor"])
+    })?;
+    println!("Serving the book on http://localhost:{port} (Ctrl-C to stop)");
+    run::command(tools.mdbook_command(&[
+        "serve",
+        "--hostname",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+    ]))
+}
+
+fn system(root: &Path) -> Result<()> {
+    run::step(
+        "One trace across the four service processes (rotel)",
+        || system::trace_across_processes(root),
+    )?;
+    run::step("SIGTERM to every service under load", || {
+        system::sigterm_under_load(root)
+    })?;
+    let skipped = run::step("The payment service behind a cut link (namespaces)", || {
+        system::partition_in_namespaces(root)
+    })?;
+    if let Some(reason) = skipped {
+        println!("    SKIPPED: {reason}");
+    }
+    Ok(())
 }
 
 /// Builds the preprocessor, then the book into `book/html`.
