@@ -71,7 +71,8 @@ impl Config {
 
     /// Counts accepted requests and their items but does not keep them, so
     /// that a benchmark sending millions of spans runs in constant memory.
-    /// [`Receiver::traces`] and the other lists then stay empty.
+    /// [`Receiver::traces`](crate::Receiver::traces) and the other lists
+    /// then stay empty.
     pub fn discard_requests(mut self) -> Self {
         self.keep_requests = false;
         self
