@@ -8,7 +8,7 @@
 (* exporter drains it and stops. This abstracts the book's processor,     *)
 (* crates/telemetry/src/fast_batch.rs on crates/span-queue.               *)
 (* The variables are those of the stateright model in                     *)
-(* crates/resilience/src/models/batch.rs, one for one, so both checkers   *)
+(* crates/resilience-models/src/batch.rs, one for one, so both checkers   *)
 (* must find the same number of distinct states.                          *)
 (***************************************************************************)
 EXTENDS Naturals, Sequences
