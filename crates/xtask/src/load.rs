@@ -24,6 +24,9 @@ pub const CHAIN_RATE: u64 = 2000;
 /// three one-hop configurations and the chain, each phase lasting `seconds`.
 pub fn run(root: &Path, seconds: u64) -> Result<()> {
     let agent = crate::collector::ensure_rotel(root)?;
+    // The runner ch21-perf needs loadgen's `record` feature. Two builds:
+    // `--features otlp-csp-loadgen/record` beside a second `-p` does not
+    // turn it on (cargo skips the runner without a word).
     run::cargo(&[
         "build",
         "--quiet",
@@ -31,10 +34,17 @@ pub fn run(root: &Path, seconds: u64) -> Result<()> {
         "--release",
         "-p",
         "otlp-csp-loadgen",
+        "--features",
+        "record",
+        "--bins",
+    ])?;
+    run::cargo(&[
+        "build",
+        "--quiet",
+        "--locked",
+        "--release",
         "-p",
         "otlp-csp-services",
-        "--features",
-        "otlp-csp-loadgen/record",
         "--bins",
     ])?;
     let mut cmd = Command::new(root.join("target/release/ch21-perf"));
