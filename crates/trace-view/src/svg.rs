@@ -261,7 +261,11 @@ fn flags(out: &mut String, layout: &Layout, r: usize, y: f64, error: bool) {
 /// The id of a drawing's arrowhead marker, from its first trace and size.
 fn arrow_id(layout: &Layout) -> String {
     let first = layout.traces.first().map_or("", |t| t.trace_id.as_str());
-    let safe: String = first.chars().filter(char::is_ascii_alphanumeric).take(16).collect();
+    let safe: String = first
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect();
     format!("tv-arrow-{safe}-{}", layout.rows.len())
 }
 
