@@ -25,7 +25,9 @@ async fn a_context_on_the_future() {
     let tracer = global::tracer("ch13");
     let cx = Context::current_with_span(tracer.start("a"));
     // Current only while this future is being polled.
-    async { tokio::task::yield_now().await }.with_context(cx).await;
+    async { tokio::task::yield_now().await }
+        .with_context(cx)
+        .await;
 }
 // ANCHOR_END: fixed
 
