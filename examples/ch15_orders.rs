@@ -2,7 +2,8 @@
 //! logical clocks, computed by the book's `csp-models` crate.
 
 use otlp_csp::models::clocks::{Action, Execution, Step};
-use otlp_csp::models::csp::{Event, Trace, alphabet, show};
+use otlp_csp::models::csp::{Definitions, Event, Trace, alphabet, prefix, sequence, show, stop};
+use otlp_csp::models::lts::Lts;
 use otlp_csp::models::order::{Independence, Pomset, equivalence_class, network_run};
 
 fn word(names: &[&str]) -> Trace {
@@ -31,6 +32,25 @@ fn main() {
     let run = network_run(&network).unwrap();
     println!("network run: {run}");
     // ANCHOR_END: network
+
+    // ANCHOR: same_traces
+    // Same traces, different runs: a and b in parallel, or in either order.
+    let parallel = prefix("a", stop()).interleave(prefix("b", stop()));
+    let either = sequence(["a", "b"], stop()).ext(sequence(["b", "a"], stop()));
+    let traces = |p| Lts::explore(&p, &Definitions::new()).unwrap().traces(4);
+    println!("same traces: {}", traces(parallel) == traces(either));
+    let apart = Independence::of_alphabets(&[alphabet(["a"]), alphabet(["b"])]);
+    let together = Independence::of_alphabets(&[alphabet(["a", "b"])]);
+    println!(
+        "run of a → STOP ||| b → STOP: {}",
+        Pomset::from_word(&word(&["a", "b"]), &apart)
+    );
+    println!(
+        "runs of a → b → STOP □ b → a → STOP: {} and {}",
+        Pomset::from_word(&word(&["a", "b"]), &together),
+        Pomset::from_word(&word(&["b", "a"]), &together)
+    );
+    // ANCHOR_END: same_traces
 
     // ANCHOR: clocks
     // p0 sends m0 to p1; p2 works alone.

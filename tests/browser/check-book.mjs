@@ -17,6 +17,16 @@
 // light, coal, rust, navy and ayu with the theme menu (plus a reload, the
 // "Auto" entry, and an OS dark-mode change while on "Auto").
 //
+// Trace waterfalls (`figure.book-trace`, drawn by crates/trace-view) are
+// checked on every page but print.html: as many `g.tv-span` as `data-spans`
+// (> 0) and `path.tv-link` as `data-links`, links between drawn rows, a
+// non-empty <figcaption>, the details panel showing a span's <title> on hover,
+// on focus() and on Tab (for the first span with a `key = value` attribute
+// line, which must exist), and, in the coal and light themes, text with a
+// contrast of at least 3 and a visible bar for every span. The first waterfall
+// of each page is saved as target/browser-screenshots/PAGE.png (PAGE: the
+// page's path with / as -), after removing the PNGs of the previous run.
+//
 // Requests to other origins are aborted (the machine has no internet) and
 // reported as warnings only.
 
@@ -71,9 +81,10 @@ function usage(msg) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
-const ROOT = opts.htmlDir
-  ? path.resolve(opts.htmlDir)
-  : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'book', 'html');
+const SCRIPT_DIR = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = opts.htmlDir ? path.resolve(opts.htmlDir) : path.resolve(SCRIPT_DIR, '..', '..', 'book', 'html');
+// Screenshots of the waterfalls, always under the repository's target/.
+const SCREENSHOT_DIR = path.resolve(SCRIPT_DIR, '..', '..', 'target', 'browser-screenshots');
 
 // Timeouts (milliseconds).
 const T_LAUNCH = 30_000;
@@ -83,6 +94,7 @@ const T_STALL = 6_000;
 const T_SETTLE = 5_000;
 const T_SEARCH = 15_000;
 const T_THEME = 8_000;
+const T_PANEL = 2_000;
 
 const CHROMIUM_FLAGS = [
   // `--headless` comes from `headless: true`; the profile is a fresh
@@ -104,6 +116,8 @@ const CHROMIUM_FLAGS = [
 // Theme order: exercises light→dark and dark→light switches.
 const THEMES = ['light', 'coal', 'rust', 'navy', 'ayu'];
 const DARK_THEMES = new Set(['coal', 'navy', 'ayu']);
+// The themes every waterfall is measured in: the walk goes on in the last.
+const WATERFALL_THEMES = ['coal', 'light'];
 
 const failures = [];
 const warnings = [];
@@ -380,8 +394,117 @@ function pageThemeFit(expect) {
     }
     d.ok = !!text && d.textContrast >= 3 && (!fill || d.fillDistance >= 6);
   }
-  out.ok = out.hasClass && out.diagrams.every((d) => d.ok);
+
+  // Waterfalls (figure.book-trace): every visible text of the drawing (span
+  // labels, flags, ticks, trace titles), with its opacity, must be readable
+  // on the page; every span's bar must have a size and a fill that differs
+  // from the page.
+  out.waterfalls = [];
+  for (const fig of document.querySelectorAll('figure.book-trace')) {
+    const w = { id: fig.id, drawn: false };
+    out.waterfalls.push(w);
+    const svg = fig.querySelector('svg');
+    if (!svg) continue;
+    w.drawn = true;
+    let bg = null;
+    for (let el = svg; el && !bg; el = el.parentElement) {
+      const c = parse(getComputedStyle(el).backgroundColor);
+      if (c && c[3] > 0) bg = c[3] < 1 ? over(c, [255, 255, 255, 1]) : c;
+    }
+    bg = bg || [255, 255, 255, 1];
+    w.background = hex(bg);
+    const alpha = (el) => {
+      let a = 1;
+      for (let e = el; e && e !== fig; e = e.parentElement) a *= parseFloat(getComputedStyle(e).opacity);
+      return a;
+    };
+    w.texts = 0;
+    w.worstText = null; // { text, colour, contrast, cls }
+    for (const el of svg.querySelectorAll('text')) {
+      const own = (el.textContent || '').trim();
+      if (!own || !visible(el)) continue;
+      const cs = getComputedStyle(el);
+      const c = parse(cs.fill);
+      const fo = parseFloat(cs.fillOpacity);
+      if (!c) continue;
+      const a = c[3] * (isNaN(fo) ? 1 : fo) * alpha(el);
+      const seen = over([c[0], c[1], c[2], a], bg);
+      const ratio = Math.round(contrast(seen, bg) * 100) / 100;
+      w.texts++;
+      if (!w.worstText || ratio < w.worstText.contrast) {
+        const cls = el.getAttribute('class') || '';
+        w.worstText = { text: own.slice(0, 40), colour: hex(seen), contrast: ratio, cls };
+      }
+    }
+    w.spans = 0;
+    w.badBars = [];
+    for (const g of svg.querySelectorAll('g.tv-span')) {
+      w.spans++;
+      const row = g.getAttribute('data-row');
+      const bar = g.querySelector('rect.tv-bar');
+      if (!bar) {
+        w.badBars.push(`row ${row}: no rect.tv-bar`);
+        continue;
+      }
+      const r = bar.getBoundingClientRect();
+      const cs = getComputedStyle(bar);
+      const c = parse(cs.fill);
+      const fo = parseFloat(cs.fillOpacity);
+      if (r.width <= 0 || r.height <= 0) {
+        w.badBars.push(`row ${row}: bar is ${Math.round(r.width * 10) / 10}×${Math.round(r.height * 10) / 10} px`);
+      } else if (cs.visibility === 'hidden' || cs.display === 'none' || alpha(bar) === 0) {
+        w.badBars.push(`row ${row}: bar is hidden`);
+      } else if (!c || c[3] === 0 || fo === 0) {
+        w.badBars.push(`row ${row}: bar has no fill (${cs.fill})`);
+      } else {
+        const f = over([c[0], c[1], c[2], c[3] * (isNaN(fo) ? 1 : fo) * alpha(bar)], bg);
+        const distance = Math.max(...[0, 1, 2].map((k) => Math.abs(f[k] - bg[k])));
+        if (distance < 6) w.badBars.push(`row ${row}: bar fill ${hex(f)} is the page's ${w.background}`);
+      }
+    }
+    w.ok = w.texts > 0 && w.worstText.contrast >= 3 && w.spans > 0 && w.badBars.length === 0;
+  }
+  out.waterfallsOk = out.waterfalls.every((w) => w.ok);
+  out.ok = out.hasClass && out.diagrams.every((d) => d.ok) && out.waterfallsOk;
   return out;
+}
+
+// The structure of one figure.book-trace (playwright passes the element).
+function figureStructure(fig) {
+  const attrLine = /^[ \t]+\S[^\n]* = /m;
+  const int = (v) => (v !== null && /^\d+$/.test(v.trim()) ? Number(v) : null);
+  const spans = [...fig.querySelectorAll('g.tv-span')];
+  const rows = spans.map((g) => g.getAttribute('data-row'));
+  const rowSet = new Set(rows);
+  const links = [...fig.querySelectorAll('path.tv-link')];
+  const badLinks = [];
+  for (const p of links) {
+    const from = p.getAttribute('data-link-from');
+    const to = p.getAttribute('data-link-to');
+    if (!rowSet.has(from) || !rowSet.has(to)) badLinks.push(`${from}→${to}`);
+  }
+  const titles = spans.map((g) => {
+    const t = g.querySelector(':scope > title');
+    return t ? t.textContent : null;
+  });
+  const caption = fig.querySelector('figcaption');
+  return {
+    id: fig.id,
+    dataSpans: int(fig.getAttribute('data-spans')),
+    dataLinks: int(fig.getAttribute('data-links')),
+    rawSpans: fig.getAttribute('data-spans'),
+    rawLinks: fig.getAttribute('data-links'),
+    spans: spans.length,
+    links: links.length,
+    badLinks,
+    noRow: rows.filter((r) => r === null).length,
+    duplicateRows: rows.length - rowSet.size,
+    noTitle: titles.filter((t) => t === null).length,
+    notFocusable: spans.filter((g) => g.tabIndex < 0).length,
+    panels: fig.querySelectorAll('.tv-details pre').length,
+    caption: caption ? caption.textContent.trim().length : -1,
+    withAttributes: titles.findIndex((t) => t !== null && attrLine.test(t)),
+  };
 }
 
 // ------------------------------------------------------------- the run ---
@@ -493,12 +616,213 @@ async function waitDiagrams(page) {
   return page.evaluate(pageDiagramState);
 }
 
+/** Chooses `themeId` in mdBook's theme menu; false when there is no such entry. */
+async function pickTheme(page, themeId) {
+  const button = page.locator(`#mdbook-theme-${themeId}, #theme-list #${themeId}`).first();
+  if ((await button.count()) === 0) return false;
+  // The menu stays open after a choice; open it only when it is closed.
+  if (!(await button.isVisible())) {
+    await page.locator('#mdbook-theme-toggle, #theme-toggle').first().click();
+    await button.waitFor({ state: 'visible' });
+  }
+  await button.click();
+  return true;
+}
+
+// ------------------------------------------------------ the waterfalls ---
+
+// figure.book-trace, drawn by crates/trace-view and put on the page by the
+// preprocessor, is checked on every page but print.html (which repeats every
+// chapter): its counts against data-spans / data-links, its details panel
+// (hover and keyboard focus), its colours in WATERFALL_THEMES; the first one
+// of a page is saved as a PNG in SCREENSHOT_DIR.
+
+let waterfallsChecked = 0;
+let screenshotsSaved = 0;
+const MENU_BAR_IN_FLOW =
+  '#mdbook-menu-bar, #mdbook-menu-bar-hover-placeholder, #menu-bar, #menu-bar-hover-placeholder ' +
+  '{ position: relative !important; }';
+
+const firstLine = (t) => (t || '').split('\n')[0].slice(0, 60);
+const shortText = (t) => JSON.stringify(t === null ? null : t.length > 80 ? `${t.slice(0, 80)}…` : t);
+
+function describeWaterfall(w) {
+  if (!w.drawn) return 'no <svg>';
+  const parts = [];
+  if (!w.texts) parts.push('no visible text in the drawing');
+  else {
+    const t = w.worstText;
+    parts.push(
+      `least readable text "${t.text}" (${t.cls || 'text'}) is ${t.colour} on ${w.background}, contrast ${t.contrast}`,
+    );
+  }
+  if (!w.spans) parts.push('no g.tv-span');
+  if (w.badBars.length) {
+    const more = w.badBars.length > 3 ? ` and ${w.badBars.length - 3} more` : '';
+    parts.push(`${w.badBars.length} bar(s) not visible: ${w.badBars.slice(0, 3).join('; ')}${more}`);
+  }
+  return parts.join('; ');
+}
+
+/** Polls until the details panel of `fig` reads `expected`; returns what it last read. */
+async function panelText(fig, expected) {
+  const pre = fig.locator('.tv-details pre').first();
+  const deadline = Date.now() + T_PANEL;
+  for (;;) {
+    const got = await pre.textContent({ timeout: T_PANEL }).catch(() => null);
+    if (got === expected || Date.now() > deadline) return got;
+    await sleep(50);
+  }
+}
+
+async function checkWaterfalls(page, rel) {
+  const figures = page.locator('figure.book-trace');
+  const n = await figures.count();
+  if (n === 0) return;
+  const started = Date.now();
+  const whereOf = [];
+  for (let i = 0; i < n; i++) {
+    const fig = figures.nth(i);
+    const s = await fig.evaluate(figureStructure);
+    const where = `${rel} waterfall ${s.id ? `#${s.id}` : i + 1}`;
+    whereOf.push(where);
+    waterfallsChecked++;
+
+    // 1. What was drawn against what the preprocessor says it drew.
+    if (s.dataSpans === null) fail(where, `data-spans="${s.rawSpans}" is not a count`);
+    else if (s.dataSpans === 0) fail(where, 'data-spans="0": a waterfall without spans');
+    else if (s.spans !== s.dataSpans) {
+      fail(where, `${s.spans} span(s) drawn (g.tv-span), data-spans says ${s.dataSpans}`);
+    }
+    if (s.dataLinks === null) fail(where, `data-links="${s.rawLinks}" is not a count`);
+    else if (s.links !== s.dataLinks) {
+      fail(where, `${s.links} link(s) drawn (path.tv-link), data-links says ${s.dataLinks}`);
+    }
+    if (s.badLinks.length) {
+      const some = s.badLinks.slice(0, 5).join(', ');
+      fail(where, `link(s) to a row that is not drawn (data-link-from→data-link-to): ${some}`);
+    }
+    if (s.noRow) fail(where, `${s.noRow} span(s) without data-row`);
+    if (s.duplicateRows) fail(where, `${s.duplicateRows} duplicate data-row value(s)`);
+    if (s.noTitle) fail(where, `${s.noTitle} span(s) without a <title>`);
+    if (s.notFocusable) fail(where, `${s.notFocusable} span(s) cannot take keyboard focus (tabindex)`);
+    if (s.caption < 1) fail(where, s.caption < 0 ? 'no <figcaption> (provenance)' : 'empty <figcaption>');
+    if (s.panels !== 1) fail(where, `${s.panels} details panels (.tv-details pre), expected 1`);
+    if (s.spans === 0 || s.panels === 0) continue;
+
+    // 2. The details panel follows the mouse and the keyboard.
+    if (s.withAttributes < 0) {
+      fail(where, 'no span has an attribute (an indented "key = value" line in its <title>)');
+    }
+    const k = Math.max(s.withAttributes, 0);
+    const spans = fig.locator('g.tv-span');
+    const span = spans.nth(k);
+    const titleOf = (g) => g.evaluate((el) => el.querySelector(':scope > title')?.textContent ?? null);
+    const title = await titleOf(span);
+    if (title === null) continue; // reported above
+    const name = `"${firstLine(title)}" (row ${await span.getAttribute('data-row')})`;
+    // The label (left of the bars, where no link curve passes), else the bar.
+    let target = span.locator('text.tv-label').first();
+    if ((await target.count()) === 0 || !(await target.textContent()).trim()) {
+      target = span.locator('rect.tv-bar').first();
+    }
+    if ((await target.count()) === 0) target = span;
+    try {
+      await target.hover({ timeout: T_SETTLE });
+      const shown = await panelText(fig, title);
+      if (shown !== title) {
+        fail(where, `hovering span ${name} shows ${shortText(shown)} in .tv-details, not its <title>`);
+      }
+    } catch (e) {
+      fail(where, `could not hover span ${name}: ${e.message.split('\n')[0]}`);
+    }
+
+    // 5. A picture of the first waterfall of the page (details panel filled).
+    if (i === 0) {
+      const file = path.join(SCREENSHOT_DIR, `${rel.replace(/\.html$/, '').split('/').join('-')}.png`);
+      try {
+        fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+        await fig.screenshot({
+          path: file,
+          animations: 'disabled',
+          timeout: T_SETTLE * 2,
+          // mdBook's sticky menu bar would cover the top of a figure taller than the window.
+          style: MENU_BAR_IN_FLOW,
+        });
+        screenshotsSaved++;
+        log(`screenshot ${path.relative(process.cwd(), file)}`);
+      } catch (e) {
+        fail(where, `screenshot failed: ${e.message.split('\n')[0]}`);
+      }
+    }
+
+    try {
+      await page.mouse.move(0, 0);
+      await fig.evaluate((f) => {
+        f.querySelector('.tv-details pre').textContent = '';
+      });
+      await span.focus({ timeout: T_SETTLE });
+      const shown = await panelText(fig, title);
+      if (shown !== title) {
+        fail(where, `focusing span ${name} shows ${shortText(shown)} in .tv-details, not its <title>`);
+      }
+      if (s.spans > k + 1) {
+        // Tab moves to the next span, and the panel follows.
+        const next = spans.nth(k + 1);
+        await page.keyboard.press('Tab');
+        const nextTitle = await titleOf(next);
+        const nextName = `"${firstLine(nextTitle)}" (row ${await next.getAttribute('data-row')})`;
+        if (!(await next.evaluate((g) => g === document.activeElement))) {
+          fail(where, `Tab from span ${name} does not focus the next span ${nextName}`);
+        } else {
+          const shownNext = await panelText(fig, nextTitle);
+          if (shownNext !== nextTitle) {
+            fail(where, `Tab to span ${nextName} shows ${shortText(shownNext)} in .tv-details, not its <title>`);
+          }
+        }
+      }
+      await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    } catch (e) {
+      fail(where, `could not focus span ${name}: ${e.message.split('\n')[0]}`);
+    }
+  }
+
+  // 3. Readable and visible in a light and a dark theme.
+  for (const theme of WATERFALL_THEMES) {
+    if (!(await pickTheme(page, theme))) {
+      fail(rel, `no "${theme}" entry in the theme menu`);
+      continue;
+    }
+    // The drawing's colours are CSS only: they follow the class on <html> at once.
+    const deadline = Date.now() + T_PANEL;
+    let m;
+    do {
+      m = await page.evaluate(pageThemeFit, theme);
+      if (m.hasClass && m.waterfallsOk) break;
+      await sleep(100);
+    } while (Date.now() < deadline);
+    if (!m.hasClass) fail(rel, `theme ${theme}: <html> has class "${m.htmlClass}", expected "${theme}"`);
+    m.waterfalls.forEach((w, i) => {
+      if (!w.ok) fail(whereOf[i] || rel, `theme ${theme}: ${describeWaterfall(w)}`);
+      else log(`${whereOf[i]}: theme ${theme}: ${describeWaterfall(w)}`);
+    });
+  }
+  log(`${rel}: ${n} waterfall(s) checked in ${Date.now() - started} ms`);
+}
+
 const idsByPage = new Map(); // rel path → Set of ids
 const links = []; // { from, raw, abs }
 let pagesVisited = 0;
 let diagramsRendered = 0;
 let themePageCandidate = null;
 let anyDiagramPage = false;
+
+// This run's screenshots only: an old picture of a page that lost its waterfall goes.
+try {
+  for (const f of fs.readdirSync(SCREENSHOT_DIR)) if (f.endsWith('.png')) fs.rmSync(path.join(SCREENSHOT_DIR, f));
+} catch {
+  // no directory yet
+}
 
 const mainContext = await newContext();
 
@@ -538,6 +862,8 @@ for (const rel of pages) {
     const { ids, links: pageLinks } = await page.evaluate(pageLinksAndIds);
     idsByPage.set(rel, new Set(ids));
     for (const l of pageLinks) links.push({ from: rel, ...l });
+
+    if (rel !== 'print.html' && !is404) await checkWaterfalls(page, rel);
   } catch (e) {
     fail(where, `check aborted: ${e.message.split('\n')[0]}`);
   } finally {
@@ -653,6 +979,7 @@ if (!opts.themePage && !themePageCandidate && anyDiagramPage) {
         (d, i) =>
           `diagram #${i + 1}: ${d.rendered ? `text ${d.text} on ${d.background} (contrast ${d.textContrast}), fill ${d.fill}` : 'not rendered'}`,
       )
+      .concat(m.waterfalls.map((w, i) => `waterfall #${w.id || i + 1}: ${describeWaterfall(w)}`))
       .join('; ');
 
   // Polls until the diagrams fit `theme`; survives a page reload (the stock
@@ -672,21 +999,11 @@ if (!opts.themePage && !themePageCandidate && anyDiagramPage) {
     }
     if (!last) fail(where, `${label}: could not measure the page`);
     else if (!last.hasClass) fail(where, `${label}: <html> has class "${last.htmlClass}", expected "${theme}"`);
-    else fail(where, `${label}: diagram colours do not fit the theme — ${describe(last)}`);
+    else fail(where, `${label}: diagram or waterfall colours do not fit the theme — ${describe(last)}`);
     return null;
   }
 
-  async function pick(themeId) {
-    const button = page.locator(`#mdbook-theme-${themeId}, #theme-list #${themeId}`).first();
-    if ((await button.count()) === 0) return false;
-    // The menu stays open after a choice; open it only when it is closed.
-    if (!(await button.isVisible())) {
-      await page.locator('#mdbook-theme-toggle, #theme-toggle').first().click();
-      await button.waitFor({ state: 'visible' });
-    }
-    await button.click();
-    return true;
-  }
+  const pick = (themeId) => pickTheme(page, themeId);
 
   try {
     await page.goto(pageUrl(themePage), { waitUntil: 'load' });
@@ -740,17 +1057,24 @@ server.close();
 clearTimeout(watchdog);
 
 for (const w of [...new Set(warnings)]) console.error(`browser: warning: ${w}`);
+const shots =
+  `browser: ${screenshotsSaved} waterfall screenshot(s) saved` +
+  (screenshotsSaved ? ` in ${path.relative(process.cwd(), SCREENSHOT_DIR) || '.'}` : '');
 if (failures.length) {
   console.error(`browser: FAILED — ${failures.length} problem(s) in ${ROOT}:`);
   for (const f of failures) console.error(`  - ${f}`);
+  console.error(shots);
   console.error(
     `browser: ${pagesVisited} pages visited, ${diagramsRendered} diagrams rendered, ` +
+      `${waterfallsChecked} waterfalls checked, ` +
       `${linksChecked} internal links checked, search ${searchOk ? 'ok' : 'FAILED'}, themes checked: ${themesChecked}`,
   );
   process.exit(1);
 }
+console.log(shots);
 console.log(
   `browser: ${pagesVisited} pages visited, ${diagramsRendered} diagrams rendered, ` +
+    `${waterfallsChecked} waterfalls checked, ` +
     `${linksChecked} internal links checked, search ok, themes checked: ${themesChecked}`,
 );
 process.exit(0);

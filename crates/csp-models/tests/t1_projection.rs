@@ -154,6 +154,8 @@ fn t1_naive_swaps_fail_when_alphabets_overlap() {
     };
     let text = lines(&[
         format!("P [A||B] Q = {system}"),
+        // The components may call themselves by name: give both definitions.
+        format!("where {} = {} and {} = {}", p.name, p.body, q.name, q.body),
         format!("A = {}, B = {}", set(&p.alphabet), set(&q.alphabet)),
         format!("trace:                 {}", show(&trace)),
         format!("swapped, not a trace:  {}", show(&swapped)),

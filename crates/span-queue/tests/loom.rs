@@ -1,4 +1,4 @@
-//! Statement T7 of Part III: the lock-free queue is free of data races and
+//! Statement T7 of Part III (stated in chapter 17): the lock-free queue is free of data races and
 //! loses nothing. loom runs each scenario under every interleaving its
 //! scheduler produces (at most `LOOM_MAX_PREEMPTIONS` preemptions each) and
 //! checks, in each one, that every accepted item comes out exactly once and

@@ -65,4 +65,7 @@ pub use fast_batch::{
 };
 pub use gated::GatedExporter;
 pub use processors::{BaggageToAttributes, Counter, Filter, REDACTED, Redact, Tee};
-pub use setup::{Telemetry, TelemetryError, View, init, init_with, init_with_views, log_filter};
+pub use setup::{
+    Telemetry, TelemetryError, View, init, init_with, init_with_views, log_filter,
+    tracing_layer_for,
+};

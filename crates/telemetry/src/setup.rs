@@ -176,6 +176,22 @@ pub fn init_with_views(
     })
 }
 
+/// The layer of [`Telemetry::tracing_layer`] over any tracer, for a program
+/// (or a benchmark) that builds its provider itself.
+pub fn tracing_layer_for<S>(
+    tracer: opentelemetry_sdk::trace::SdkTracer,
+) -> tracing_opentelemetry::OpenTelemetryLayer<S, opentelemetry_sdk::trace::SdkTracer>
+where
+    S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
+{
+    tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_location(false)
+        .with_threads(false)
+        .with_tracked_inactivity(false)
+        .with_target(false)
+}
+
 /// Which `tracing` events become log records: INFO and above, except from
 /// the crates that carry the telemetry itself. Their events would be
 /// exported over the same HTTP/gRPC clients, which log again: a feedback loop
@@ -241,6 +257,27 @@ impl Telemetry {
         &self,
     ) -> OpenTelemetryTracingBridge<SdkLoggerProvider, opentelemetry_sdk::logs::SdkLogger> {
         OpenTelemetryTracingBridge::new(&self.logger_provider)
+    }
+
+    /// A `tracing_subscriber` layer that turns `tracing` spans into spans of
+    /// this pipeline (`tracing-opentelemetry`), for an application that
+    /// builds its own subscriber: a `#[tracing::instrument]` function, or a
+    /// `tracing::info_span!` entered, becomes an OpenTelemetry span with the
+    /// current `tracing` span (or, outside any, the current OpenTelemetry
+    /// context) as its parent, counted and exported like any other.
+    ///
+    /// Unlike `tracing_opentelemetry::layer()`'s defaults, it adds no source
+    /// location, thread or busy/idle-time attributes to each span: they cost
+    /// time on every span and differ between runs. Chain `.with_location(true)`
+    /// (and so on) on the returned layer to have them back.
+    pub fn tracing_layer<S>(
+        &self,
+    ) -> tracing_opentelemetry::OpenTelemetryLayer<S, opentelemetry_sdk::trace::SdkTracer>
+    where
+        S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
+    {
+        use opentelemetry::trace::TracerProvider as _;
+        tracing_layer_for(self.provider.tracer("tracing"))
     }
 
     /// The span counters now (drops are final only after shutdown).

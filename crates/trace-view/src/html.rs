@@ -18,9 +18,9 @@ pub const STYLE: &str = r#"
   html:not(.light):not(.rust) .trace-view { --tv-error: #ff6b6b; } }
 html.coal .trace-view, html.navy .trace-view, html.ayu .trace-view { --tv-error: #ff6b6b; }
 .trace-view .tv-scroll { overflow-x: auto; }
-.trace-view svg { color: inherit; font-size: 12px; }
+.trace-view svg { color: inherit; font-size: 13px; }
 /* Narrower than the drawing, the page scales it down; narrower still, it scrolls. */
-.trace-view svg.tv-waterfall { width: 100%; min-width: 600px; height: auto; }
+.trace-view svg.tv-waterfall { width: 100%; min-width: 560px; height: auto; }
 .trace-view text { fill: currentColor; }
 .trace-view .tv-tick { font-size: 10px; text-anchor: middle; opacity: 0.8; }
 .trace-view .tv-trace-title { font-weight: 600; }

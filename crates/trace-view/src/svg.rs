@@ -22,11 +22,11 @@ use crate::layout::{Layout, LinkTarget};
 use crate::scale::{duration, ticks};
 use std::fmt::Write;
 
-const WIDTH: f64 = 880.0;
-const LABEL_W: f64 = 240.0;
-const BAR_X: f64 = 250.0;
-const BAR_W: f64 = 480.0;
-const FLAG_X: f64 = 742.0;
+const WIDTH: f64 = 760.0;
+const LABEL_W: f64 = 200.0;
+const BAR_X: f64 = 208.0;
+const BAR_W: f64 = 420.0;
+const FLAG_X: f64 = 636.0;
 const ROW_H: f64 = 20.0;
 const HEADER_H: f64 = 36.0;
 const GAP: f64 = 12.0;
@@ -121,10 +121,13 @@ fn svg(out: &mut String, layout: &Layout) {
          aria-label=\"Waterfall of {} span(s)\">",
         layout.rows.len()
     );
-    out.push_str(
-        "<defs><marker id=\"tv-arrow\" viewBox=\"0 0 8 8\" refX=\"7\" refY=\"4\" \
+    // One id per drawing: a page (mdBook's print page) may hold several.
+    let _ = write!(
+        out,
+        "<defs><marker id=\"{marker}\" viewBox=\"0 0 8 8\" refX=\"7\" refY=\"4\" \
          markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\">\
          <path d=\"M0,0 L8,4 L0,8 z\" fill=\"currentColor\"/></marker></defs>\n",
+        marker = arrow_id(layout),
     );
     for (t, top) in tops.iter().enumerate() {
         trace_header(out, layout, t, *top);
@@ -185,7 +188,7 @@ fn row(out: &mut String, layout: &Layout, r: usize, y: f64) {
 fn label(out: &mut String, layout: &Layout, r: usize, y: f64) {
     let row = &layout.rows[r];
     let indent = (row.depth as f64 * INDENT).min(LABEL_W / 2.0);
-    let room = ((LABEL_W - indent) / 7.0) as usize;
+    let room = ((LABEL_W - indent) / 7.5) as usize;
     let name = &row.span.name;
     let shown: String = if name.chars().count() > room {
         name.chars()
@@ -255,6 +258,17 @@ fn flags(out: &mut String, layout: &Layout, r: usize, y: f64, error: bool) {
 }
 
 /// One curve per resolved link, from the linking span's bar to its target's.
+/// The id of a drawing's arrowhead marker, from its first trace and size.
+fn arrow_id(layout: &Layout) -> String {
+    let first = layout.traces.first().map_or("", |t| t.trace_id.as_str());
+    let safe: String = first
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect();
+    format!("tv-arrow-{safe}-{}", layout.rows.len())
+}
+
 fn link_lines(out: &mut String, layout: &Layout, tops: &[f64]) {
     for (from, row) in layout.rows.iter().enumerate() {
         for target in &row.links {
@@ -269,9 +283,10 @@ fn link_lines(out: &mut String, layout: &Layout, tops: &[f64]) {
                 out,
                 "<path class=\"tv-link\" data-link-from=\"{from}\" data-link-to=\"{to}\" \
                  d=\"M{x1:.1},{y1} C{:.1},{y1} {:.1},{y2} {x2:.1},{y2}\" \
-                 marker-end=\"url(#tv-arrow)\"/>",
+                 marker-end=\"url(#{marker})\"/>",
                 x1 - 40.0,
-                x2 - 40.0
+                x2 - 40.0,
+                marker = arrow_id(layout),
             );
         }
     }

@@ -139,6 +139,8 @@ pub fn examples_against_rotel(root: &Path) -> Result<()> {
         "ch01_hello_trace",
         "--example",
         "ch13_logs",
+        "--example",
+        "ch13_tracing_setup",
     ])?;
     let ports = two_free_ports()?;
     let (grpc, http) = ports;
@@ -156,6 +158,11 @@ pub fn examples_against_rotel(root: &Path) -> Result<()> {
             ("ch01_hello_trace", "4 spans ended, 4 exported, 0 dropped\n"),
             // Silent when everything was exported; an error names what was lost.
             ("ch13_logs", ""),
+            // `tracing` spans and events, through the two layers.
+            (
+                "ch13_tracing_setup",
+                "3 spans ended, 3 exported, 0 dropped\n",
+            ),
         ] {
             let out = Command::new(root.join("target/debug/examples").join(example))
                 .env("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
@@ -175,15 +182,18 @@ pub fn examples_against_rotel(root: &Path) -> Result<()> {
     }
     // Per run: ch01 has 1 handle_request, 1 load_user, 2 consume_item spans;
     // ch13_logs 2 handle_order spans, 4 log records, 1 request.duration
-    // histogram; both export the set-up's own counts (otlp_csp.telemetry.items).
+    // histogram; ch13_tracing_setup 1 handle_request, 1 load_user, 1 price
+    // span and 3 log records; all three export the set-up's own counts
+    // (otlp_csp.telemetry.items).
     let expected = [
-        ("span handle_request", 3),
-        ("span load_user", 3),
+        ("span handle_request", 6),
+        ("span load_user", 6),
         ("span consume_item", 6),
         ("span handle_order", 6),
-        ("log record", 12),
+        ("span price", 3),
+        ("log record", 21),
         ("metric request.duration", 3),
-        ("metric otlp_csp.telemetry.items", 6),
+        ("metric otlp_csp.telemetry.items", 9),
     ];
     // The debug log is written as batches arrive; give the last one a moment.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -195,7 +205,7 @@ pub fn examples_against_rotel(root: &Path) -> Result<()> {
             .collect();
         if seen.iter().zip(&expected).all(|(a, b)| a.1 == b.1) {
             println!(
-                "    rotel received every span (18), log record (12) and metric (9) of 6 runs \
+                "    rotel received every span (27), log record (21) and metric (12) of 9 runs \
                  (http/protobuf, http/json, grpc)"
             );
             break;
