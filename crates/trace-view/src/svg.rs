@@ -122,11 +122,11 @@ fn svg(out: &mut String, layout: &Layout) {
         layout.rows.len()
     );
     // One id per drawing: a page (mdBook's print page) may hold several.
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<defs><marker id=\"{marker}\" viewBox=\"0 0 8 8\" refX=\"7\" refY=\"4\" \
          markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\">\
-         <path d=\"M0,0 L8,4 L0,8 z\" fill=\"currentColor\"/></marker></defs>\n",
+         <path d=\"M0,0 L8,4 L0,8 z\" fill=\"currentColor\"/></marker></defs>",
         marker = arrow_id(layout),
     );
     for (t, top) in tops.iter().enumerate() {
