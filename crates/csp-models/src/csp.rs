@@ -7,6 +7,9 @@ use std::sync::Arc;
 
 use crate::ModelError;
 
+#[cfg(feature = "mutants")]
+pub mod mutants;
+
 /// How many times a process name may be unfolded without an event in
 /// between before the recursion is declared unguarded (`X = X □ a → X`).
 pub const MAX_UNFOLD: usize = 64;
@@ -217,6 +220,9 @@ impl fmt::Display for Process {
 #[derive(Clone, Debug, Default)]
 pub struct Definitions {
     bodies: BTreeMap<Arc<str>, Process>,
+    /// A wrong rule to use instead of the kernel's (tests only).
+    #[cfg(feature = "mutants")]
+    planted: Option<mutants::Mutant>,
 }
 
 impl Definitions {
@@ -228,6 +234,15 @@ impl Definitions {
     /// Adds `name = body`.
     pub fn define(mut self, name: &str, body: Process) -> Self {
         self.bodies.insert(Arc::from(name), body);
+        self
+    }
+
+    /// These definitions, with `bug` planted in the operational rules: a
+    /// deliberately wrong rule, so that the law checks can show they fail
+    /// (feature `mutants`; only the crate's tests enable it).
+    #[cfg(feature = "mutants")]
+    pub fn with_planted_bug(mut self, bug: mutants::Mutant) -> Self {
+        self.planted = Some(bug);
         self
     }
 
@@ -264,6 +279,10 @@ fn step(
     unfolded: usize,
 ) -> Result<Vec<(Label, Process)>, ModelError> {
     use Label::{Tau, Visible};
+    #[cfg(feature = "mutants")]
+    if let Some(wrong) = mutants::apply(p, defs, unfolded) {
+        return wrong;
+    }
     let tick = |l: &Label| matches!(l, Visible(e) if e.is_tick());
     Ok(match p {
         Process::Stop => vec![],

@@ -3,7 +3,7 @@
 //! on which the processes can talk forever makes a divergence.
 
 use book_results::{Measurement, record};
-use csp_models::csp::show;
+use csp_models::csp::{Label, show};
 use csp_models::lts::{Lts, trace_refines};
 use csp_models::merc::{self, Model};
 use csp_models::systems::{buffer, reorders, retrying_link, two_stage_pipeline, two_workers};
@@ -21,8 +21,9 @@ fn t6_pipeline_refines_a_two_place_buffer() {
     let up = trace_refines(&pipeline, &spec); // PIPELINE ⊑T BUF₂
     assert!(down.holds(), "counterexample {:?}", down.counterexample);
     assert!(up.holds(), "counterexample {:?}", up.counterexample);
-    // A second opinion from an independent checker.
+    // A second opinion from an independent checker, in both directions.
     assert!(merc::check(&spec, &pipeline, Model::Traces).unwrap().holds);
+    assert!(merc::check(&pipeline, &spec, Model::Traces).unwrap().holds);
     // Hiding `mid` here is safe: the stages cannot talk forever.
     assert_eq!(pipeline.divergence(), None);
     // ANCHOR_END: t6_pipeline
@@ -79,12 +80,19 @@ fn t6_hiding_the_retry_channel_livelocks() {
     let divergence = link
         .divergence()
         .expect("the hidden retries can loop forever");
+    // A real loop: reachable by a trace of the link, τ steps only.
+    let reached = link.traces(divergence.trace.len());
+    assert!(reached.contains(&divergence.trace));
     assert!(!divergence.cycle.is_empty());
-    // Its traces are still those of a buffer: only ⊑FD sees the problem.
+    assert!(divergence.cycle.iter().all(|l| matches!(l, Label::Tau(_))));
+    // Its traces are still those of a buffer: only ⊑FD sees the problem,
+    // and what it sees is the divergence (the buffer has none).
     let spec = lts(buffer(2));
     assert!(trace_refines(&spec, &link).holds());
+    assert_eq!(spec.divergence(), None);
     let fd = merc::check(&spec, &link, Model::FailuresDivergences).unwrap();
-    assert!(!fd.holds);
+    let found = fd.counterexample.clone().unwrap_or_default();
+    assert!(!fd.holds && found.starts_with("divergence"), "{found}");
     // ANCHOR_END: t6_livelock
     record(
         "ch16_t6_livelock",
