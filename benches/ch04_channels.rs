@@ -72,7 +72,10 @@ impl Rx for flume::Receiver<u64> {
 /// A blocking channel of the given capacity, as sender and receivers.
 type Make<T, R> = fn(Option<usize>, usize) -> (T, Vec<R>);
 
-fn std_mpsc(cap: Option<usize>, _consumers: usize) -> (StdTx, Vec<std::sync::mpsc::Receiver<u64>>) {
+fn std_mpsc(
+    cap: Option<usize>,
+    _consumers: usize,
+) -> (StdTx, Vec<std::sync::mpsc::Receiver<u64>>) {
     match cap {
         Some(n) => {
             let (tx, rx) = std::sync::mpsc::sync_channel(n);
@@ -107,11 +110,15 @@ fn crossbeam(
     crossbeam_channel::Sender<u64>,
     Vec<crossbeam_channel::Receiver<u64>>,
 ) {
-    let (tx, rx) = cap.map_or_else(crossbeam_channel::unbounded, crossbeam_channel::bounded);
+    let (tx, rx) =
+        cap.map_or_else(crossbeam_channel::unbounded, crossbeam_channel::bounded);
     (tx, vec![rx; consumers])
 }
 
-fn flume(cap: Option<usize>, consumers: usize) -> (flume::Sender<u64>, Vec<flume::Receiver<u64>>) {
+fn flume(
+    cap: Option<usize>,
+    consumers: usize,
+) -> (flume::Sender<u64>, Vec<flume::Receiver<u64>>) {
     let (tx, rx) = cap.map_or_else(flume::unbounded, flume::bounded);
     (tx, vec![rx; consumers])
 }
@@ -160,7 +167,12 @@ fn move_values<T: Tx, R: Rx>(
 // ANCHOR_END: threads
 
 /// The same for tokio's mpsc: producer tasks and one consumer task.
-fn move_values_tokio(rt: &Runtime, cap: Option<usize>, producers: usize, total: u64) -> Duration {
+fn move_values_tokio(
+    rt: &Runtime,
+    cap: Option<usize>,
+    producers: usize,
+    total: u64,
+) -> Duration {
     rt.block_on(async {
         let began = Instant::now();
         let consumer = match cap {
@@ -225,14 +237,20 @@ fn throughput(
         let id = cap_id(cap);
         if consumers == 1 {
             g.bench_function(BenchmarkId::new("std_mpsc", &id), |b| {
-                b.iter_custom(|iters| move_values(std_mpsc, cap, producers, consumers, iters))
+                b.iter_custom(|iters| {
+                    move_values(std_mpsc, cap, producers, consumers, iters)
+                })
             });
         }
         g.bench_function(BenchmarkId::new("crossbeam", &id), |b| {
-            b.iter_custom(|iters| move_values(crossbeam, cap, producers, consumers, iters))
+            b.iter_custom(|iters| {
+                move_values(crossbeam, cap, producers, consumers, iters)
+            })
         });
         g.bench_function(BenchmarkId::new("flume", &id), |b| {
-            b.iter_custom(|iters| move_values(flume, cap, producers, consumers, iters))
+            b.iter_custom(|iters| {
+                move_values(flume, cap, producers, consumers, iters)
+            })
         });
         if with_tokio {
             let rt = current_thread();

@@ -67,7 +67,8 @@ fn pattern_pipeline() -> Vec<u64> {
 fn raw_fan_out() -> Vec<u64> {
     let (work_tx, work_rx) = bounded(WORKERS);
     let (done_tx, done_rx) = bounded(WORKERS);
-    let feeder = thread::spawn(move || (0..N).for_each(|x| work_tx.send(x).unwrap()));
+    let feeder =
+        thread::spawn(move || (0..N).for_each(|x| work_tx.send(x).unwrap()));
     let workers: Vec<_> = (0..WORKERS)
         .map(|_| {
             let (rx, tx) = (work_rx.clone(), done_tx.clone());
@@ -86,11 +87,14 @@ fn raw_fan_out() -> Vec<u64> {
 fn raw_fan_out_ordered() -> Vec<u64> {
     let (work_tx, work_rx) = bounded(WORKERS);
     let (done_tx, done_rx) = bounded(WORKERS);
-    let feeder = thread::spawn(move || (0..N).for_each(|x| work_tx.send(x).unwrap()));
+    let feeder =
+        thread::spawn(move || (0..N).for_each(|x| work_tx.send(x).unwrap()));
     let workers: Vec<_> = (0..WORKERS)
         .map(|_| {
             let (rx, tx) = (work_rx.clone(), done_tx.clone());
-            thread::spawn(move || rx.iter().for_each(|x| tx.send((x, work(x))).unwrap()))
+            thread::spawn(move || {
+                rx.iter().for_each(|x| tx.send((x, work(x))).unwrap())
+            })
         })
         .collect();
     drop((work_rx, done_tx));

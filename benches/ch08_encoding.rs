@@ -19,8 +19,8 @@ use opentelemetry::trace::{
     Span as _, SpanKind, TraceContextExt, Tracer as _, TracerProvider as _,
 };
 use opentelemetry_otlp::{
-    Compression, Protocol, SpanExporter as OtlpExporter, WithExportConfig, WithHttpConfig,
-    WithTonicConfig,
+    Compression, Protocol, SpanExporter as OtlpExporter, WithExportConfig,
+    WithHttpConfig, WithTonicConfig,
 };
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -83,7 +83,8 @@ fn batch() -> Vec<SpanData> {
 }
 
 fn gzip(bytes: &[u8]) -> usize {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut enc =
+        flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     enc.write_all(bytes).expect("gzip");
     enc.finish().expect("gzip").len()
 }
@@ -186,7 +187,10 @@ fn export(c: &mut Criterion) {
         group.bench_function(*name, |b| {
             b.iter_batched(
                 || spans.clone(),
-                |batch| futures::executor::block_on(exporter.export(batch)).expect("export"),
+                |batch| {
+                    futures::executor::block_on(exporter.export(batch))
+                        .expect("export")
+                },
                 BatchSize::LargeInput,
             )
         });

@@ -18,9 +18,21 @@ use otlp_csp::telemetry::sampling::{Adaptive, Match, RateLimited, RuleBased};
 
 // ANCHOR: bench
 /// One root-span decision with trace id `n` (mixed so its low bits vary).
-fn decide(sampler: &dyn ShouldSample, n: u64, attributes: &[KeyValue]) -> SamplingResult {
-    let id = TraceId::from(u128::from(n.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1 << 64);
-    sampler.should_sample(None, id, "GET /orders", &SpanKind::Server, attributes, &[])
+fn decide(
+    sampler: &dyn ShouldSample,
+    n: u64,
+    attributes: &[KeyValue],
+) -> SamplingResult {
+    let id =
+        TraceId::from(u128::from(n.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1 << 64);
+    sampler.should_sample(
+        None,
+        id,
+        "GET /orders",
+        &SpanKind::Server,
+        attributes,
+        &[],
+    )
 }
 
 fn samplers(c: &mut Criterion) {
@@ -46,9 +58,9 @@ fn samplers(c: &mut Criterion) {
     bench("rate_limited", &RateLimited::per_second(100).unwrap());
     bench("adaptive", &Adaptive::new(100.0).unwrap());
     // Four rules, none of which matches: the most work a rule list does.
-    let rules = RuleBased::new(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
-        0.1,
-    ))))
+    let rules = RuleBased::new(Sampler::ParentBased(Box::new(
+        Sampler::TraceIdRatioBased(0.1),
+    )))
     .rule(Match::name("GET /health"), Sampler::AlwaysOff)
     .rule(Match::name("GET /ready"), Sampler::AlwaysOff)
     .rule(Match::name_prefix("internal."), Sampler::AlwaysOff)

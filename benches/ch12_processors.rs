@@ -12,9 +12,12 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use opentelemetry::trace::{Tracer, TracerProvider};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, SdkTracer, SdkTracerProvider, SpanData, SpanExporter,
+    BatchConfigBuilder, BatchSpanProcessor, SdkTracer, SdkTracerProvider, SpanData,
+    SpanExporter,
 };
-use otlp_csp::telemetry::{CountEnded, CountingExporter, FastBatchProcessor, SpanCounters};
+use otlp_csp::telemetry::{
+    CountEnded, CountingExporter, FastBatchProcessor, SpanCounters,
+};
 
 /// Accepts every batch and throws it away: the benchmark measures the
 /// processors, not a network.
@@ -79,7 +82,8 @@ fn produce(tracer: &SdkTracer, threads: usize, spans: u64) -> Duration {
     let barrier = Barrier::new(threads + 1);
     std::thread::scope(|s| {
         for t in 0..threads as u64 {
-            let share = spans / threads as u64 + u64::from(t < spans % threads as u64);
+            let share =
+                spans / threads as u64 + u64::from(t < spans % threads as u64);
             let barrier = &barrier;
             s.spawn(move || {
                 barrier.wait();
@@ -112,9 +116,11 @@ fn throughput(c: &mut Criterion) {
             let counters = SpanCounters::default();
             let exporter = CountingExporter::new(Discard, counters.clone());
             let provider = if name == "sdk_batch" {
-                SdkTracerProvider::builder().with_span_processor(sdk_batch(exporter, queue, batch))
+                SdkTracerProvider::builder()
+                    .with_span_processor(sdk_batch(exporter, queue, batch))
             } else {
-                SdkTracerProvider::builder().with_span_processor(fast_batch(exporter, queue, batch))
+                SdkTracerProvider::builder()
+                    .with_span_processor(fast_batch(exporter, queue, batch))
             }
             .build();
             let tracer = provider.tracer("bench");
@@ -132,7 +138,8 @@ fn throughput(c: &mut Criterion) {
                     let wall = start.elapsed();
                     let delivered = counters.snapshot().exported - before;
                     offered += spans;
-                    let per_delivered = wall.mul_f64(spans as f64 / delivered.max(1) as f64);
+                    let per_delivered =
+                        wall.mul_f64(spans as f64 / delivered.max(1) as f64);
                     timed += per_delivered;
                     per_delivered
                 })
@@ -202,8 +209,8 @@ fn overload(_c: &mut Criterion) {
     for name in ["sdk_batch", "fast_batch"] {
         let counters = SpanCounters::default();
         let exporter = CountingExporter::new(Slow(delay), counters.clone());
-        let builder =
-            SdkTracerProvider::builder().with_span_processor(CountEnded(counters.clone()));
+        let builder = SdkTracerProvider::builder()
+            .with_span_processor(CountEnded(counters.clone()));
         let (provider, fast) = if name == "sdk_batch" {
             let p = builder.with_span_processor(sdk_batch(exporter, queue, batch));
             (p.build(), None)
@@ -219,7 +226,8 @@ fn overload(_c: &mut Criterion) {
         // are what the counting wrapper could not account for. The fast
         // processor counts its own, which must close the books exactly.
         let counted = fast.map_or(stats.dropped, |f| f.snapshot().dropped());
-        let uncounted = stats.ended as i64 - (stats.exported + stats.failed + counted) as i64;
+        let uncounted =
+            stats.ended as i64 - (stats.exported + stats.failed + counted) as i64;
         let id = |what: &str| format!("ch12_overload/{name}_{what}");
         results.extend([
             Measurement::count(id("offered"), stats.ended as f64, "spans"),

@@ -12,7 +12,9 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
     BatchSpanProcessor, Sampler, SdkTracerProvider, SpanData, SpanExporter,
 };
-use otlp_csp::telemetry::{CountEnded, CountingExporter, FastBatchProcessor, SpanCounters};
+use otlp_csp::telemetry::{
+    CountEnded, CountingExporter, FastBatchProcessor, SpanCounters,
+};
 
 #[derive(Debug)]
 struct Discard;
@@ -65,8 +67,11 @@ fn setups() -> Vec<(&'static str, SdkTracerProvider)> {
             SdkTracerProvider::builder()
                 .with_span_processor(CountEnded(counters.clone()))
                 .with_span_processor(
-                    BatchSpanProcessor::builder(CountingExporter::new(Discard, counters.clone()))
-                        .build(),
+                    BatchSpanProcessor::builder(CountingExporter::new(
+                        Discard,
+                        counters.clone(),
+                    ))
+                    .build(),
                 )
                 .build(),
         ),

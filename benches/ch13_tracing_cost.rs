@@ -47,8 +47,8 @@ fn tracing_cost(c: &mut Criterion) {
             b.iter(|| tracer.in_span(black_box("op"), |_| {}))
         });
         // `tracing`: the same, through the book's layer and the same provider.
-        let subscriber =
-            tracing_subscriber::registry().with(tracing_layer_for(provider.tracer("bench")));
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_layer_for(provider.tracer("bench")));
         with_default(subscriber, || {
             group.bench_function(format!("tracing_{sampled}"), |b| {
                 b.iter(|| tracing::info_span!("op").in_scope(|| {}))
@@ -60,8 +60,9 @@ fn tracing_cost(c: &mut Criterion) {
     // A level filter in front of the layer: a `debug_span!` under an INFO
     // filter is never built, and the provider is never reached.
     let provider = provider(Sampler::AlwaysOn);
-    let filtered = tracing_subscriber::registry()
-        .with(tracing_layer_for(provider.tracer("bench")).with_filter(LevelFilter::INFO));
+    let filtered = tracing_subscriber::registry().with(
+        tracing_layer_for(provider.tracer("bench")).with_filter(LevelFilter::INFO),
+    );
     with_default(filtered, || {
         group.bench_function("tracing_filtered_out", |b| {
             b.iter(|| tracing::debug_span!("op").in_scope(|| {}))

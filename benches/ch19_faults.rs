@@ -23,7 +23,8 @@ const ORDER: &str = r#"{"user":"ada","amount_cents":1250}"#;
 fn silent() -> (SystemTelemetry, Vec<Telemetry>) {
     let mut keep = Vec::new();
     let mut obs = |name: &'static str| {
-        let telemetry = init_with(TelemetryConfig::silent(name)).expect("silent set-up");
+        let telemetry =
+            init_with(TelemetryConfig::silent(name)).expect("silent set-up");
         let obs = Obs::new(name, &telemetry);
         keep.push(telemetry);
         obs
@@ -104,7 +105,9 @@ fn faults(c: &mut Criterion) {
     rt.block_on(closed.stop_payment());
     let closed_url = format!("{}/api/orders", closed.gateway_url());
     group.bench_function("payment_down_no_breaker", |b| {
-        b.iter(|| assert_eq!(rt.block_on(place(&client, black_box(&closed_url))), 502))
+        b.iter(|| {
+            assert_eq!(rt.block_on(place(&client, black_box(&closed_url))), 502)
+        })
     });
 
     // One client, one call, against a peer that accepts and never answers:

@@ -54,7 +54,8 @@ fn customer_chooses() {
     let (coin_tx, coin_rx) = bounded(0);
     let (choc_tx, choc_rx) = bounded(0);
     let (toffee_tx, toffee_rx) = bounded(0);
-    let machine = thread::spawn(move || external_machine(coin_rx, choc_rx, toffee_rx));
+    let machine =
+        thread::spawn(move || external_machine(coin_rx, choc_rx, toffee_rx));
     for wanted in [&toffee_tx, &choc_tx] {
         coin_tx.send(()).unwrap();
         wanted.send(()).unwrap();
@@ -69,7 +70,8 @@ fn customer_takes_either() {
     let (coin_tx, coin_rx) = bounded(0);
     let (choc_tx, choc_rx) = bounded(0);
     let (toffee_tx, toffee_rx) = bounded(0);
-    let machine = thread::spawn(move || internal_machine(coin_rx, choc_tx, toffee_tx));
+    let machine =
+        thread::spawn(move || internal_machine(coin_rx, choc_tx, toffee_tx));
     let mut got = Vec::new();
     for _ in 0..2 {
         coin_tx.send(()).unwrap();
@@ -88,7 +90,8 @@ fn customer_wants_choc() {
     let (coin_tx, coin_rx) = bounded(0);
     let (choc_tx, choc_rx) = bounded(0);
     let (toffee_tx, _toffee_rx) = bounded(0);
-    let machine = thread::spawn(move || internal_machine(coin_rx, choc_tx, toffee_tx));
+    let machine =
+        thread::spawn(move || internal_machine(coin_rx, choc_tx, toffee_tx));
     for round in 1..=2 {
         coin_tx.send(()).unwrap();
         let outcome = match choc_rx.recv_timeout(PATIENCE) {

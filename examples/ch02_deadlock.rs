@@ -18,27 +18,40 @@ const PATIENCE: Duration = Duration::from_millis(500);
 fn send_first(name: &str, n: u32, out: &Sender<u32>, inp: &Receiver<u32>) -> String {
     for i in 1..=n {
         if out.send_timeout(i, PATIENCE).is_err() {
-            return format!("{name}: deadlock detected, stuck sending message {i} of {n}");
+            return format!(
+                "{name}: deadlock detected, stuck sending message {i} of {n}"
+            );
         }
     }
     for i in 1..=n {
         if inp.recv_timeout(PATIENCE).is_err() {
-            return format!("{name}: deadlock detected, stuck receiving message {i} of {n}");
+            return format!(
+                "{name}: deadlock detected, stuck receiving message {i} of {n}"
+            );
         }
     }
     format!("{name}: sent {n}, received {n}")
 }
 
 /// The same exchange in the other order: receive `n`, then send `n`.
-fn receive_first(name: &str, n: u32, out: &Sender<u32>, inp: &Receiver<u32>) -> String {
+fn receive_first(
+    name: &str,
+    n: u32,
+    out: &Sender<u32>,
+    inp: &Receiver<u32>,
+) -> String {
     for i in 1..=n {
         if inp.recv_timeout(PATIENCE).is_err() {
-            return format!("{name}: deadlock detected, stuck receiving message {i} of {n}");
+            return format!(
+                "{name}: deadlock detected, stuck receiving message {i} of {n}"
+            );
         }
     }
     for i in 1..=n {
         if out.send_timeout(i, PATIENCE).is_err() {
-            return format!("{name}: deadlock detected, stuck sending message {i} of {n}");
+            return format!(
+                "{name}: deadlock detected, stuck sending message {i} of {n}"
+            );
         }
     }
     format!("{name}: received {n}, sent {n}")
@@ -57,7 +70,9 @@ fn run(capacity: usize, n: u32, p: Process, q: Process) {
         let q = s.spawn(|| q("Q", n, &b_tx, &a_rx));
         (p.join().unwrap(), q.join().unwrap())
     });
-    println!("bounded({capacity}), {n} message(s) each way:\n  {p_says}\n  {q_says}");
+    println!(
+        "bounded({capacity}), {n} message(s) each way:\n  {p_says}\n  {q_says}"
+    );
 }
 // ANCHOR_END: run
 

@@ -14,7 +14,12 @@ const MAX_ROUNDS: u32 = 1000;
 /// One walker. Each round it exchanges sides with the other walker (`first`
 /// decides who sends first, so the exchange itself cannot deadlock); on the
 /// same side, it steps aside if `polite`. Returns the round they passed in.
-fn walk(first: bool, polite: bool, out: Sender<u8>, inp: Receiver<u8>) -> Option<u32> {
+fn walk(
+    first: bool,
+    polite: bool,
+    out: Sender<u8>,
+    inp: Receiver<u8>,
+) -> Option<u32> {
     let mut side = 0;
     for round in 1..=MAX_ROUNDS {
         let theirs = if first {
@@ -55,7 +60,9 @@ fn main() {
     for (title, p_polite, q_polite) in cases {
         match corridor(p_polite, q_polite) {
             Some(round) => println!("{title}: passed in round {round}"),
-            None => println!("{title}: still face to face after {MAX_ROUNDS} rounds: livelock"),
+            None => println!(
+                "{title}: still face to face after {MAX_ROUNDS} rounds: livelock"
+            ),
         }
     }
 }

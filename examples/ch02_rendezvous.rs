@@ -56,14 +56,18 @@ fn main() {
     let (tx, _rx) = bounded::<&str>(0);
     match tx.send_timeout("coin", Duration::from_millis(50)) {
         Err(SendTimeoutError::Timeout(msg)) => {
-            println!("bounded(0), nobody receiving: send timed out, {msg:?} came back")
+            println!(
+                "bounded(0), nobody receiving: send timed out, {msg:?} came back"
+            )
         }
         other => panic!("unexpected: {other:?}"),
     }
 
     for capacity in [0, 1] {
         let there = receiver_was_there(capacity);
-        println!("bounded({capacity}): receiver already in recv when send returned: {there}");
+        println!(
+            "bounded({capacity}): receiver already in recv when send returned: {there}"
+        );
     }
 }
 // ANCHOR_END: main

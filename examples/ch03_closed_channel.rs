@@ -42,7 +42,9 @@ async fn send_without_receiver() {
     let (tx, rx) = crossbeam_channel::bounded(4);
     drop(rx);
     match tx.send(3) {
-        Err(SendError(v)) => println!("crossbeam: send with no receiver: Err, {v} handed back"),
+        Err(SendError(v)) => {
+            println!("crossbeam: send with no receiver: Err, {v} handed back")
+        }
         Ok(()) => unreachable!("nobody can receive it"),
     }
 

@@ -40,7 +40,9 @@ async fn fetch_all(names: &[&'static str]) -> Result<(), String> {
                 first_error.get_or_insert(format!("{}: {e}", names[i]));
                 (i, format!("failed, {e}"))
             }
-            Err(e) if e.is_cancelled() => (index_of[&e.id()], "cancelled".to_string()),
+            Err(e) if e.is_cancelled() => {
+                (index_of[&e.id()], "cancelled".to_string())
+            }
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         };
         outcome[i] = what;

@@ -19,7 +19,8 @@ async fn main() {
 
     let mut tasks = JoinSet::new();
     for _ in 0..6 {
-        let (permits, running, peak) = (permits.clone(), running.clone(), peak.clone());
+        let (permits, running, peak) =
+            (permits.clone(), running.clone(), peak.clone());
         tasks.spawn(async move {
             // Go: sem <- struct{}{}; defer func() { <-sem }()
             let _permit = permits.acquire_owned().await.unwrap();

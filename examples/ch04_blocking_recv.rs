@@ -31,7 +31,9 @@ async fn main() {
     let before = ticks.load(Relaxed);
     let value = rx.recv().unwrap();
     let missed = ticks.load(Relaxed) - before;
-    println!("std recv() in a task: got {value}, the ticker ran {missed} times meanwhile");
+    println!(
+        "std recv() in a task: got {value}, the ticker ran {missed} times meanwhile"
+    );
 
     // Right: hand the blocking call to tokio's pool of blocking threads and
     // await its result.
@@ -42,7 +44,9 @@ async fn main() {
         .unwrap();
     let ran = ticks.load(Relaxed) > before;
     assert!(ran);
-    println!("std recv() in spawn_blocking: got {value}, the ticker kept running: {ran}");
+    println!(
+        "std recv() in spawn_blocking: got {value}, the ticker kept running: {ran}"
+    );
 
     // Also right: an async channel. The thread uses its blocking send, the
     // task awaits, and only the task waits.

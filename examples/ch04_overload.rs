@@ -44,7 +44,8 @@ async fn main() {
 
     // send().await instead waits for room: the producer is slowed to the
     // consumer's pace (backpressure). A deadline turns the wait into an answer.
-    let wait = tokio::time::timeout(Duration::from_millis(20), tx.send([0; 256])).await;
+    let wait =
+        tokio::time::timeout(Duration::from_millis(20), tx.send([0; 256])).await;
     assert!(wait.is_err());
     println!("bounded(1024), send().await: no room after 20ms, the producer waits");
     // ANCHOR_END: bounded

@@ -20,7 +20,8 @@ async fn limits() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let mut calls = JoinSet::new();
     for _ in 0..15 {
-        let (limiter, running, peak) = (limiter.clone(), running.clone(), peak.clone());
+        let (limiter, running, peak) =
+            (limiter.clone(), running.clone(), peak.clone());
         calls.spawn(async move {
             limiter
                 .run(async {

@@ -74,7 +74,9 @@ fn job_waits_on_its_own_pool() -> Result<(), Box<dyn std::error::Error>> {
     queued_tx.send(())?;
     match done.recv_timeout(Duration::from_millis(200)) {
         Ok(_) => println!("unexpected: the follow-up was accepted"),
-        Err(_) => println!("blocking submit from a job: still waiting after 200ms (deadlock)"),
+        Err(_) => println!(
+            "blocking submit from a job: still waiting after 200ms (deadlock)"
+        ),
     }
 
     // With try_submit, the job learns at once and can do something else.

@@ -5,8 +5,12 @@
 
 // ANCHOR: main
 use opentelemetry::trace::{Tracer, TracerProvider};
-use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
-use otlp_csp::telemetry::{CountEnded, CountingExporter, GatedExporter, SpanCounters};
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider,
+};
+use otlp_csp::telemetry::{
+    CountEnded, CountingExporter, GatedExporter, SpanCounters,
+};
 
 const QUEUE: usize = 16;
 const BATCH: usize = 8;
@@ -15,15 +19,17 @@ const SPANS: u64 = 1_000;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let counters = SpanCounters::default();
     let gate = GatedExporter::default();
-    let processor =
-        BatchSpanProcessor::builder(CountingExporter::new(gate.clone(), counters.clone()))
-            .with_batch_config(
-                BatchConfigBuilder::default()
-                    .with_max_queue_size(QUEUE)
-                    .with_max_export_batch_size(BATCH)
-                    .build(),
-            )
-            .build();
+    let processor = BatchSpanProcessor::builder(CountingExporter::new(
+        gate.clone(),
+        counters.clone(),
+    ))
+    .with_batch_config(
+        BatchConfigBuilder::default()
+            .with_max_queue_size(QUEUE)
+            .with_max_export_batch_size(BATCH)
+            .build(),
+    )
+    .build();
     let provider = SdkTracerProvider::builder()
         .with_span_processor(CountEnded(counters.clone()))
         .with_span_processor(processor)

@@ -14,7 +14,9 @@ use std::time::Duration;
 use opentelemetry::trace::{Span, SpanId, TraceContextExt, Tracer, TracerProvider};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{
+    SdkTracer, SdkTracerProvider, SpanData, SpanExporter,
+};
 use otlp_csp::patterns::threads::{Batcher, FanOut, Pipeline, WorkerPool};
 use otlp_csp::patterns::{Traced, Tracing};
 // ANCHOR_END: imports
@@ -48,7 +50,8 @@ fn main() -> Res {
     let builder = SdkTracerProvider::builder().with_simple_exporter(capture.clone());
     // ANCHOR: otlp
     // With OTEL_EXPORTER_OTLP_ENDPOINT set, every span also goes to a collector.
-    let (builder, _) = otlp_csp::telemetry::with_otlp_from_env(builder, "ch06-trace-shapes")?;
+    let (builder, _) =
+        otlp_csp::telemetry::with_otlp_from_env(builder, "ch06-trace-shapes")?;
     // ANCHOR_END: otlp
     let provider = builder.build();
     let tracer = provider.tracer("ch06");
@@ -190,7 +193,8 @@ impl Spans {
 
     fn children(&self, parent: &SpanData) -> Vec<&SpanData> {
         let id = parent.span_context.span_id();
-        let mut kids: Vec<_> = self.all.iter().filter(|s| s.parent_span_id == id).collect();
+        let mut kids: Vec<_> =
+            self.all.iter().filter(|s| s.parent_span_id == id).collect();
         kids.sort_by_key(|s| self.order(s));
         kids
     }

@@ -7,14 +7,18 @@
 
 use std::time::Duration;
 
-use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
+use opentelemetry::logs::{
+    AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity,
+};
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::trace::{
-    Link, Span as _, SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags, TraceId,
-    TraceState, Tracer as _, TracerProvider as _,
+    Link, Span as _, SpanContext, SpanId, SpanKind, Status, TraceContextExt,
+    TraceFlags, TraceId, TraceState, Tracer as _, TracerProvider as _,
 };
 use opentelemetry::{Context, InstrumentationScope, KeyValue};
-use opentelemetry_otlp::{LogExporter, MetricExporter, Protocol, SpanExporter, WithExportConfig};
+use opentelemetry_otlp::{
+    LogExporter, MetricExporter, Protocol, SpanExporter, WithExportConfig,
+};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
@@ -28,7 +32,10 @@ const WAIT: Duration = Duration::from_secs(10);
 fn main() -> Result<()> {
     let signal = std::env::args().nth(1).unwrap_or_else(|| "traces".into());
     if !["traces", "logs", "metrics"].contains(&signal.as_str()) {
-        return Err(format!("unknown signal {signal:?}: use traces, logs or metrics").into());
+        return Err(format!(
+            "unknown signal {signal:?}: use traces, logs or metrics"
+        )
+        .into());
     }
     // The receiver's servers run on this runtime's worker threads; the SDK
     // code below runs on the main thread, outside it.
@@ -157,7 +164,9 @@ fn main() -> Result<()> {
             }
         }
         "logs" => {
-            if let Some(span) = receiver.spans().iter().find(|s| s.name == "charge card") {
+            if let Some(span) =
+                receiver.spans().iter().find(|s| s.name == "charge card")
+            {
                 println!(
                     "span `charge card`: traceId {}, spanId {}",
                     hex(&span.trace_id),
@@ -188,7 +197,9 @@ fn main() -> Result<()> {
 
 /// The SDK keeps resource attributes in a hash map, so their order varies
 /// from run to run; sort them for a stable print.
-fn sort_attributes(resource: Option<&mut otlp_receiver::proto::resource::v1::Resource>) {
+fn sort_attributes(
+    resource: Option<&mut otlp_receiver::proto::resource::v1::Resource>,
+) {
     if let Some(resource) = resource {
         resource.attributes.sort_by(|a, b| a.key.cmp(&b.key));
     }

@@ -16,7 +16,8 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>
 async fn main() -> Result<()> {
     for protocol in [Protocol::Grpc, Protocol::HttpBinary, Protocol::HttpJson] {
         // Every request is kept, and answered "1 span rejected".
-        let config = Config::default().partial_success(1, "span `debug` has 300 attributes");
+        let config =
+            Config::default().partial_success(1, "span `debug` has 300 attributes");
         let receiver = Receiver::start_with(config).await?;
         let exporter = match protocol {
             Protocol::Grpc => SpanExporter::builder()

@@ -11,7 +11,8 @@ use opentelemetry::trace::{
 };
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::{
-    Compression, Protocol, SpanExporter, WithExportConfig, WithHttpConfig, WithTonicConfig,
+    Compression, Protocol, SpanExporter, WithExportConfig, WithHttpConfig,
+    WithTonicConfig,
 };
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -21,7 +22,11 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>
 
 // ANCHOR: exporters
 /// An OTLP span exporter for one transport and encoding.
-fn exporter(receiver: &Receiver, protocol: Protocol, gzip: bool) -> Result<SpanExporter> {
+fn exporter(
+    receiver: &Receiver,
+    protocol: Protocol,
+    gzip: bool,
+) -> Result<SpanExporter> {
     let exporter = match protocol {
         // gRPC: port 4317 by default; the endpoint is the server's base URL.
         Protocol::Grpc => {
@@ -85,7 +90,9 @@ async fn main() -> Result<()> {
     let mut sent = 0;
     for (protocol, gzip) in runs {
         let provider = SdkTracerProvider::builder()
-            .with_resource(Resource::builder_empty().with_service_name("shop").build())
+            .with_resource(
+                Resource::builder_empty().with_service_name("shop").build(),
+            )
             .with_batch_exporter(exporter(&receiver, protocol, gzip)?)
             .build();
         one_trace(&provider);
@@ -101,7 +108,9 @@ async fn main() -> Result<()> {
         let body = match received.compression {
             // An uncompressed body's size depends only on the data, so it is
             // the same on every run.
-            otlp_receiver::Compression::None => format!("{} bytes", received.body_bytes),
+            otlp_receiver::Compression::None => {
+                format!("{} bytes", received.body_bytes)
+            }
             // A compressed one depends on the random ids: see the benchmark.
             otlp_receiver::Compression::Gzip => "gzip".to_string(),
         };

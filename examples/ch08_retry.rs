@@ -6,7 +6,8 @@
 
 use opentelemetry::trace::{Tracer as _, TracerProvider as _};
 use opentelemetry_otlp::{
-    Protocol, RetryPolicy, SpanExporter, WithExportConfig, WithHttpConfig, WithTonicConfig,
+    Protocol, RetryPolicy, SpanExporter, WithExportConfig, WithHttpConfig,
+    WithTonicConfig,
 };
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use otlp_csp::telemetry::{CountEnded, CountingExporter, SpanCounters};
@@ -18,7 +19,8 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>
 /// Sends two spans in one batch to a receiver that fails the first
 /// `failures` requests, and reports what each side saw.
 async fn run(protocol: Protocol, failures: u64, policy: RetryPolicy) -> Result<()> {
-    let receiver = Receiver::start_with(Config::default().fail_first(failures)).await?;
+    let receiver =
+        Receiver::start_with(Config::default().fail_first(failures)).await?;
     let exporter = match protocol {
         Protocol::Grpc => SpanExporter::builder()
             .with_tonic()

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use opentelemetry::trace::{Tracer, TracerProvider};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider, SimpleSpanProcessor,
-    SpanData, SpanExporter,
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider,
+    SimpleSpanProcessor, SpanData, SpanExporter,
 };
 
 /// Sends the names of every batch it is given to the program, and records

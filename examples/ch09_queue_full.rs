@@ -11,7 +11,8 @@ use std::time::Duration;
 use opentelemetry::trace::{Tracer, TracerProvider};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter,
+    BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanData,
+    SpanExporter,
 };
 use otlp_csp::telemetry::{CountEnded, CountingExporter, SpanCounters, SpanStats};
 
@@ -32,14 +33,15 @@ const BATCH: usize = 4;
 
 fn burst(queue: usize) -> Result<SpanStats, Box<dyn std::error::Error>> {
     let counters = SpanCounters::default();
-    let processor = BatchSpanProcessor::builder(CountingExporter::new(Slow, counters.clone()))
-        .with_batch_config(
-            BatchConfigBuilder::default()
-                .with_max_queue_size(queue)
-                .with_max_export_batch_size(BATCH)
-                .build(),
-        )
-        .build();
+    let processor =
+        BatchSpanProcessor::builder(CountingExporter::new(Slow, counters.clone()))
+            .with_batch_config(
+                BatchConfigBuilder::default()
+                    .with_max_queue_size(queue)
+                    .with_max_export_batch_size(BATCH)
+                    .build(),
+            )
+            .build();
     let provider = SdkTracerProvider::builder()
         .with_span_processor(CountEnded(counters.clone())) // counts every span that ends
         .with_span_processor(processor)

@@ -19,7 +19,8 @@ const SPANS: usize = 3;
 
 fn config(collector: &str) -> TelemetryConfig {
     TelemetryConfig {
-        traces: TelemetryConfig::otlp("ch09-shutdown", Protocol::Grpc, collector).traces,
+        traces: TelemetryConfig::otlp("ch09-shutdown", Protocol::Grpc, collector)
+            .traces,
         ..TelemetryConfig::silent("ch09-shutdown")
     }
 }
@@ -41,7 +42,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Trap one: building the gRPC exporter outside any runtime (tonic panics;
     // the book's set-up checks first and returns an error).
     std::panic::set_hook(Box::new(|_| {})); // print the message below, not a backtrace
-    let outside = std::panic::catch_unwind(|| init_with(config(&endpoint)).map(drop));
+    let outside =
+        std::panic::catch_unwind(|| init_with(config(&endpoint)).map(drop));
     let _ = std::panic::take_hook();
     match outside {
         Ok(result) => println!("init_with outside a runtime: {result:?}"),

@@ -39,7 +39,9 @@ impl Injector for MetadataCarrier<'_> {
 }
 
 /// The client's interceptor: runs for every call, with the caller's context current.
-fn inject(mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+fn inject(
+    mut request: tonic::Request<()>,
+) -> Result<tonic::Request<()>, tonic::Status> {
     let mut carrier = MetadataCarrier(request.metadata_mut());
     global::get_text_map_propagator(|p| p.inject(&mut carrier));
     Ok(request)
@@ -59,15 +61,20 @@ where
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
 
-    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
+    fn poll_ready(
+        &mut self,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Result<(), S::Error>> {
         self.0.poll_ready(cx)
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let parent =
-            global::get_text_map_propagator(|p| p.extract(&HeaderCarrier(request.headers())));
+        let parent = global::get_text_map_propagator(|p| {
+            p.extract(&HeaderCarrier(request.headers()))
+        });
         let method = request.uri().path().trim_start_matches('/').to_owned();
         let tracer = global::tracer("ch10");
         let span = tracer
@@ -93,7 +100,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // ANCHOR: wire
     let (_reporter, health) = tonic_health::server::health_reporter();
-    let incoming = tonic::transport::server::TcpIncoming::bind("127.0.0.1:0".parse()?)?;
+    let incoming =
+        tonic::transport::server::TcpIncoming::bind("127.0.0.1:0".parse()?)?;
     let addr = incoming.local_addr()?;
     let server = tokio::spawn(
         tonic::transport::Server::builder()

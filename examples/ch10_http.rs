@@ -14,13 +14,16 @@ use opentelemetry::baggage::BaggageExt;
 use opentelemetry::context::FutureExt;
 use opentelemetry::trace::{Span, SpanKind, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue, global};
-use otlp_csp::telemetry::propagation::{HeaderCarrier, HeaderCarrierMut, global_counters};
+use otlp_csp::telemetry::propagation::{
+    HeaderCarrier, HeaderCarrierMut, global_counters,
+};
 // ANCHOR_END: imports
 
 // ANCHOR: server
 /// The server's handler: the caller's context comes in with the headers.
 async fn work(headers: HeaderMap) -> String {
-    let parent = global::get_text_map_propagator(|p| p.extract(&HeaderCarrier(&headers)));
+    let parent =
+        global::get_text_map_propagator(|p| p.extract(&HeaderCarrier(&headers)));
     let continued = parent.span().span_context().is_valid();
     let tenant = match parent.baggage().get("tenant") {
         Some(value) => value.to_string(),
@@ -54,17 +57,22 @@ async fn work(headers: HeaderMap) -> String {
 
 // ANCHOR: client
 /// The client: a span of its own, baggage, and the headers that carry both.
-async fn call(client: &reqwest::Client, url: &str) -> Result<String, reqwest::Error> {
+async fn call(
+    client: &reqwest::Client,
+    url: &str,
+) -> Result<String, reqwest::Error> {
     let tracer = global::tracer("ch10-client");
     let span = tracer
         .span_builder("call /work")
         .with_kind(SpanKind::Client)
         .start(&tracer);
-    let cx =
-        Context::current_with_span(span).with_baggage(vec![KeyValue::new("tenant", "acme corp")]);
+    let cx = Context::current_with_span(span)
+        .with_baggage(vec![KeyValue::new("tenant", "acme corp")]);
 
     let mut headers = HeaderMap::new();
-    global::get_text_map_propagator(|p| p.inject_context(&cx, &mut HeaderCarrierMut(&mut headers)));
+    global::get_text_map_propagator(|p| {
+        p.inject_context(&cx, &mut HeaderCarrierMut(&mut headers))
+    });
     for name in ["traceparent", "baggage"] {
         if let Some(value) = headers.get(name) {
             // The trace and span ids in the header are the client span's own.
@@ -120,7 +128,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
     ];
     for (what, fields) in bad {
-        let mut request = client.get(&url).header("baggage", "tenant=acme,bad key=1");
+        let mut request =
+            client.get(&url).header("baggage", "tenant=acme,bad key=1");
         for (name, value) in fields {
             request = request.header(name, value);
         }

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use opentelemetry::trace::{Link, Span, SpanKind, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue, global};
 use opentelemetry_semantic_conventions::attribute::{
-    MESSAGING_BATCH_MESSAGE_COUNT, MESSAGING_DESTINATION_NAME, MESSAGING_OPERATION_TYPE,
-    MESSAGING_SYSTEM,
+    MESSAGING_BATCH_MESSAGE_COUNT, MESSAGING_DESTINATION_NAME,
+    MESSAGING_OPERATION_TYPE, MESSAGING_SYSTEM,
 };
 
 // ANCHOR: message

@@ -9,7 +9,9 @@ use std::time::Duration;
 // ANCHOR: main
 use opentelemetry::trace::{Span, Tracer, TracerProvider};
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use otlp_csp::telemetry::sampling::{Adaptive, FakeRelativeClock, SeededIdGenerator};
+use otlp_csp::telemetry::sampling::{
+    Adaptive, FakeRelativeClock, SeededIdGenerator,
+};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let clock = FakeRelativeClock::default();

@@ -37,7 +37,8 @@ fn run(a: Sampler, b: Sampler) -> (u32, u32, u32) {
         let mut headers = HashMap::new();
         propagator.inject_context(&root, &mut headers);
 
-        let mut child = tb.start_with_context("charge_card", &propagator.extract(&headers));
+        let mut child =
+            tb.start_with_context("charge_card", &propagator.extract(&headers));
         let (root_kept, child_kept) = (
             root.span().span_context().is_sampled(),
             child.span_context().is_sampled(),

@@ -16,7 +16,9 @@ use otlp_csp::telemetry::sampling::{
     FakeRelativeClock, Match, RateLimited, RuleBased, SeededIdGenerator,
 };
 
-fn sampler(clock: FakeRelativeClock) -> Result<RuleBased, Box<dyn std::error::Error>> {
+fn sampler(
+    clock: FakeRelativeClock,
+) -> Result<RuleBased, Box<dyn std::error::Error>> {
     Ok(RuleBased::new(RateLimited::with_clock(20, clock)?)
         .rule(Match::name("GET /health"), Sampler::AlwaysOff)
         .rule(

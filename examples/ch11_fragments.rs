@@ -62,7 +62,8 @@ fn main() -> Res {
             let root = Context::current_with_span(root);
             let mut headers = HashMap::new();
             propagator.inject_context(&root, &mut headers);
-            let mut child = tb.start_with_context("charge_card", &propagator.extract(&headers));
+            let mut child =
+                tb.start_with_context("charge_card", &propagator.extract(&headers));
             // R: root and child kept; r: root only; c: child only; .: neither.
             let kept = (
                 root.span().span_context().is_sampled(),

@@ -19,7 +19,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         |span: &SpanData| span.name == "GET /health",
         Tee::new(
             CountEnded(counters.clone()),
-            SimpleSpanProcessor::new(CountingExporter::new(exporter.clone(), counters.clone())),
+            SimpleSpanProcessor::new(CountingExporter::new(
+                exporter.clone(),
+                counters.clone(),
+            )),
         ),
     );
     let filtered = filter.filtered_counter();

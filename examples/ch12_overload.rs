@@ -18,11 +18,13 @@ const PER_THREAD: u64 = 5_000;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let counters = SpanCounters::default();
     let gate = GatedExporter::default();
-    let processor =
-        FastBatchProcessor::builder(CountingExporter::new(gate.clone(), counters.clone()))
-            .with_queue_size(QUEUE)
-            .with_max_batch_size(BATCH)
-            .build()?;
+    let processor = FastBatchProcessor::builder(CountingExporter::new(
+        gate.clone(),
+        counters.clone(),
+    ))
+    .with_queue_size(QUEUE)
+    .with_max_batch_size(BATCH)
+    .build()?;
     let fast = processor.counters();
     let provider = SdkTracerProvider::builder()
         .with_span_processor(CountEnded(counters.clone()))

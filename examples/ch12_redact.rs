@@ -6,7 +6,9 @@
 // ANCHOR: main
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{Span, Tracer, TracerProvider};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SimpleSpanProcessor};
+use opentelemetry_sdk::trace::{
+    InMemorySpanExporter, SdkTracerProvider, SimpleSpanProcessor,
+};
 use otlp_csp::telemetry::Redact;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

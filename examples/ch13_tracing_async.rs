@@ -33,7 +33,10 @@ async fn spawned(fixed: bool) -> Result<(), tokio::task::JoinError> {
 async fn blocking(fixed: bool) -> Result<(), tokio::task::JoinError> {
     let span = Span::current();
     if fixed {
-        tokio::task::spawn_blocking(move || span.in_scope(|| blocking_work("blocking"))).await
+        tokio::task::spawn_blocking(move || {
+            span.in_scope(|| blocking_work("blocking"))
+        })
+        .await
     } else {
         tokio::task::spawn_blocking(|| blocking_work("blocking")).await
     }

@@ -25,7 +25,8 @@ fn main() {
     // ANCHOR: choice
     // Two ways to offer b or c after a, and the process choosing by itself.
     let late = prefix("a", prefix("b", stop()).ext(prefix("c", stop())));
-    let early = prefix("a", prefix("b", stop())).ext(prefix("a", prefix("c", stop())));
+    let early =
+        prefix("a", prefix("b", stop())).ext(prefix("a", prefix("c", stop())));
     let internal = prefix("a", prefix("b", stop()).int(prefix("c", stop())));
     for (name, p) in [("late", &late), ("early", &early), ("internal", &internal)] {
         print(name, &traces(p, &none, 3));

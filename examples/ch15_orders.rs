@@ -2,9 +2,13 @@
 //! logical clocks, computed by the book's `csp-models` crate.
 
 use otlp_csp::models::clocks::{Action, Execution, Step};
-use otlp_csp::models::csp::{Definitions, Event, Trace, alphabet, prefix, sequence, show, stop};
+use otlp_csp::models::csp::{
+    Definitions, Event, Trace, alphabet, prefix, sequence, show, stop,
+};
 use otlp_csp::models::lts::Lts;
-use otlp_csp::models::order::{Independence, Pomset, equivalence_class, network_run};
+use otlp_csp::models::order::{
+    Independence, Pomset, equivalence_class, network_run,
+};
 
 fn word(names: &[&str]) -> Trace {
     names.iter().map(|n| Event::new(n)).collect()
@@ -13,7 +17,8 @@ fn word(names: &[&str]) -> Trace {
 fn main() {
     // ANCHOR: mazurkiewicz
     // Two components: one with alphabet {a, c}, one with {b, c}.
-    let ind = Independence::of_alphabets(&[alphabet(["a", "c"]), alphabet(["b", "c"])]);
+    let ind =
+        Independence::of_alphabets(&[alphabet(["a", "c"]), alphabet(["b", "c"])]);
     let w = word(&["a", "b", "c"]);
     let class = equivalence_class(&w, &ind);
     let shown: Vec<String> = class.iter().map(|t| show(t)).collect();

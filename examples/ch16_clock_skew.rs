@@ -27,7 +27,8 @@ fn main() {
             .span_builder("client.call")
             .with_start_time(t0)
             .start(&tracer);
-        let cx = Context::new().with_remote_span_context(client.span_context().clone());
+        let cx =
+            Context::new().with_remote_span_context(client.span_context().clone());
         let b_clock = |true_time: SystemTime| true_time - skew;
         let mut server = tracer
             .span_builder("server.handle")

@@ -11,7 +11,10 @@ use otlp_csp::services::system::{System, SystemTelemetry, shutdown_all};
 use otlp_csp::services::{BreakerEvent, ClientConfig, tree};
 use otlp_receiver::Receiver;
 
-async fn order(client: &reqwest::Client, system: &System) -> Result<(u16, String), reqwest::Error> {
+async fn order(
+    client: &reqwest::Client,
+    system: &System,
+) -> Result<(u16, String), reqwest::Error> {
     let response = client
         .post(format!("{}/api/orders", system.gateway_url()))
         .header("content-type", "application/json")

@@ -30,7 +30,11 @@ const WORK: Duration = Duration::from_millis(500);
 
 async fn run(deadline: Duration) -> Result<(), Box<dyn std::error::Error>> {
     let receiver = Receiver::start().await?;
-    let config = TelemetryConfig::otlp("slow", Protocol::HttpProtobuf, &receiver.http_endpoint());
+    let config = TelemetryConfig::otlp(
+        "slow",
+        Protocol::HttpProtobuf,
+        &receiver.http_endpoint(),
+    );
     let telemetry = init_with(config)?;
     let obs = Obs::new("slow", &telemetry);
     let (started_tx, mut started) = mpsc::unbounded_channel();
@@ -55,7 +59,9 @@ async fn run(deadline: Duration) -> Result<(), Box<dyn std::error::Error>> {
         .status()?;
 
     let signal = signals.recv().await;
-    println!("{signal}: phase 1, stop accepting; phase 2, drain within {deadline:?}");
+    println!(
+        "{signal}: phase 1, stop accepting; phase 2, drain within {deadline:?}"
+    );
     let report = service.stop(deadline).await;
     if report.drained {
         let response = in_flight.await??;

@@ -223,9 +223,9 @@ fn check_block(
             ));
         }
     }
-    let needs_project = body
-        .iter()
-        .any(|l| l.contains("otlp_csp") || l.contains("opentelemetry") || l.contains("{{#"));
+    let needs_project = body.iter().any(|l| {
+        l.contains("otlp_csp") || l.contains("opentelemetry") || l.contains("{{#")
+    });
     if needs_project && !has("noplayground") {
         errors.push(format!(
             "{where_}: this block uses the book's crates or OpenTelemetry, which the Rust \
@@ -255,7 +255,12 @@ fn parse_include(line: &str) -> Option<(&str, &str)> {
 /// Expands one line of a rust block, mirroring mdBook's include semantics:
 /// `include` takes the anchor's (or line range's) lines; `rustdoc_include`
 /// takes the whole file, hiding lines outside the range with `# `.
-fn expand_line(chapter: &Path, line: &str, where_: &str, errors: &mut Vec<String>) -> String {
+fn expand_line(
+    chapter: &Path,
+    line: &str,
+    where_: &str,
+    errors: &mut Vec<String>,
+) -> String {
     let Some((kind, args)) = parse_include(line) else {
         return format!("{line}\n");
     };
@@ -302,7 +307,9 @@ fn expand_line(chapter: &Path, line: &str, where_: &str, errors: &mut Vec<String
                 })
                 .collect();
             if !found {
-                errors.push(format!("{where_}: anchor `{anchor}` not found in {file}"));
+                errors.push(format!(
+                    "{where_}: anchor `{anchor}` not found in {file}"
+                ));
             }
             keep
         }

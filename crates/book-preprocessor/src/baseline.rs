@@ -23,7 +23,8 @@ pub fn copy_result_files(from: &Path, to: &Path) -> Result<usize> {
     if files.is_empty() {
         return Ok(0);
     }
-    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    std::fs::create_dir_all(to)
+        .with_context(|| format!("creating {}", to.display()))?;
     for file in &files {
         let group = file
             .results
@@ -119,7 +120,13 @@ mod tests {
     }
 
     fn criterion_tree(dir: &Path) {
-        write_criterion_result(dir, "g/b", ("g", Some("b"), None), (20.0, 19.0, 21.0), None);
+        write_criterion_result(
+            dir,
+            "g/b",
+            ("g", Some("b"), None),
+            (20.0, 19.0, 21.0),
+            None,
+        );
         write_criterion_result(
             dir,
             "g/a/16",
@@ -135,9 +142,13 @@ mod tests {
         let criterion_dir = dir.path().join("criterion");
         criterion_tree(&criterion_dir);
         let out = dir.path().join("book/benchmarks/baseline.json");
-        let written =
-            write_from_criterion(&criterion_dir, &out, Some("round trip".into()), &machine())
-                .unwrap();
+        let written = write_from_criterion(
+            &criterion_dir,
+            &out,
+            Some("round trip".into()),
+            &machine(),
+        )
+        .unwrap();
 
         let read = ResultsFile::read(&out).unwrap();
         assert_eq!(read, written);
@@ -161,7 +172,8 @@ mod tests {
         )
         .unwrap();
         let from_baseline =
-            Catalogue::load(&dir.path().join("empty"), &out, dir.path(), &machine()).unwrap();
+            Catalogue::load(&dir.path().join("empty"), &out, dir.path(), &machine())
+                .unwrap();
         for id in ["g/a/16", "g/b"] {
             let f = fresh.figure(id).unwrap();
             let b = from_baseline.figure(id).unwrap();

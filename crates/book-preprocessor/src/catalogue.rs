@@ -147,11 +147,16 @@ impl Catalogue {
             .or_else(|| self.baseline.as_ref()?.get(id))
             .ok_or_else(|| {
                 let group = id.rsplit_once('/').map_or(id, |(group, _)| group);
-                let mut message = format!("no result for `{id}`: {}", self.where_looked());
+                let mut message =
+                    format!("no result for `{id}`: {}", self.where_looked());
                 let known = self.ids_in(group);
                 if !known.is_empty() {
-                    let shown: Vec<_> = known.iter().take(8).map(|id| format!("`{id}`")).collect();
-                    message.push_str(&format!("; group `{group}` has {}", shown.join(", ")));
+                    let shown: Vec<_> =
+                        known.iter().take(8).map(|id| format!("`{id}`")).collect();
+                    message.push_str(&format!(
+                        "; group `{group}` has {}",
+                        shown.join(", ")
+                    ));
                 }
                 message
             })
@@ -257,7 +262,10 @@ pub fn fresh_figures(
                 Some(recorded) if result.modified <= recorded.written => {
                     recorded.provenance.clone()
                 }
-                _ => machine.provenance(clock::rfc3339(result.modified), "unknown".to_owned()),
+                _ => machine.provenance(
+                    clock::rfc3339(result.modified),
+                    "unknown".to_owned(),
+                ),
             };
             Figure {
                 measurement: result.measurement,
@@ -341,7 +349,10 @@ mod tests {
         }
     }
 
-    fn catalogue(fresh_figures: Vec<Figure>, baseline: Option<ResultsFile>) -> Catalogue {
+    fn catalogue(
+        fresh_figures: Vec<Figure>,
+        baseline: Option<ResultsFile>,
+    ) -> Catalogue {
         Catalogue::new(
             fresh_figures,
             baseline,
@@ -505,10 +516,13 @@ mod tests {
         let baseline_path = dir.path().join("baseline.json");
         std::fs::write(
             &baseline_path,
-            baseline_file(&[("g/f", 1.0), ("g/only_baseline", 7.0)]).to_pretty_json(),
+            baseline_file(&[("g/f", 1.0), ("g/only_baseline", 7.0)])
+                .to_pretty_json(),
         )
         .unwrap();
-        let book = Catalogue::load(&criterion_dir, &baseline_path, dir.path(), &machine()).unwrap();
+        let book =
+            Catalogue::load(&criterion_dir, &baseline_path, dir.path(), &machine())
+                .unwrap();
         assert_eq!(book.figure("g/f").unwrap().measurement.value, 4.5);
         assert_eq!(
             book.figure("g/only_baseline").unwrap().origin,
@@ -522,7 +536,8 @@ mod tests {
 
         std::fs::write(&baseline_path, "{}").unwrap();
         let error =
-            Catalogue::load(&criterion_dir, &baseline_path, dir.path(), &machine()).unwrap_err();
+            Catalogue::load(&criterion_dir, &baseline_path, dir.path(), &machine())
+                .unwrap_err();
         assert!(
             format!("{error:#}").contains("invalid results file"),
             "{error:#}"

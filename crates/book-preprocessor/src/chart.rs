@@ -170,7 +170,8 @@ pub fn svg(bars: &[Bar], axis_title: &str, description: &str) -> Result<String> 
 
     let mut out = String::new();
     {
-        let root = SVGBackend::with_string(&mut out, (WIDTH, height)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut out, (WIDTH, height)).into_drawing_area();
         let mut builder = ChartBuilder::on(&root);
         builder
             .margin_top(TOP)
@@ -219,7 +220,9 @@ where
     X: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     let failed = |what: &'static str| {
-        move |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing the {what}: {e}")
+        move |e: DrawingAreaErrorKind<DB::ErrorType>| {
+            anyhow!("drawing the {what}: {e}")
+        }
     };
     let ink = BLACK;
     let label_style = TextStyle::from((FONT, FONT_SIZE).into_font()).color(&ink);
@@ -312,7 +315,9 @@ fn themed(svg: &str, description: &str) -> String {
     svg.replace("#000000", "currentColor")
         .replacen(
             "<svg ",
-            &format!("<svg class=\"bench-chart-svg\" role=\"img\" aria-label=\"{label}\" "),
+            &format!(
+                "<svg class=\"bench-chart-svg\" role=\"img\" aria-label=\"{label}\" "
+            ),
             1,
         )
         .lines()
@@ -328,7 +333,12 @@ mod tests {
     use crate::results::Measurement;
     use crate::testutil::example_provenance;
 
-    fn figure(id: &str, value: f64, unit: &str, interval: Option<(f64, f64)>) -> Figure {
+    fn figure(
+        id: &str,
+        value: f64,
+        unit: &str,
+        interval: Option<(f64, f64)>,
+    ) -> Figure {
         Figure {
             measurement: Measurement {
                 id: id.into(),
@@ -415,7 +425,8 @@ mod tests {
                 max: 200.0 * 1.1 * 1.3
             }
         );
-        let Scale::Log { min, max } = Scale::choose(&[close(30.0), close(60_000.0)]) else {
+        let Scale::Log { min, max } = Scale::choose(&[close(30.0), close(60_000.0)])
+        else {
             panic!("a 2000× spread needs a log axis");
         };
         assert!(min < 27.0 && max > 66_000.0, "{min}..{max}");

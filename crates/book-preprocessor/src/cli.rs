@@ -23,6 +23,9 @@ usage:
       and copies the runs' results files from RDIR to ODIR (default book/benchmarks/results)
   book-preprocessor check-baseline [--file FILE] [--results-out ODIR]
       validates a results file (default book/benchmarks/baseline.json) and those in ODIR
+  book-preprocessor listings [--src DIR]
+      prints how long and wide the chapters' listings are (DIR defaults to book/src) and
+      fails on one over budget (40 lines, 85 characters) without a reason written above it
 
 DIR defaults to $CRITERION_HOME, else $CARGO_TARGET_DIR/criterion, else target/criterion.
 RDIR defaults to $BOOK_RESULTS_DIR, else $CARGO_TARGET_DIR/book-results, else target/book-results.";
@@ -70,7 +73,9 @@ pub fn run(args: &[String], stdin: impl Read, stdout: impl Write) -> Result<()> 
             eprintln!("wrote {} results to {}", file.results.len(), out.display());
             let from = match options.get("--results-dir") {
                 Some(dir) => PathBuf::from(dir),
-                None => book_results::results_dir(Path::new("."), |name| std::env::var_os(name)),
+                None => book_results::results_dir(Path::new("."), |name| {
+                    std::env::var_os(name)
+                }),
             };
             let to = path_option(&options, "--results-out", baseline::RESULTS_PATH);
             let copied = baseline::copy_result_files(&from, &to)?;
@@ -95,6 +100,11 @@ pub fn run(args: &[String], stdin: impl Read, stdout: impl Write) -> Result<()> 
             eprintln!("{}: {} valid results files", dir.display(), files.len());
             Ok(())
         }
+        "listings" => {
+            let options = options(rest, &["--src"])?;
+            let src = path_option(&options, "--src", "book/src");
+            listings(&src, stdout)
+        }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -118,19 +128,76 @@ fn preprocess(stdin: impl Read, stdout: impl Write) -> Result<()> {
     Ok(())
 }
 
+/// `listings`: the distribution, the longest ones, and what is over budget.
+fn listings(src: &Path, mut out: impl Write) -> Result<()> {
+    let mut chapters = Vec::new();
+    let mut stack = vec![src.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+        {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                chapters.push(path);
+            }
+        }
+    }
+    chapters.sort();
+    let mut found = Vec::new();
+    for path in &chapters {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let dir = path.parent().unwrap_or(src);
+        found.extend(crate::listings::scan(path, &text, dir));
+    }
+    writeln!(out, "{}", crate::listings::summary(&found))?;
+    let mut longest: Vec<&crate::listings::Listing> = found.iter().collect();
+    longest.sort_by_key(|l| std::cmp::Reverse(l.lines()));
+    for listing in longest.iter().take(5) {
+        let why = listing.long_reason.as_deref().unwrap_or("no reason needed");
+        writeln!(
+            out,
+            "  {:>4} lines  {}:{} ({why})",
+            listing.lines(),
+            listing.chapter.display(),
+            listing.line
+        )?;
+    }
+    let problems: Vec<String> = found.iter().filter_map(|l| l.problem()).collect();
+    if !problems.is_empty() {
+        bail!(
+            "{} listings over budget:\n{}",
+            problems.len(),
+            problems.join("\n")
+        );
+    }
+    Ok(())
+}
+
 fn criterion_dir(options: &BTreeMap<String, String>) -> PathBuf {
     match options.get("--criterion-dir") {
         Some(dir) => PathBuf::from(dir),
-        None => criterion::criterion_dir(Path::new("."), |name| std::env::var_os(name)),
+        None => {
+            criterion::criterion_dir(Path::new("."), |name| std::env::var_os(name))
+        }
     }
 }
 
-fn path_option(options: &BTreeMap<String, String>, name: &str, default: &str) -> PathBuf {
+fn path_option(
+    options: &BTreeMap<String, String>,
+    name: &str,
+    default: &str,
+) -> PathBuf {
     PathBuf::from(options.get(name).map_or(default, String::as_str))
 }
 
 /// Parses `--name VALUE` and `--name=VALUE` for the `allowed` names.
-pub fn options(args: &[String], allowed: &[&str]) -> Result<BTreeMap<String, String>> {
+pub fn options(
+    args: &[String],
+    allowed: &[&str],
+) -> Result<BTreeMap<String, String>> {
     let mut parsed = BTreeMap::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -205,7 +272,9 @@ mod tests {
             )
             .is_ok()
         );
-        let error = run(&strings(&["frobnicate"]), std::io::empty(), std::io::sink()).unwrap_err();
+        let error =
+            run(&strings(&["frobnicate"]), std::io::empty(), std::io::sink())
+                .unwrap_err();
         assert!(
             error
                 .to_string()
@@ -232,10 +301,12 @@ mod tests {
         assert!(check(&good).is_ok());
         let error = format!("{:#}", check(&bad).unwrap_err());
         assert!(
-            error.contains("invalid results file") && error.contains("missing field `provenance`"),
+            error.contains("invalid results file")
+                && error.contains("missing field `provenance`"),
             "{error}"
         );
-        let error = format!("{:#}", check(&dir.path().join("absent.json")).unwrap_err());
+        let error =
+            format!("{:#}", check(&dir.path().join("absent.json")).unwrap_err());
         assert!(
             error.starts_with("reading ") && error.contains("absent.json"),
             "{error}"

@@ -65,12 +65,16 @@ pub fn find(content: &str) -> Vec<Found<'_>> {
             } else if &caps[2] == "trace" {
                 match parse_id(argument) {
                     Ok(id) => Kind::Trace(id),
-                    Err(reason) => Kind::Malformed(reason.replace("#bench", "#trace")),
+                    Err(reason) => {
+                        Kind::Malformed(reason.replace("#bench", "#trace"))
+                    }
                 }
             } else if &caps[2] == "result-text" {
                 match parse_id(argument) {
                     Ok(id) => Kind::Text(id),
-                    Err(reason) => Kind::Malformed(reason.replace("#bench", "#result-text")),
+                    Err(reason) => {
+                        Kind::Malformed(reason.replace("#bench", "#result-text"))
+                    }
                 }
             } else {
                 match parse_group(argument) {
@@ -100,7 +104,8 @@ pub fn needs_results(content: &str) -> bool {
 /// Checks `GROUP/FUNCTION[/PARAM]`. Segments may contain spaces, as criterion
 /// names may, but none may be empty.
 pub fn parse_id(argument: &str) -> Result<&str, String> {
-    let usage = "expected `{{#bench GROUP/FUNCTION}}` or `{{#bench GROUP/FUNCTION/PARAM}}`";
+    let usage =
+        "expected `{{#bench GROUP/FUNCTION}}` or `{{#bench GROUP/FUNCTION/PARAM}}`";
     if argument.is_empty() {
         return Err(format!("no benchmark id: {usage}"));
     }

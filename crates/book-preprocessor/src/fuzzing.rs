@@ -31,7 +31,9 @@ pub fn directives(data: &[u8]) {
                 assert_eq!(directive::parse_id(id), Ok(id));
                 assert!(id.contains('/'));
             }
-            Kind::Table(group) => assert_eq!(directive::parse_group(group), Ok(group)),
+            Kind::Table(group) => {
+                assert_eq!(directive::parse_group(group), Ok(group))
+            }
             Kind::Malformed(reason) => assert!(!reason.is_empty()),
             Kind::Escaped => assert!(found.text.starts_with('\\')),
         }

@@ -43,7 +43,7 @@ pub enum Selection {
 /// The same pattern as mdBook 0.5's `find_links`, so that exactly the
 /// directives mdBook will expand are checked (including its greedy escape:
 /// a `\{{#` swallows the rest of its line).
-static LINK: LazyLock<Regex> = LazyLock::new(|| {
+pub(crate) static LINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?x)
         \\\{\{\#.*\}\}
@@ -122,7 +122,13 @@ pub fn check(content: &str, base_dir: &Path, root: &Path) -> Vec<IncludeProblem>
 }
 
 /// Problems with one directive `{{#kind target}}` resolved from `base_dir`.
-fn check_one(kind: &str, target: &str, base_dir: &Path, root: &Path, depth: usize) -> Vec<String> {
+fn check_one(
+    kind: &str,
+    target: &str,
+    base_dir: &Path,
+    root: &Path,
+    depth: usize,
+) -> Vec<String> {
     let (path, selection) = match kind {
         "include" | "rustdoc_include" => match target.split_once(':') {
             Some((path, spec)) => (path, parse_selection(Some(spec))),
@@ -139,7 +145,9 @@ fn check_one(kind: &str, target: &str, base_dir: &Path, root: &Path, depth: usiz
     }
     let text = match std::fs::read_to_string(&file) {
         Ok(text) => text,
-        Err(error) => return vec![format!("cannot read `{path}` ({shown}): {error}")],
+        Err(error) => {
+            return vec![format!("cannot read `{path}` ({shown}): {error}")];
+        }
     };
     let taken = match select(&text, &selection) {
         Ok(taken) => taken,
@@ -282,7 +290,8 @@ mod tests {
     #[test]
     fn reports_a_missing_file_with_line_and_directive() {
         let dir = book();
-        let found = problems("text\n\n{{#include ../../src/missing.rs:body}}\n", &dir);
+        let found =
+            problems("text\n\n{{#include ../../src/missing.rs:body}}\n", &dir);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].line, 3);
         assert_eq!(found[0].directive, "{{#include ../../src/missing.rs:body}}");

@@ -13,6 +13,9 @@
 //! * replaces `{{#trace GROUP/NAME}}` with a waterfall of a recorded trace
 //!   capture ([`waterfall`], drawn by `trace_view`).
 //!
+//! Its `listings` command measures the chapters' code blocks as a reader sees
+//! them and fails on one over budget without a reason ([`listings`]).
+//!
 //! The binary is a thin wrapper around [`cli::run`].
 
 pub mod baseline;
@@ -23,6 +26,7 @@ pub mod directive;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod includes;
+pub mod listings;
 pub mod paths;
 pub mod preprocess;
 pub mod render;

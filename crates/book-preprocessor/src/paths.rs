@@ -11,7 +11,10 @@ pub fn normalised(path: &Path) -> PathBuf {
         match component {
             Component::CurDir => {}
             Component::ParentDir => {
-                if !matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                if !matches!(
+                    out.components().next_back(),
+                    Some(Component::Normal(_))
+                ) {
                     out.push("..");
                 } else {
                     out.pop();
@@ -28,7 +31,9 @@ pub fn shown(path: &Path, root: &Path) -> String {
     let path = normalised(path);
     let root = normalised(root);
     match path.strip_prefix(&root) {
-        Ok(relative) if !relative.as_os_str().is_empty() => relative.display().to_string(),
+        Ok(relative) if !relative.as_os_str().is_empty() => {
+            relative.display().to_string()
+        }
         _ => path.display().to_string(),
     }
 }

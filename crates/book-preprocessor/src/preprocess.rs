@@ -36,7 +36,10 @@ pub struct Settings {
 
 impl Settings {
     /// The usual places for a book at `root`, given an environment lookup.
-    pub fn for_book(root: &Path, env: impl Fn(&str) -> Option<OsString>) -> Settings {
+    pub fn for_book(
+        root: &Path,
+        env: impl Fn(&str) -> Option<OsString>,
+    ) -> Settings {
         Settings {
             criterion_dir: criterion::criterion_dir(root, &env),
             baseline_file: root.join(baseline::DEFAULT_PATH),
@@ -76,7 +79,11 @@ impl fmt::Display for Problem {
 
 /// Runs the preprocessor over `book`. Results are only read when some
 /// chapter cites one, so a book without figures builds without them.
-pub fn run(ctx: &PreprocessorContext, mut book: Book, settings: &Settings) -> Result<Book> {
+pub fn run(
+    ctx: &PreprocessorContext,
+    mut book: Book,
+    settings: &Settings,
+) -> Result<Book> {
     let src_dir = ctx.root.join(&ctx.config.book.src);
     let needs_results = book
         .chapters()
@@ -100,7 +107,8 @@ pub fn run(ctx: &PreprocessorContext, mut book: Book, settings: &Settings) -> Re
 
     let mut problems = Vec::new();
     book.for_each_chapter_mut(|chapter| {
-        let Some(source) = chapter.source_path.as_ref().or(chapter.path.as_ref()) else {
+        let Some(source) = chapter.source_path.as_ref().or(chapter.path.as_ref())
+        else {
             return;
         };
         let label = ctx.config.book.src.join(source);
@@ -211,7 +219,10 @@ fn table(group: &str, catalogue: &Catalogue) -> Result<String, String> {
     let svg = match chart::bars(group, &figures) {
         Some((bars, axis)) => {
             let description = format!("Benchmark results of group {group}");
-            Some(chart::svg(&bars, &axis, &description).map_err(|e| format!("{e:#}"))?)
+            Some(
+                chart::svg(&bars, &axis, &description)
+                    .map_err(|e| format!("{e:#}"))?,
+            )
         }
         None => None,
     };
@@ -269,12 +280,13 @@ mod tests {
 
     #[test]
     fn replaces_figures_and_keeps_everything_else() {
-        let (out, problems) =
-            process("A no-op span costs {{#bench ch01/noop}}.\n\n{{#include listing.rs:a}}\n");
-        assert_eq!(problems, []);
-        assert!(
-            out.starts_with("A no-op span costs <span class=\"bench\" data-bench-id=\"ch01/noop\"")
+        let (out, problems) = process(
+            "A no-op span costs {{#bench ch01/noop}}.\n\n{{#include listing.rs:a}}\n",
         );
+        assert_eq!(problems, []);
+        assert!(out.starts_with(
+            "A no-op span costs <span class=\"bench\" data-bench-id=\"ch01/noop\""
+        ));
         assert!(out.contains(">31.2&nbsp;ns</span>"));
         assert!(
             out.ends_with("</sup>.\n\n{{#include listing.rs:a}}\n"),
@@ -286,10 +298,12 @@ mod tests {
     fn replaces_tables_with_a_chart() {
         let (out, problems) = process("# Costs\n{{#bench-table ch01}}\nAfter.\n");
         assert_eq!(problems, []);
-        assert!(
-            out.starts_with("# Costs\n\n\n<div class=\"bench-table\" data-bench-group=\"ch01\">")
-        );
-        assert!(out.contains("<div class=\"bench-chart\">\n<svg class=\"bench-chart-svg\""));
+        assert!(out.starts_with(
+            "# Costs\n\n\n<div class=\"bench-table\" data-bench-group=\"ch01\">"
+        ));
+        assert!(out.contains(
+            "<div class=\"bench-chart\">\n<svg class=\"bench-chart-svg\""
+        ));
         assert!(out.ends_with("</div>\n\n\nAfter.\n"));
     }
 
@@ -306,7 +320,8 @@ mod tests {
 
     #[test]
     fn unescapes_escaped_directives() {
-        let (out, problems) = process(r"Write \{{#bench ch01/missing}} or \{{#bench-table x}}.");
+        let (out, problems) =
+            process(r"Write \{{#bench ch01/missing}} or \{{#bench-table x}}.");
         assert_eq!(problems, []);
         assert_eq!(out, "Write {{#bench ch01/missing}} or {{#bench-table x}}.");
     }
@@ -323,18 +338,19 @@ mod tests {
             "book/src/ch01.md:1: {{#bench ch01/nope}}: no result for `ch01/nope`: looked in the fresh criterion results under target/criterion"
         ));
         assert!(shown[0].ends_with("group `ch01` has `ch01/noop`, `ch01/sdk`"));
-        assert!(shown[1].starts_with("book/src/ch01.md:2: {{#bench a}}: `a` names no function"));
         assert!(
-            shown[2]
-                .starts_with("book/src/ch01.md:3: {{#bench-table zz}}: no results in group `zz`")
+            shown[1].starts_with(
+                "book/src/ch01.md:2: {{#bench a}}: `a` names no function"
+            )
         );
-        assert!(
-            shown[3]
-                .starts_with("book/src/ch01.md:4: {{#include gone.rs}}: file `gone.rs` not found")
-        );
-        assert!(
-            shown[4]
-                .starts_with("book/src/ch01.md:5: {{#include listing.rs:b}}: anchor `b` not found")
-        );
+        assert!(shown[2].starts_with(
+            "book/src/ch01.md:3: {{#bench-table zz}}: no results in group `zz`"
+        ));
+        assert!(shown[3].starts_with(
+            "book/src/ch01.md:4: {{#include gone.rs}}: file `gone.rs` not found"
+        ));
+        assert!(shown[4].starts_with(
+            "book/src/ch01.md:5: {{#include listing.rs:b}}: anchor `b` not found"
+        ));
     }
 }

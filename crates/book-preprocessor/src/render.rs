@@ -92,7 +92,8 @@ fn value_span(figure: &Figure) -> String {
             " data-lower-ns=\"{lower}\" data-upper-ns=\"{upper}\""
         ));
     } else if let Some((lower, upper)) = m.lower.zip(m.upper) {
-        attributes.push_str(&format!(" data-lower=\"{lower}\" data-upper=\"{upper}\""));
+        attributes
+            .push_str(&format!(" data-lower=\"{lower}\" data-upper=\"{upper}\""));
     }
     attributes.push_str(&format!(
         " data-statistic=\"{}\" data-source=\"{}\"",
@@ -158,7 +159,8 @@ pub fn text_block(figure: &Figure) -> Result<String, String> {
 /// share a unit) and the provenance, as one HTML block with no blank line
 /// inside, surrounded by blank lines so markdown treats it as a block.
 pub fn table(group: &str, figures: &[&Figure], chart_svg: Option<&str>) -> String {
-    let levels: Vec<Option<f64>> = figures.iter().map(|f| f.measurement.confidence).collect();
+    let levels: Vec<Option<f64>> =
+        figures.iter().map(|f| f.measurement.confidence).collect();
     let shared_level = levels.windows(2).all(|w| w[0] == w[1]);
     let ci_header = if shared_level {
         interval_name(levels.first().copied().flatten())
@@ -174,7 +176,8 @@ pub fn table(group: &str, figures: &[&Figure], chart_svg: Option<&str>) -> Strin
     );
     for figure in figures {
         let (_, unit) = shown_value(figure);
-        let interval = shown_interval(figure, unit).unwrap_or_else(|| "—".to_owned());
+        let interval =
+            shown_interval(figure, unit).unwrap_or_else(|| "—".to_owned());
         let interval = if shared_level || figure.measurement.confidence.is_none() {
             interval
         } else {
@@ -264,7 +267,12 @@ mod tests {
     use crate::results::Measurement;
     use crate::testutil::example_provenance;
 
-    fn figure(id: &str, value: f64, interval: Option<(f64, f64)>, origin: Origin) -> Figure {
+    fn figure(
+        id: &str,
+        value: f64,
+        interval: Option<(f64, f64)>,
+        origin: Origin,
+    ) -> Figure {
         Figure {
             measurement: Measurement {
                 id: id.into(),
@@ -319,18 +327,24 @@ mod tests {
         let a = figure("g/a", 31.2, Some((30.9, 31.5)), Origin::Fresh);
         let b = figure("g/b/10", 2_500.0, Some((2_400.0, 2_600.0)), Origin::Fresh);
         let html = table("g", &[&a, &b], Some("<svg>\n</svg>\n"));
-        assert!(html.starts_with("\n\n<div class=\"bench-table\" data-bench-group=\"g\">"));
+        assert!(
+            html.starts_with(
+                "\n\n<div class=\"bench-table\" data-bench-group=\"g\">"
+            )
+        );
         assert!(html.ends_with("</div>\n\n"));
         assert!(!html.trim().contains("\n\n"));
         assert!(html.contains("<th>95&nbsp;% CI</th>"));
         assert!(html.contains(
             "<tr><td><code>a</code></td><td><span class=\"bench\" data-bench-id=\"g/a\""
         ));
-        assert!(
-            html.contains(">31.2&nbsp;ns</span></td><td>30.9–31.5&nbsp;ns</td><td>slope</td></tr>")
-        );
+        assert!(html.contains(
+            ">31.2&nbsp;ns</span></td><td>30.9–31.5&nbsp;ns</td><td>slope</td></tr>"
+        ));
         assert!(html.contains("<code>b/10</code>"));
-        assert!(html.contains(">2.50&nbsp;µs</span></td><td>2.40–2.60&nbsp;µs</td>"));
+        assert!(
+            html.contains(">2.50&nbsp;µs</span></td><td>2.40–2.60&nbsp;µs</td>")
+        );
         assert!(html.contains("<div class=\"bench-chart\">\n<svg>\n</svg>\n</div>"));
         assert!(html.contains(
             "<p class=\"bench-provenance-line\"><span data-source=\"fresh\">Fresh measurement · Example CPU @ 2.40GHz · 2 cores · 2026-11-25T22:00:00Z · commit abc1234</span></p>"
@@ -347,7 +361,10 @@ mod tests {
         let lines = provenance_lines(&[&a, &b, &c]);
         assert_eq!(lines.len(), 2);
         assert!(lines[0].contains("Fresh measurement · Example CPU @ 2.40GHz · 2 cores · 2026-11-25T22:00:00Z to 2026-11-25T22:01:40Z"));
-        assert!(lines[1].starts_with("<span data-source=\"baseline\">Committed baseline"));
+        assert!(
+            lines[1]
+                .starts_with("<span data-source=\"baseline\">Committed baseline")
+        );
         let html = table("g", &[&a, &b, &c], None);
         assert_eq!(html.matches("<sup class=\"bench-provenance\"").count(), 3);
         assert!(!html.contains("bench-chart"));
@@ -365,7 +382,9 @@ mod tests {
             html.contains("<code>a -&gt; &lt;b&gt;\n\nc</code></pre>"),
             "{html}"
         );
-        assert!(html.starts_with("\n\n<pre class=\"result-text\" data-bench-id=\"g/trace\""));
+        assert!(html.starts_with(
+            "\n\n<pre class=\"result-text\" data-bench-id=\"g/trace\""
+        ));
         assert!(html.contains("Fresh measurement · Example CPU"));
         let without = figure("g/plain", 3.0, None, Origin::Fresh);
         assert!(text_block(&without).unwrap_err().contains("has no text"));

@@ -1,3 +1,5 @@
 //! Fixtures shared by the unit tests.
 
-pub use book_results::testutil::{TempDir, example_provenance, write_criterion_result};
+pub use book_results::testutil::{
+    TempDir, example_provenance, write_criterion_result,
+};

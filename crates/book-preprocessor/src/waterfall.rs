@@ -17,8 +17,9 @@ pub fn block(figure: &Figure) -> Result<String, String> {
     let text = figure.measurement.text.as_deref().ok_or_else(|| {
         format!("result `{id}` has no capture text: record the receiver's trace capture with it")
     })?;
-    let capture = trace_view::parse(text.as_bytes(), &trace_view::Options::default())
-        .map_err(|e| format!("the capture of `{id}` cannot be read: {e}"))?;
+    let capture =
+        trace_view::parse(text.as_bytes(), &trace_view::Options::default())
+            .map_err(|e| format!("the capture of `{id}` cannot be read: {e}"))?;
     let layout = trace_view::layout(&capture);
     let recorded = figure.measurement.value;
     if layout.rows.len() as f64 != recorded {
@@ -36,7 +37,8 @@ pub fn block(figure: &Figure) -> Result<String, String> {
     let name = id.rsplit('/').next().unwrap_or(id);
     // mdBook's `links` preprocessor runs after this one: a `{{` that came
     // from a span name must not reach it as a directive.
-    let drawing = trace_view::render_svg_fragment(&layout).replace("{{", "&#123;&#123;");
+    let drawing =
+        trace_view::render_svg_fragment(&layout).replace("{{", "&#123;&#123;");
     Ok(format!(
         "\n\n<figure class=\"book-trace\" id=\"trace-{anchor}\" data-capture=\"{id}\" \
          data-source=\"{origin}\" data-spans=\"{spans}\" data-links=\"{links}\">\n{drawing}\
@@ -130,13 +132,15 @@ mod tests {
     fn a_missing_or_unreadable_capture_is_an_error() {
         let e = block(&figure(None, 3.0)).unwrap_err();
         assert!(e.contains("has no capture text"), "{e}");
-        let e = block(&figure(Some("{\"resourceSpans\": [".into()), 3.0)).unwrap_err();
+        let e =
+            block(&figure(Some("{\"resourceSpans\": [".into()), 3.0)).unwrap_err();
         assert!(e.contains("cannot be read"), "{e}");
     }
 
     #[test]
     fn a_span_name_cannot_smuggle_a_directive_to_mdbook() {
-        let html = block(&figure(Some(capture("{{#include /etc/passwd}}")), 3.0)).expect("draws");
+        let html = block(&figure(Some(capture("{{#include /etc/passwd}}")), 3.0))
+            .expect("draws");
         assert!(!html.contains("{{"), "{html}");
         assert!(html.contains("&#123;&#123;#include"), "{html}");
     }

@@ -222,7 +222,9 @@ fn writes_measured_figures_into_the_book() {
         "mean"
     );
     assert!(
-        html.contains(">2.35&nbsp;µs</span></td><td>2.32–2.37&nbsp;µs</td><td>mean</td>"),
+        html.contains(
+            ">2.35&nbsp;µs</span></td><td>2.32–2.37&nbsp;µs</td><td>mean</td>"
+        ),
         "{html}"
     );
 
@@ -240,7 +242,10 @@ fn writes_measured_figures_into_the_book() {
         table.find("<code>batch/1024</code>").unwrap()
             < table.find("<code>noop_tracer</code>").unwrap()
     );
-    assert!(table.contains("<div class=\"bench-chart\">\n<svg class=\"bench-chart-svg\""));
+    assert!(
+        table
+            .contains("<div class=\"bench-chart\">\n<svg class=\"bench-chart-svg\"")
+    );
     assert!(table.contains(
         "<p class=\"bench-provenance-line\"><span data-source=\"fresh\">Fresh measurement · "
     ));
@@ -292,7 +297,9 @@ fn fails_with_every_problem_named() {
          file `../../listings/nothing.rs` not found (looked for book/listings/nothing.rs)"
     );
     assert!(
-        lines[3].starts_with("book/src/part/ch02.md:2: {{#bench a}}: `a` names no function"),
+        lines[3].starts_with(
+            "book/src/part/ch02.md:2: {{#bench a}}: `a` names no function"
+        ),
         "{stderr}"
     );
 }
@@ -353,9 +360,10 @@ fn baseline_subcommands_round_trip() {
         String::from_utf8_lossy(&written.stderr)
     );
 
-    let baseline: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.0.join("out/baseline.json")).unwrap())
-            .unwrap();
+    let baseline: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.0.join("out/baseline.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(baseline["format"], 1);
     assert_eq!(baseline["provenance"]["note"], "it");
     assert_eq!(
@@ -386,9 +394,15 @@ fn baseline_subcommands_round_trip() {
     root.write("bad.json", r#"{"format": 1, "provenance": {"cpu": "c", "cores": 0, "date": "2026-11-25T22:00:00Z", "commit": "x"}, "results": []}"#);
     let rejected = run(&root, &["check-baseline", "--file", "bad.json"], "");
     assert_eq!(rejected.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&rejected.stderr).contains("cores must be at least 1"));
+    assert!(
+        String::from_utf8_lossy(&rejected.stderr)
+            .contains("cores must be at least 1")
+    );
 
     let empty = run(&root, &["baseline", "--criterion-dir", "nowhere"], "");
     assert_eq!(empty.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&empty.stderr).contains("no criterion results under nowhere"));
+    assert!(
+        String::from_utf8_lossy(&empty.stderr)
+            .contains("no criterion results under nowhere")
+    );
 }

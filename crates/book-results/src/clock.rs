@@ -33,9 +33,11 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let year_of_era = (day_of_era - day_of_era / 1_460 + day_of_era / 36_524
+        - day_of_era / 146_096)
+        / 365;
+    let day_of_year =
+        day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     // Months counted from March, so that the leap day is the last day of the year.
     let march_month = (5 * day_of_year + 2) / 153;
     let day = (day_of_year - (153 * march_month + 2) / 5 + 1) as u32;
@@ -69,8 +71,9 @@ pub fn is_rfc3339(text: &str) -> bool {
     if !fixed {
         return false;
     }
-    let in_range =
-        |value: Option<u32>, low: u32, high: u32| value.is_some_and(|v| (low..=high).contains(&v));
+    let in_range = |value: Option<u32>, low: u32, high: u32| {
+        value.is_some_and(|v| (low..=high).contains(&v))
+    };
     let date_ok = digits(0..4).is_some()
         && in_range(digits(5..7), 1, 12)
         && in_range(digits(8..10), 1, 31)
@@ -90,7 +93,9 @@ pub fn is_rfc3339(text: &str) -> bool {
     }
     match rest.as_bytes() {
         [b'Z' | b'z'] => true,
-        [b'+' | b'-', h1, h2, b':', m1, m2] => [h1, h2, m1, m2].iter().all(|b| b.is_ascii_digit()),
+        [b'+' | b'-', h1, h2, b':', m1, m2] => {
+            [h1, h2, m1, m2].iter().all(|b| b.is_ascii_digit())
+        }
         _ => false,
     }
 }

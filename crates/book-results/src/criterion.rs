@@ -91,7 +91,10 @@ impl Estimates {
 /// Where criterion writes: `$CRITERION_HOME`, else `$CARGO_TARGET_DIR/criterion`,
 /// else `<book root>/target/criterion`. Relative values are taken from the book
 /// root, which is where both mdBook and `cargo bench` of the root package run.
-pub fn criterion_dir(book_root: &Path, env: impl Fn(&str) -> Option<OsString>) -> PathBuf {
+pub fn criterion_dir(
+    book_root: &Path,
+    env: impl Fn(&str) -> Option<OsString>,
+) -> PathBuf {
     let set = |name: &str| {
         env(name)
             .filter(|value| !value.is_empty())
@@ -111,7 +114,8 @@ pub fn read_all(dir: &Path) -> Result<Vec<FreshResult>> {
         collect(dir, &mut found)?;
     }
     found.sort_by(|a, b| {
-        (a.measurement.id.as_str(), b.modified).cmp(&(b.measurement.id.as_str(), a.modified))
+        (a.measurement.id.as_str(), b.modified)
+            .cmp(&(b.measurement.id.as_str(), a.modified))
     });
     // Two folders can hold the same id (a renamed checkout, a case-insensitive
     // file system); the newest run is the one that describes the code.
@@ -120,7 +124,8 @@ pub fn read_all(dir: &Path) -> Result<Vec<FreshResult>> {
 }
 
 fn collect(dir: &Path, found: &mut Vec<FreshResult>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?;
     for entry in entries {
         let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
         // Symbolic links are not followed, so a link loop cannot hang a build.
@@ -145,7 +150,9 @@ pub fn read_one(folder: &Path) -> Result<FreshResult> {
     let estimates: Estimates = read_json(&estimates_path)?;
     let modified = std::fs::metadata(&estimates_path)
         .and_then(|meta| meta.modified())
-        .with_context(|| format!("reading the time of {}", estimates_path.display()))?;
+        .with_context(|| {
+            format!("reading the time of {}", estimates_path.display())
+        })?;
     Ok(FreshResult {
         measurement: estimates.measurement(&benchmark.full_id),
         modified,
@@ -154,9 +161,10 @@ pub fn read_one(folder: &Path) -> Result<FreshResult> {
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("parsing {}", path.display()))
 }
 
 #[cfg(test)]

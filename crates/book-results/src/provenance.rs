@@ -11,7 +11,9 @@ use std::process::Command;
 pub const FILE_NAME: &str = "book-provenance.json";
 
 /// The machine and source tree a set of measurements came from.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Provenance {
     /// CPU model name.
@@ -83,13 +85,15 @@ impl Provenance {
 
     /// Reads a provenance file such as [`FILE_NAME`].
     pub fn read(path: &Path) -> Result<Provenance> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let provenance: Provenance = serde_json::from_str(&text)
-            .with_context(|| format!("invalid provenance file {}", path.display()))?;
-        provenance
-            .validate()
-            .with_context(|| format!("invalid provenance file {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let provenance: Provenance =
+            serde_json::from_str(&text).with_context(|| {
+                format!("invalid provenance file {}", path.display())
+            })?;
+        provenance.validate().with_context(|| {
+            format!("invalid provenance file {}", path.display())
+        })?;
         Ok(provenance)
     }
 }
@@ -165,14 +169,16 @@ pub fn git_commit(dir: &Path) -> String {
 /// Writes `FILE_NAME` into `criterion_dir` for this machine, now and the
 /// commit of the current directory, and returns what it wrote.
 pub fn record(criterion_dir: &Path, note: Option<String>) -> Result<Provenance> {
-    let mut provenance = Machine::detect().provenance(clock::now(), git_commit(Path::new(".")));
+    let mut provenance =
+        Machine::detect().provenance(clock::now(), git_commit(Path::new(".")));
     provenance.note = note;
     std::fs::create_dir_all(criterion_dir)
         .with_context(|| format!("creating {}", criterion_dir.display()))?;
     let path = criterion_dir.join(FILE_NAME);
     let mut text = serde_json::to_string_pretty(&provenance)?;
     text.push('\n');
-    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::write(&path, text)
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(provenance)
 }
 

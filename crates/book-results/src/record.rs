@@ -30,7 +30,9 @@ pub fn results_dir(root: &Path, env: impl Fn(&str) -> Option<OsString>) -> PathB
             .map(PathBuf::from)
     };
     let dir = set(RESULTS_DIR_VARIABLE)
-        .or_else(|| set("CARGO_TARGET_DIR").map(|target| target.join("book-results")))
+        .or_else(|| {
+            set("CARGO_TARGET_DIR").map(|target| target.join("book-results"))
+        })
         .unwrap_or_else(|| PathBuf::from("target").join("book-results"));
     root.join(dir)
 }
@@ -74,13 +76,15 @@ pub fn write_group(
     };
     file.validate()
         .with_context(|| format!("results group `{group}`"))?;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join(format!("{group}.json"));
     // Write then rename, so a reader never sees half a file.
     let partial = dir.join(format!(".{group}.json.partial"));
     std::fs::write(&partial, file.to_pretty_json())
         .with_context(|| format!("writing {}", partial.display()))?;
-    std::fs::rename(&partial, &path).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::rename(&partial, &path)
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
 }
 
@@ -97,7 +101,8 @@ mod tests {
             "ch08_encoding",
             vec![
                 Measurement::count("ch08_encoding/json", 512.0, "bytes"),
-                Measurement::count("ch08_encoding/trace", 3.0, "states").with_text("a -> b"),
+                Measurement::count("ch08_encoding/trace", 3.0, "states")
+                    .with_text("a -> b"),
             ],
             dir.path(),
         )
@@ -119,9 +124,18 @@ mod tests {
                 write_group(dir.path(), group, results, dir.path()).unwrap_err()
             )
         };
-        assert!(err("g", vec![Measurement::count("other/x", 1.0, "b")]).contains("not in group"));
-        assert!(err("g", vec![Measurement::count("g/x", f64::NAN, "b")]).contains("not finite"));
-        assert!(err("../g", vec![Measurement::count("../g/x", 1.0, "b")]).contains("plain name"));
+        assert!(
+            err("g", vec![Measurement::count("other/x", 1.0, "b")])
+                .contains("not in group")
+        );
+        assert!(
+            err("g", vec![Measurement::count("g/x", f64::NAN, "b")])
+                .contains("not finite")
+        );
+        assert!(
+            err("../g", vec![Measurement::count("../g/x", 1.0, "b")])
+                .contains("plain name")
+        );
         assert!(err("g", vec![]).contains("no results"));
         assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
     }

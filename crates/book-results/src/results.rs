@@ -68,7 +68,11 @@ pub fn unit_nanos(unit: &str) -> Option<f64> {
 impl Measurement {
     /// A measurement that is not a timing: a count, a size, a rate.
     /// `unit` is free text (`bytes`, `states`, `spans`, `req/s`).
-    pub fn count(id: impl Into<String>, value: f64, unit: impl Into<String>) -> Measurement {
+    pub fn count(
+        id: impl Into<String>,
+        value: f64,
+        unit: impl Into<String>,
+    ) -> Measurement {
         Measurement {
             id: id.into(),
             value,
@@ -183,8 +187,8 @@ impl ResultsFile {
 
     /// Reads and validates a results file.
     pub fn read(path: &Path) -> Result<ResultsFile> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading {}", path.display()))?;
         ResultsFile::parse(&text)
             .with_context(|| format!("invalid results file {}", path.display()))
     }
@@ -214,8 +218,8 @@ impl ResultsFile {
     pub fn to_pretty_json(&self) -> String {
         let mut sorted = self.clone();
         sorted.results.sort_by(|a, b| a.id.cmp(&b.id));
-        let mut text =
-            serde_json::to_string_pretty(&sorted).expect("a results file always serialises");
+        let mut text = serde_json::to_string_pretty(&sorted)
+            .expect("a results file always serialises");
         text.push('\n');
         text
     }
@@ -334,7 +338,10 @@ mod tests {
         file.results.push(second);
         let text = file.to_pretty_json();
         assert!(text.ends_with("}\n"));
-        assert!(text.find("a_first/x").unwrap() < text.find("ch01_span/noop_tracer").unwrap());
+        assert!(
+            text.find("a_first/x").unwrap()
+                < text.find("ch01_span/noop_tracer").unwrap()
+        );
         assert!(
             !text.contains("confidence"),
             "absent options are not written"

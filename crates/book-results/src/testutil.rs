@@ -91,6 +91,8 @@ pub fn write_criterion_result(
         "slope": slope.map(estimate),
         "std_dev": estimate((2.0, 1.5, 2.5)),
     });
-    std::fs::write(folder.join("benchmark.json"), benchmark.to_string()).expect("benchmark.json");
-    std::fs::write(folder.join("estimates.json"), estimates.to_string()).expect("estimates.json");
+    std::fs::write(folder.join("benchmark.json"), benchmark.to_string())
+        .expect("benchmark.json");
+    std::fs::write(folder.join("estimates.json"), estimates.to_string())
+        .expect("estimates.json");
 }

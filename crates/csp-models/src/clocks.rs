@@ -46,7 +46,9 @@ impl Execution {
                 Action::Local => {}
                 Action::Send(m) => {
                     if sent.insert(m, i).is_some() {
-                        return Err(ModelError::BadExecution(format!("message {m} sent twice")));
+                        return Err(ModelError::BadExecution(format!(
+                            "message {m} sent twice"
+                        )));
                     }
                 }
                 Action::Receive(m) => {

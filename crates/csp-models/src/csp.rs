@@ -122,7 +122,10 @@ pub fn prefix(event: &str, then: Process) -> Process {
 }
 
 /// `a₁ → a₂ → … → then`.
-pub fn sequence<'a>(events: impl IntoIterator<Item = &'a str>, then: Process) -> Process {
+pub fn sequence<'a>(
+    events: impl IntoIterator<Item = &'a str>,
+    then: Process,
+) -> Process {
     let events: Vec<&str> = events.into_iter().collect();
     events
         .into_iter()
@@ -180,7 +183,9 @@ impl Process {
                 out.insert(e.clone());
                 p.collect_events(out);
             }
-            Process::External(p, q) | Process::Internal(p, q) | Process::Seq(p, q) => {
+            Process::External(p, q)
+            | Process::Internal(p, q)
+            | Process::Seq(p, q) => {
                 p.collect_events(out);
                 q.collect_events(out);
             }
@@ -206,7 +211,9 @@ impl fmt::Display for Process {
             Process::External(p, q) => write!(f, "({p} □ {q})"),
             Process::Internal(p, q) => write!(f, "({p} ⊓ {q})"),
             Process::Seq(p, q) => write!(f, "({p} ; {q})"),
-            Process::Parallel(p, a, b, q) => write!(f, "({p} [{}||{}] {q})", set(a), set(b)),
+            Process::Parallel(p, a, b, q) => {
+                write!(f, "({p} [{}||{}] {q})", set(a), set(b))
+            }
             Process::Interleave(p, q) => write!(f, "({p} ||| {q})"),
             Process::Hide(p, h) => write!(f, "({p} \\ {})", set(h)),
             Process::Call(n) => f.write_str(n),
@@ -288,7 +295,9 @@ fn step(
         Process::Stop => vec![],
         Process::Skip => vec![(Visible(Event::tick()), Process::Stop)],
         Process::Prefix(e, next) => vec![(Visible(e.clone()), (**next).clone())],
-        Process::Internal(l, r) => vec![(Tau(None), (**l).clone()), (Tau(None), (**r).clone())],
+        Process::Internal(l, r) => {
+            vec![(Tau(None), (**l).clone()), (Tau(None), (**r).clone())]
+        }
         Process::External(l, r) => {
             let mut out = Vec::new();
             // A visible event (or ✓) resolves the choice; τ does not.
@@ -324,7 +333,9 @@ fn step(
             let join = |p: Process, q: Process| parallel(p, a.clone(), b.clone(), q);
             for (label, next) in &left {
                 match label {
-                    Tau(_) => out.push((label.clone(), join(next.clone(), (**r).clone()))),
+                    Tau(_) => {
+                        out.push((label.clone(), join(next.clone(), (**r).clone())))
+                    }
                     Visible(e) if a.contains(e) && !b.contains(e) => {
                         out.push((label.clone(), join(next.clone(), (**r).clone())))
                     }
@@ -333,7 +344,9 @@ fn step(
             }
             for (label, next) in &right {
                 match label {
-                    Tau(_) => out.push((label.clone(), join((**l).clone(), next.clone()))),
+                    Tau(_) => {
+                        out.push((label.clone(), join((**l).clone(), next.clone())))
+                    }
                     Visible(e) if b.contains(e) && !a.contains(e) => {
                         out.push((label.clone(), join((**l).clone(), next.clone())))
                     }
@@ -374,7 +387,9 @@ fn step(
                     out.push((label.clone(), (**l).clone().interleave(q.clone())));
                 }
             }
-            if left.iter().any(|(l, _)| tick(l)) && right.iter().any(|(l, _)| tick(l)) {
+            if left.iter().any(|(l, _)| tick(l))
+                && right.iter().any(|(l, _)| tick(l))
+            {
                 out.push((Visible(Event::tick()), Process::Stop));
             }
             out
@@ -382,7 +397,9 @@ fn step(
         Process::Hide(inner, hidden) => step(inner, defs, unfolded)?
             .into_iter()
             .map(|(label, next)| match label {
-                Visible(e) if hidden.contains(&e) => (Tau(Some(e)), next.hide(hidden.clone())),
+                Visible(e) if hidden.contains(&e) => {
+                    (Tau(Some(e)), next.hide(hidden.clone()))
+                }
                 Visible(e) if e.is_tick() => (Visible(e), Process::Stop),
                 other => (other, next.hide(hidden.clone())),
             })

@@ -37,7 +37,9 @@ pub enum ModelError {
     #[error("recursion through `{0}` is unguarded: it unfolds {max} times without an event", max = csp::MAX_UNFOLD)]
     Unguarded(String),
     /// The state space is larger than the limit.
-    #[error("more than {0} states: the process is infinite-state or too large to explore")]
+    #[error(
+        "more than {0} states: the process is infinite-state or too large to explore"
+    )]
     TooManyStates(usize),
     /// An independence relation relating an event to itself.
     #[error("an event is never independent of itself (`{0}`)")]

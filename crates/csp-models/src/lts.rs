@@ -23,7 +23,10 @@ pub struct Lts {
 impl Lts {
     /// Explores every state reachable from `process` (at most
     /// [`DEFAULT_STATE_LIMIT`]).
-    pub fn explore(process: &Process, defs: &Definitions) -> Result<Self, ModelError> {
+    pub fn explore(
+        process: &Process,
+        defs: &Definitions,
+    ) -> Result<Self, ModelError> {
         Self::explore_with_limit(process, defs, DEFAULT_STATE_LIMIT)
     }
 
@@ -215,7 +218,8 @@ impl Lts {
     /// The LTS in the Aldebaran (`.aut`) text format that mCRL2 and the
     /// `merc` crates read; τ is written `tau`.
     pub fn to_aut(&self) -> String {
-        let mut text = format!("des (0,{},{})\n", self.transitions.len(), self.states.len());
+        let mut text =
+            format!("des (0,{},{})\n", self.transitions.len(), self.states.len());
         for (from, label, to) in &self.transitions {
             let name = match label {
                 Label::Visible(e) if e.is_tick() => "tick".to_owned(),

@@ -5,7 +5,9 @@
 //! Aldebaran text format.
 
 use merc_lts::read_mcrl2_aut;
-use merc_refinement::{CounterExample, ExplorationStrategy, RefinementType, refines};
+use merc_refinement::{
+    CounterExample, ExplorationStrategy, RefinementType, refines,
+};
 use merc_utilities::Timing;
 
 use crate::ModelError;
@@ -34,7 +36,8 @@ pub struct Verdict {
 /// Asks merc whether `spec ⊑ imp` in `model`.
 pub fn check(spec: &Lts, imp: &Lts, model: Model) -> Result<Verdict, ModelError> {
     let read = |lts: &Lts| {
-        read_mcrl2_aut(lts.to_aut().as_bytes()).map_err(|e| ModelError::Merc(e.to_string()))
+        read_mcrl2_aut(lts.to_aut().as_bytes())
+            .map_err(|e| ModelError::Merc(e.to_string()))
     };
     let kind = match model {
         Model::Traces => RefinementType::Weaktrace,
@@ -77,6 +80,8 @@ fn describe(ce: CounterExample<String>) -> String {
             )
         }
         CounterExample::Divergence(t) => format!("divergence after {}", show(&t)),
-        CounterExample::ImpossibleFutures(t, _) => format!("impossible future after {}", show(&t)),
+        CounterExample::ImpossibleFutures(t, _) => {
+            format!("impossible future after {}", show(&t))
+        }
     }
 }

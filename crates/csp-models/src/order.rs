@@ -17,7 +17,9 @@ pub struct Independence {
 impl Independence {
     /// The relation holding exactly the given pairs, both ways round.
     /// A pair of an event with itself is refused.
-    pub fn from_pairs(pairs: impl IntoIterator<Item = (Event, Event)>) -> Result<Self, ModelError> {
+    pub fn from_pairs(
+        pairs: impl IntoIterator<Item = (Event, Event)>,
+    ) -> Result<Self, ModelError> {
         let mut out = Self::default();
         for (a, b) in pairs {
             if a == b {
@@ -38,7 +40,9 @@ impl Independence {
         let mut pairs = BTreeSet::new();
         for a in &all {
             for b in &all {
-                if a != b && !alphabets.iter().any(|x| x.contains(a) && x.contains(b)) {
+                if a != b
+                    && !alphabets.iter().any(|x| x.contains(a) && x.contains(b))
+                {
                     pairs.insert((a.clone(), b.clone()));
                 }
             }
@@ -89,7 +93,10 @@ pub fn equivalence_class(word: &[Event], ind: &Independence) -> BTreeSet<Trace> 
 
 /// Checks that `set` is closed under swapping adjacent independent events.
 /// On failure, returns a word in the set and the swapped word that is not.
-pub fn closed_under_swaps(set: &BTreeSet<Trace>, ind: &Independence) -> Result<(), (Trace, Trace)> {
+pub fn closed_under_swaps(
+    set: &BTreeSet<Trace>,
+    ind: &Independence,
+) -> Result<(), (Trace, Trace)> {
     for w in set {
         for v in one_swap(w, ind) {
             if !set.contains(&v) {
@@ -113,7 +120,10 @@ pub struct Pomset {
 impl Pomset {
     /// The pomset with the given labels and "before" edges, closed
     /// transitively. A cycle is an error: it is not a partial order.
-    pub fn new(labels: Vec<Event>, edges: &[(usize, usize)]) -> Result<Self, ModelError> {
+    pub fn new(
+        labels: Vec<Event>,
+        edges: &[(usize, usize)],
+    ) -> Result<Self, ModelError> {
         let n = labels.len();
         let mut less = vec![vec![false; n]; n];
         for &(i, j) in edges {
@@ -152,7 +162,8 @@ impl Pomset {
                 }
             }
         }
-        Self::new(word.to_vec(), &edges).expect("edges go forward, so there is no cycle")
+        Self::new(word.to_vec(), &edges)
+            .expect("edges go forward, so there is no cycle")
     }
     // ANCHOR_END: from_word
 
@@ -187,14 +198,20 @@ impl Pomset {
         out
     }
 
-    fn extend(&self, placed: &mut [bool], word: &mut Trace, out: &mut BTreeSet<Trace>) {
+    fn extend(
+        &self,
+        placed: &mut [bool],
+        word: &mut Trace,
+        out: &mut BTreeSet<Trace>,
+    ) {
         if word.len() == self.len() {
             out.insert(word.clone());
             return;
         }
         for j in 0..self.len() {
             // `j` may go next if everything before it is already placed.
-            let ready = !placed[j] && (0..self.len()).all(|i| placed[i] || !self.less[i][j]);
+            let ready =
+                !placed[j] && (0..self.len()).all(|i| placed[i] || !self.less[i][j]);
             if ready {
                 placed[j] = true;
                 word.push(self.labels[j].clone());
@@ -213,7 +230,9 @@ impl Pomset {
         let mut out = Vec::new();
         for i in 0..n {
             for j in 0..n {
-                if self.less[i][j] && !(0..n).any(|k| self.less[i][k] && self.less[k][j]) {
+                if self.less[i][j]
+                    && !(0..n).any(|k| self.less[i][k] && self.less[k][j])
+                {
                     out.push((i, j));
                 }
             }
@@ -244,7 +263,8 @@ impl fmt::Display for Pomset {
             .map(|(i, j)| format!("{} < {}", name(i), name(j)))
             .collect();
         for i in 0..self.len() {
-            let related = (0..self.len()).any(|j| self.less[i][j] || self.less[j][i]);
+            let related =
+                (0..self.len()).any(|j| self.less[i][j] || self.less[j][i]);
             if !related {
                 parts.push(name(i));
             }

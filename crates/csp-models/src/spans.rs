@@ -127,7 +127,12 @@ pub struct ProcessClock {
 
 impl ProcessClock {
     /// Records an event inside `span` and returns its clock.
-    pub fn event(&mut self, log: &CausalLog, span: SpanId, what: &str) -> VectorClock {
+    pub fn event(
+        &mut self,
+        log: &CausalLog,
+        span: SpanId,
+        what: &str,
+    ) -> VectorClock {
         self.clock.tick(self.id);
         log.push(Stamped {
             span,

@@ -2,7 +2,9 @@
 //! two parallel workers, and a link that retries over a hidden channel.
 //! Channels carry the values 0 and 1; `in.0` is "0 arrives on `in`".
 
-use crate::csp::{Alphabet, Definitions, Event, Process, alphabet, call, parallel, prefix};
+use crate::csp::{
+    Alphabet, Definitions, Event, Process, alphabet, call, parallel, prefix,
+};
 
 /// The values a channel carries in these models.
 pub const VALUES: [u8; 2] = [0, 1];
@@ -84,7 +86,8 @@ pub fn two_stage_pipeline() -> (Definitions, Process) {
         );
     let left: Alphabet = channel("in").union(&channel("mid")).cloned().collect();
     let right: Alphabet = channel("mid").union(&channel("out")).cloned().collect();
-    let system = parallel(call("LEFT"), left, right, call("RIGHT")).hide(channel("mid"));
+    let system =
+        parallel(call("LEFT"), left, right, call("RIGHT")).hide(channel("mid"));
     (defs, system)
 }
 // ANCHOR_END: pipeline
@@ -116,7 +119,9 @@ pub fn retrying_link() -> (Definitions, Process) {
     let mut defs = Definitions::new()
         .define(
             "SEND",
-            choice_over_values(|v| prefix(&format!("in.{v}"), call(&format!("TRY.{v}")))),
+            choice_over_values(|v| {
+                prefix(&format!("in.{v}"), call(&format!("TRY.{v}")))
+            }),
         )
         .define(
             "RECV",
@@ -127,7 +132,8 @@ pub fn retrying_link() -> (Definitions, Process) {
             }),
         );
     for v in VALUES {
-        let again = prefix("ok", call("SEND")).ext(prefix("retry", call(&format!("TRY.{v}"))));
+        let again = prefix("ok", call("SEND"))
+            .ext(prefix("retry", call(&format!("TRY.{v}"))));
         defs = defs.define(&format!("TRY.{v}"), prefix(&format!("mid.{v}"), again));
     }
     let control = alphabet(["ok", "retry"]);

@@ -21,7 +21,8 @@ use std::fmt;
 use common::runner;
 use csp_models::csp::mutants::Mutant;
 use csp_models::csp::{
-    Alphabet, Definitions, Event, Process, Trace, alphabet, call, prefix, show, skip, stop,
+    Alphabet, Definitions, Event, Process, Trace, alphabet, call, prefix, show,
+    skip, stop,
 };
 use csp_models::lts::Lts;
 use proptest::prelude::*;
@@ -91,14 +92,8 @@ struct Case {
 
 fn case() -> impl Strategy<Value = Case> {
     let ev = proptest::sample::select(POOL.to_vec());
-    (process(), process(), process(), ev, set(), set()).prop_map(|(p, q, r, e, a, b)| Case {
-        p,
-        q,
-        r,
-        e,
-        a,
-        b,
-    })
+    (process(), process(), process(), ev, set(), set())
+        .prop_map(|(p, q, r, e, a, b)| Case { p, q, r, e, a, b })
 }
 
 /// Every law as `(name, left, right)`: `left =T right`.
@@ -245,7 +240,8 @@ struct Broken {
 
 impl fmt::Display for Broken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let side = |t: &Option<Trace>| t.as_deref().map(show).unwrap_or("none".into());
+        let side =
+            |t: &Option<Trace>| t.as_deref().map(show).unwrap_or("none".into());
         if self.left == self.right {
             writeln!(f, "{}: {}", self.law, self.left)?;
         } else {
@@ -467,12 +463,14 @@ fn the_laws_catch_planted_wrong_rules() {
         let defs = definitions().with_planted_bug(bug);
         // The laws alone, without the semantics: they must suffice.
         let result = hunter().run(&case(), |c| {
-            check(&defs, &c, Checks::Laws).map_err(|b| TestCaseError::fail(b.to_string()))
+            check(&defs, &c, Checks::Laws)
+                .map_err(|b| TestCaseError::fail(b.to_string()))
         });
         let Err(TestError::Fail(_, c)) = result else {
             panic!("{bug:?}: expected a counterexample, got {result:?}");
         };
-        let broken = check(&defs, &c, Checks::Laws).expect_err("the shrunk case fails");
+        let broken =
+            check(&defs, &c, Checks::Laws).expect_err("the shrunk case fails");
         println!("{bug:?}: {broken}");
     }
 }

@@ -26,7 +26,8 @@ fn network(p: &Component, q: &Component) -> (Process, Lts, Lts, Lts) {
         q.alphabet.clone(),
         q.main.clone(),
     );
-    let explore = |x: &Process| Lts::explore(x, &defs).expect("finite by construction");
+    let explore =
+        |x: &Process| Lts::explore(x, &defs).expect("finite by construction");
     (
         system.clone(),
         explore(&system),
@@ -51,7 +52,8 @@ fn t1_projection_law() {
             let law: BTreeSet<_> = all_words(&union, BOUND)
                 .into_iter()
                 .filter(|s| {
-                    tp.contains(&project(s, &p.alphabet)) && tq.contains(&project(s, &q.alphabet))
+                    tp.contains(&project(s, &p.alphabet))
+                        && tq.contains(&project(s, &q.alphabet))
                 })
                 .collect();
             let traces = both.traces(BOUND);
@@ -69,7 +71,11 @@ fn t1_projection_law() {
                 CASES as f64,
                 "random pairs of processes",
             ),
-            Measurement::count("ch16_t1_law/traces", compared.get() as f64, "traces"),
+            Measurement::count(
+                "ch16_t1_law/traces",
+                compared.get() as f64,
+                "traces",
+            ),
             Measurement::count("ch16_t1_law/bound", BOUND as f64, "events"),
         ],
     )
@@ -88,7 +94,10 @@ fn t1_swap_closure() {
     runner(CASES)
         .run(&pair, |(p, q)| {
             let (_, both, _, _) = network(&p, &q);
-            let ind = Independence::of_alphabets(&[p.alphabet.clone(), q.alphabet.clone()]);
+            let ind = Independence::of_alphabets(&[
+                p.alphabet.clone(),
+                q.alphabet.clone(),
+            ]);
             if !p.alphabet.is_disjoint(&q.alphabet) {
                 overlapping.set(overlapping.get() + 1);
             }
@@ -139,7 +148,9 @@ fn t1_naive_swaps_fail_when_alphabets_overlap() {
     };
     let result = runner(CASES).run(&overlapping, |(p, q)| {
         let (_, both, _, _) = network(&p, &q);
-        prop_assert!(closed_under_swaps(&both.traces(BOUND), &naive(&p, &q)).is_ok());
+        prop_assert!(
+            closed_under_swaps(&both.traces(BOUND), &naive(&p, &q)).is_ok()
+        );
         Ok(())
     });
     let Err(TestError::Fail(_, (p, q))) = result else {
@@ -147,7 +158,8 @@ fn t1_naive_swaps_fail_when_alphabets_overlap() {
     };
     // ANCHOR_END: t1_naive
     let (system, both, _, _) = network(&p, &q);
-    let (trace, swapped) = closed_under_swaps(&both.traces(BOUND), &naive(&p, &q)).unwrap_err();
+    let (trace, swapped) =
+        closed_under_swaps(&both.traces(BOUND), &naive(&p, &q)).unwrap_err();
     let set = |a: &Alphabet| {
         let names: Vec<&str> = a.iter().map(Event::name).collect();
         format!("{{{}}}", names.join(", "))
@@ -163,8 +175,12 @@ fn t1_naive_swaps_fail_when_alphabets_overlap() {
     record(
         "ch16_t1_naive",
         vec![
-            Measurement::count("ch16_t1_naive/counterexample", trace.len() as f64, "events")
-                .with_text(text),
+            Measurement::count(
+                "ch16_t1_naive/counterexample",
+                trace.len() as f64,
+                "events",
+            )
+            .with_text(text),
         ],
     )
     .unwrap();

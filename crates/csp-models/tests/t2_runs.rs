@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 use book_results::{Measurement, record};
 use common::{lines, maximal, runner};
 use csp_models::csp::{
-    Alphabet, Definitions, Event, Process, Trace, alphabet, parallel, prefix, sequence, show, stop,
+    Alphabet, Definitions, Event, Process, Trace, alphabet, parallel, prefix,
+    sequence, show, stop,
 };
 use csp_models::lts::Lts;
 use csp_models::order::{Independence, Pomset, equivalence_class, network_run};
@@ -22,8 +23,9 @@ const POOL: &[&str] = &["a", "b", "c", "d", "e"];
 fn straight_line() -> impl Strategy<Value = (Trace, Alphabet)> {
     proptest::sample::subsequence(POOL.to_vec(), 1..=3).prop_flat_map(|events| {
         let alpha = alphabet(events.iter().copied());
-        proptest::collection::vec(proptest::sample::select(events), 0..=3)
-            .prop_map(move |seq| (seq.into_iter().map(Event::new).collect(), alpha.clone()))
+        proptest::collection::vec(proptest::sample::select(events), 0..=3).prop_map(
+            move |seq| (seq.into_iter().map(Event::new).collect(), alpha.clone()),
+        )
     })
 }
 
@@ -76,7 +78,11 @@ fn t2_a_choice_free_network_has_one_run() {
     record(
         "ch16_t2_one_run",
         vec![
-            Measurement::count("ch16_t2_one_run/cases", CASES as f64, "random networks"),
+            Measurement::count(
+                "ch16_t2_one_run/cases",
+                CASES as f64,
+                "random networks",
+            ),
             Measurement::count(
                 "ch16_t2_one_run/events",
                 events.get() as f64,
@@ -95,8 +101,11 @@ fn t2_a_choice_free_network_has_one_run() {
 #[test]
 fn t2_with_choice_there_are_several_runs() {
     let example = std::cell::RefCell::new(String::new());
-    let side = || proptest::collection::vec(proptest::sample::select(vec!["a", "b"]), 0..=3);
-    let other = proptest::collection::vec(proptest::sample::select(vec!["c", "d"]), 0..=3);
+    let side = || {
+        proptest::collection::vec(proptest::sample::select(vec!["a", "b"]), 0..=3)
+    };
+    let other =
+        proptest::collection::vec(proptest::sample::select(vec!["c", "d"]), 0..=3);
     runner(CASES)
         .run(&(side(), side(), other), |(left, right, other)| {
             let ab = alphabet(["l", "r", "a", "b"]);
@@ -112,12 +121,14 @@ fn t2_with_choice_there_are_several_runs() {
             let o: Trace = other.iter().map(|e| Event::new(e)).collect();
             let chooser = prefix("l", as_process(&l[1..].to_vec()))
                 .ext(prefix("r", as_process(&r[1..].to_vec())));
-            let system = parallel(chooser.clone(), ab.clone(), cd.clone(), as_process(&o));
+            let system =
+                parallel(chooser.clone(), ab.clone(), cd.clone(), as_process(&o));
             let runs = [
                 network_run(&[(l, ab.clone()), (o.clone(), cd.clone())]).unwrap(),
                 network_run(&[(r, ab.clone()), (o, cd.clone())]).unwrap(),
             ];
-            let union: BTreeSet<Trace> = runs.iter().flat_map(Pomset::linearisations).collect();
+            let union: BTreeSet<Trace> =
+                runs.iter().flat_map(Pomset::linearisations).collect();
             prop_assert_eq!(maximal(&traces_of(&system)), union);
             prop_assert!(!runs[0].same_run(&runs[1]));
             if example.borrow().is_empty() && runs.iter().all(|r| r.len() >= 3) {
@@ -134,8 +145,12 @@ fn t2_with_choice_there_are_several_runs() {
     record(
         "ch16_t2_choice",
         vec![
-            Measurement::count("ch16_t2_choice/cases", CASES as f64, "random networks")
-                .with_text(example.into_inner()),
+            Measurement::count(
+                "ch16_t2_choice/cases",
+                CASES as f64,
+                "random networks",
+            )
+            .with_text(example.into_inner()),
         ],
     )
     .unwrap();
@@ -146,7 +161,8 @@ fn t2_with_choice_there_are_several_runs() {
 /// exactly the linearisations of w's dependency order.
 #[test]
 fn t2_a_mazurkiewicz_trace_is_the_linearisations_of_its_pomset() {
-    let words = proptest::collection::vec(proptest::sample::select(POOL.to_vec()), 0..=6);
+    let words =
+        proptest::collection::vec(proptest::sample::select(POOL.to_vec()), 0..=6);
     let pairs = proptest::collection::vec(
         (
             proptest::sample::select(POOL.to_vec()),

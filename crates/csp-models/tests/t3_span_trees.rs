@@ -100,16 +100,21 @@ fn scenario() -> impl Strategy<Value = Scenario> {
     let pattern = prop_oneof![
         (1usize..=4, 1usize..=3)
             .prop_map(|(stages, capacity)| Pattern::Pipeline { stages, capacity }),
-        (1usize..=4, any::<bool>()).prop_map(|(workers, completion)| Pattern::FanOut {
-            workers,
-            completion
+        (1usize..=4, any::<bool>()).prop_map(|(workers, completion)| {
+            Pattern::FanOut {
+                workers,
+                completion,
+            }
         }),
-        (1usize..=3, 1usize..=4).prop_map(|(workers, queue)| Pattern::Pool { workers, queue }),
+        (1usize..=3, 1usize..=4)
+            .prop_map(|(workers, queue)| Pattern::Pool { workers, queue }),
     ];
-    (pattern, any::<bool>(), 1usize..=6).prop_map(|(pattern, tokio, items)| Scenario {
-        pattern,
-        tokio,
-        items,
+    (pattern, any::<bool>(), 1usize..=6).prop_map(|(pattern, tokio, items)| {
+        Scenario {
+            pattern,
+            tokio,
+            items,
+        }
     })
 }
 
@@ -237,7 +242,11 @@ fn pipeline_tasks(
 }
 
 /// The caller's span and the stamp of an event recorded in it.
-fn caller(capture: &Capture, log: &CausalLog, name: &'static str) -> (Context, VectorClock) {
+fn caller(
+    capture: &Capture,
+    log: &CausalLog,
+    name: &'static str,
+) -> (Context, VectorClock) {
     let cx = Context::current_with_span(capture.tracer().start(name));
     let mut clock = log.process();
     clock.event(log, span_of(&cx), "call");
@@ -322,7 +331,8 @@ fn pool_threads(
     queue: usize,
     jobs: usize,
 ) {
-    let pool = threads::WorkerPool::with_tracing(workers, queue, capture.tracing()).unwrap();
+    let pool = threads::WorkerPool::with_tracing(workers, queue, capture.tracing())
+        .unwrap();
     let (cx, stamp) = caller(capture, log, "submit");
     let per_thread = PerThread::new(log.clone());
     let (tx, rx) = crossbeam_channel::bounded::<VectorClock>(1);
@@ -339,7 +349,11 @@ fn pool_threads(
                         clock.receive(&rx.recv().unwrap()); // waits for job 0
                         clock.event(log, current_span(), "receive");
                     } else {
-                        clock.event(log, current_span(), if j == 0 { "send" } else { "job" });
+                        clock.event(
+                            log,
+                            current_span(),
+                            if j == 0 { "send" } else { "job" },
+                        );
                     }
                     if j == 0 {
                         tx.send(clock.stamp()).unwrap();
@@ -357,9 +371,17 @@ fn pool_threads(
     cx.span().end();
 }
 
-fn pool_tasks(capture: &Capture, log: &Arc<CausalLog>, workers: usize, queue: usize, jobs: usize) {
+fn pool_tasks(
+    capture: &Capture,
+    log: &Arc<CausalLog>,
+    workers: usize,
+    queue: usize,
+    jobs: usize,
+) {
     runtime().block_on(async {
-        let pool = tasks::WorkerPool::with_tracing(workers, queue, capture.tracing()).unwrap();
+        let pool =
+            tasks::WorkerPool::with_tracing(workers, queue, capture.tracing())
+                .unwrap();
         let (cx, stamp) = caller(capture, log, "submit");
         let (tx, rx) = tokio::sync::oneshot::channel::<VectorClock>();
         let (mut tx, mut rx) = (Some(tx), Some(rx));
@@ -518,8 +540,12 @@ fn t3_a_message_between_siblings() {
     record(
         "ch16_t3_siblings",
         vec![
-            Measurement::count("ch16_t3_siblings/spans", spans.len() as f64, "spans")
-                .with_text(text),
+            Measurement::count(
+                "ch16_t3_siblings/spans",
+                spans.len() as f64,
+                "spans",
+            )
+            .with_text(text),
         ],
     )
     .unwrap();

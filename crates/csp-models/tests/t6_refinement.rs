@@ -6,7 +6,9 @@ use book_results::{Measurement, record};
 use csp_models::csp::{Label, show};
 use csp_models::lts::{Lts, trace_refines};
 use csp_models::merc::{self, Model};
-use csp_models::systems::{buffer, reorders, retrying_link, two_stage_pipeline, two_workers};
+use csp_models::systems::{
+    buffer, reorders, retrying_link, two_stage_pipeline, two_workers,
+};
 
 fn lts((defs, p): (csp_models::csp::Definitions, csp_models::csp::Process)) -> Lts {
     Lts::explore(&p, &defs).expect("finite")
@@ -30,7 +32,11 @@ fn t6_pipeline_refines_a_two_place_buffer() {
     record(
         "ch16_t6_pipeline",
         vec![
-            Measurement::count("ch16_t6_pipeline/spec_states", spec.len() as f64, "states"),
+            Measurement::count(
+                "ch16_t6_pipeline/spec_states",
+                spec.len() as f64,
+                "states",
+            ),
             Measurement::count(
                 "ch16_t6_pipeline/impl_states",
                 pipeline.len() as f64,
@@ -97,8 +103,12 @@ fn t6_hiding_the_retry_channel_livelocks() {
     record(
         "ch16_t6_livelock",
         vec![
-            Measurement::count("ch16_t6_livelock/states", link.len() as f64, "states")
-                .with_text(divergence.describe()),
+            Measurement::count(
+                "ch16_t6_livelock/states",
+                link.len() as f64,
+                "states",
+            )
+            .with_text(divergence.describe()),
             Measurement::count("ch16_t6_livelock/merc", 1.0, "counterexample")
                 .with_text(fd.counterexample.unwrap_or_default()),
         ],

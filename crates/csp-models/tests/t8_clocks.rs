@@ -74,7 +74,11 @@ fn t8_vector_clocks_characterise_happens_before() {
     record(
         "ch16_t8_vector",
         vec![
-            Measurement::count("ch16_t8_vector/cases", CASES as f64, "random executions"),
+            Measurement::count(
+                "ch16_t8_vector/cases",
+                CASES as f64,
+                "random executions",
+            ),
             Measurement::count(
                 "ch16_t8_vector/pairs",
                 pairs.get() as f64,

@@ -15,7 +15,8 @@ pub fn fuzz_dir() -> PathBuf {
 pub fn inputs(target: &str) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for kind in ["corpus", "artifacts"] {
-        let Ok(entries) = std::fs::read_dir(fuzz_dir().join(kind).join(target)) else {
+        let Ok(entries) = std::fs::read_dir(fuzz_dir().join(kind).join(target))
+        else {
             continue;
         };
         for entry in entries {

@@ -19,7 +19,10 @@ pub struct Bounds {
 
 impl Bounds {
     /// Both bounds must be non-zero and within [`MAX_REQUESTS`] and [`MAX_DURATION`].
-    pub fn new(max_requests: u64, max_duration: Duration) -> Result<Bounds, LoadError> {
+    pub fn new(
+        max_requests: u64,
+        max_duration: Duration,
+    ) -> Result<Bounds, LoadError> {
         if max_requests == 0 || max_requests > MAX_REQUESTS {
             return Err(LoadError::Bounds(format!(
                 "request count {max_requests} is not in 1..={MAX_REQUESTS}"
@@ -77,13 +80,15 @@ impl Schedule {
     /// How many requests the schedule holds within `bounds`: those due
     /// strictly before the duration ends, at most the request count.
     pub fn len(&self, bounds: &Bounds) -> u64 {
-        let in_time = (bounds.max_duration().as_secs_f64() * self.rate).ceil() as u64;
+        let in_time =
+            (bounds.max_duration().as_secs_f64() * self.rate).ceil() as u64;
         // `ceil` can count one due exactly at the end; the end is excluded.
-        let in_time = if in_time > 0 && self.due(in_time - 1) >= bounds.max_duration() {
-            in_time - 1
-        } else {
-            in_time
-        };
+        let in_time =
+            if in_time > 0 && self.due(in_time - 1) >= bounds.max_duration() {
+                in_time - 1
+            } else {
+                in_time
+            };
         in_time.min(bounds.max_requests())
     }
 }

@@ -40,12 +40,13 @@ impl HttpConnection {
         body: Option<(Bytes, &str)>,
     ) -> Result<HttpConnection, LoadError> {
         let addr = target.addrs[0];
-        let stream = TcpStream::connect(addr)
-            .await
-            .map_err(|source| LoadError::Connect {
-                addr: addr.to_string(),
-                source,
-            })?;
+        let stream =
+            TcpStream::connect(addr)
+                .await
+                .map_err(|source| LoadError::Connect {
+                    addr: addr.to_string(),
+                    source,
+                })?;
         stream
             .set_nodelay(true)
             .map_err(|source| LoadError::Connect {
@@ -53,12 +54,12 @@ impl HttpConnection {
                 source,
             })?;
         let (sender, conn) =
-            http1::handshake(TokioIo::new(stream))
-                .await
-                .map_err(|e| LoadError::Handshake {
+            http1::handshake(TokioIo::new(stream)).await.map_err(|e| {
+                LoadError::Handshake {
                     addr: addr.to_string(),
                     reason: e.to_string(),
-                })?;
+                }
+            })?;
         // The connection's I/O runs in its own task; it ends when `sender` is dropped.
         tokio::spawn(conn);
         let mut builder = http::Request::builder()
@@ -100,7 +101,10 @@ impl HttpConnection {
     }
 
     /// Opens `n` connections.
-    pub async fn open_many(target: &Target, n: usize) -> Result<Vec<HttpConnection>, LoadError> {
+    pub async fn open_many(
+        target: &Target,
+        n: usize,
+    ) -> Result<Vec<HttpConnection>, LoadError> {
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
             out.push(HttpConnection::open(target).await?);

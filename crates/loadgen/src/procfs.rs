@@ -36,7 +36,8 @@ pub fn parse_status(text: &str) -> Result<Status> {
 /// Reads `/proc/PID/status`.
 pub fn status(pid: u32) -> Result<Status> {
     let path = format!("/proc/{pid}/status");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
     parse_status(&text)
 }
 
@@ -44,7 +45,8 @@ pub fn status(pid: u32) -> Result<Status> {
 /// from `/proc/PID/stat`.
 pub fn cpu_ticks(pid: u32) -> Result<u64> {
     let path = format!("/proc/{pid}/stat");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
     parse_cpu_ticks(&text)
 }
 

@@ -34,7 +34,8 @@ const HIGHEST_NANOS: u64 = 3_600_000_000_000;
 
 fn histogram() -> Histogram<u64> {
     // 1 ns to 1 h at 3 significant digits: every value within 0.1 %.
-    Histogram::new_with_bounds(1, HIGHEST_NANOS, 3).expect("constant bounds are valid")
+    Histogram::new_with_bounds(1, HIGHEST_NANOS, 3)
+        .expect("constant bounds are valid")
 }
 
 fn nanos(d: Duration) -> u64 {
@@ -59,7 +60,13 @@ impl Recorder {
     /// Records a request that was due at `due`, sent at `sent` and over at
     /// `done`. Latency counts from `due` (so the time a request waited
     /// for a free connection counts), service time from `sent`.
-    pub fn record(&mut self, due: Instant, sent: Instant, done: Instant, outcome: Outcome) {
+    pub fn record(
+        &mut self,
+        due: Instant,
+        sent: Instant,
+        done: Instant,
+        outcome: Outcome,
+    ) {
         self.latency
             .saturating_record(nanos(done.saturating_duration_since(due)));
         self.service

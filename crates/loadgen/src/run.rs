@@ -67,7 +67,9 @@ pub async fn open_loop<C: Connection>(
                         continue;
                     }
                     let sent = Instant::now();
-                    let outcome = tokio::time::timeout_at(hard_deadline.into(), conn.call()).await;
+                    let outcome =
+                        tokio::time::timeout_at(hard_deadline.into(), conn.call())
+                            .await;
                     let outcome = outcome.unwrap_or(Outcome::TimedOut);
                     rec.record(due, sent, Instant::now(), outcome);
                 }
@@ -105,10 +107,13 @@ pub async fn closed_loop<C: Connection>(
             tokio::spawn(async move {
                 let mut rec = Recorder::default();
                 while Instant::now() < stop_at
-                    && tickets.fetch_add(1, Ordering::Relaxed) < bounds.max_requests()
+                    && tickets.fetch_add(1, Ordering::Relaxed)
+                        < bounds.max_requests()
                 {
                     let sent = Instant::now();
-                    let outcome = tokio::time::timeout_at(hard_deadline.into(), conn.call()).await;
+                    let outcome =
+                        tokio::time::timeout_at(hard_deadline.into(), conn.call())
+                            .await;
                     let outcome = outcome.unwrap_or(Outcome::TimedOut);
                     rec.record(sent, sent, Instant::now(), outcome);
                 }
@@ -128,9 +133,9 @@ async fn finish(
     let mut all = Recorder::default();
     let mut unsent = 0;
     for w in workers {
-        let (rec, u) = w
-            .await
-            .map_err(|e| LoadError::Bounds(format!("a connection task failed: {e}")))?;
+        let (rec, u) = w.await.map_err(|e| {
+            LoadError::Bounds(format!("a connection task failed: {e}"))
+        })?;
         all.merge(&rec);
         unsent += u;
     }
@@ -171,7 +176,11 @@ mod tests {
         }
     }
 
-    fn fakes(n: usize, delay: Duration, stall: Option<Duration>) -> (Vec<Fake>, Arc<AtomicU64>) {
+    fn fakes(
+        n: usize,
+        delay: Duration,
+        stall: Option<Duration>,
+    ) -> (Vec<Fake>, Arc<AtomicU64>) {
         let calls = Arc::new(AtomicU64::new(0));
         let once = Arc::new(AtomicBool::new(false));
         let conns = (0..n)

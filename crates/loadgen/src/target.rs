@@ -28,7 +28,11 @@ impl Target {
             .map_err(|e: http::uri::InvalidUri| bad(&e.to_string()))?;
         match uri.scheme_str() {
             Some("http") => {}
-            Some(other) => return Err(bad(&format!("scheme {other} is not supported, use http"))),
+            Some(other) => {
+                return Err(bad(&format!(
+                    "scheme {other} is not supported, use http"
+                )));
+            }
             None => return Err(bad("no scheme, expected http://HOST:PORT/PATH")),
         }
         let authority = uri.authority().ok_or_else(|| bad("no host"))?;

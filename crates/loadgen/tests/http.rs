@@ -10,7 +10,9 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use bytes::Bytes;
-use otlp_csp_loadgen::{Bounds, HttpConnection, Schedule, Target, closed_loop, open_loop};
+use otlp_csp_loadgen::{
+    Bounds, HttpConnection, Schedule, Target, closed_loop, open_loop,
+};
 
 /// Serves `/ok` (counts), `/fail` (503) and `/echo` (counts bodies equal to `BODY`).
 async fn server() -> (String, Arc<AtomicU64>, Arc<AtomicU64>) {

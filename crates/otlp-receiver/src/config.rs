@@ -79,7 +79,11 @@ impl Config {
     }
 
     /// Keeps every accepted request but answers it with a partial success.
-    pub fn partial_success(mut self, rejected: i64, message: impl Into<String>) -> Self {
+    pub fn partial_success(
+        mut self,
+        rejected: i64,
+        message: impl Into<String>,
+    ) -> Self {
         self.partial_success = Some(PartialSuccess {
             rejected,
             message: message.into(),

@@ -58,9 +58,12 @@ impl DecodeError {
     /// unsupported type or encoding, `413` above the limit, else `400`.
     pub fn http_status(&self) -> u16 {
         match self {
-            DecodeError::UnsupportedContentType(_) | DecodeError::UnsupportedEncoding(_) => 415,
+            DecodeError::UnsupportedContentType(_)
+            | DecodeError::UnsupportedEncoding(_) => 415,
             DecodeError::TooLarge { .. } => 413,
-            DecodeError::Gzip(_) | DecodeError::Json(_) | DecodeError::Protobuf(_) => 400,
+            DecodeError::Gzip(_)
+            | DecodeError::Json(_)
+            | DecodeError::Protobuf(_) => 400,
         }
     }
 
@@ -136,7 +139,9 @@ pub fn protocol(content_type: Option<&str>) -> Result<Protocol, DecodeError> {
 }
 
 /// The compression a `Content-Encoding` value names; `None` means none.
-pub fn compression(content_encoding: Option<&str>) -> Result<Compression, DecodeError> {
+pub fn compression(
+    content_encoding: Option<&str>,
+) -> Result<Compression, DecodeError> {
     match content_encoding.map(str::trim) {
         None => Ok(Compression::None),
         Some(v) if v.eq_ignore_ascii_case("identity") => Ok(Compression::None),
@@ -187,9 +192,8 @@ where
         }
     };
     let request = match protocol {
-        Protocol::HttpJson => {
-            serde_json::from_slice::<R>(plain).map_err(|e| DecodeError::Json(e.to_string()))?
-        }
+        Protocol::HttpJson => serde_json::from_slice::<R>(plain)
+            .map_err(|e| DecodeError::Json(e.to_string()))?,
         _ => R::decode(plain).map_err(|e| DecodeError::Protobuf(e.to_string()))?,
     };
     Ok(Decoded {
@@ -241,7 +245,8 @@ mod tests {
     use std::io::Write;
 
     fn gzip(data: &[u8]) -> Vec<u8> {
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let mut e =
+            flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         e.write_all(data).unwrap();
         e.finish().unwrap()
     }
@@ -262,9 +267,11 @@ mod tests {
 
     #[test]
     fn an_empty_body_is_an_empty_request_in_either_encoding() {
-        let d = decode_signal(SignalKind::Logs, Some(PROTOBUF), None, b"", 10).unwrap();
+        let d =
+            decode_signal(SignalKind::Logs, Some(PROTOBUF), None, b"", 10).unwrap();
         assert_eq!(d.request, AnyRequest::Logs(Default::default()));
-        let d = decode_signal(SignalKind::Metrics, Some(JSON), None, b"{}", 10).unwrap();
+        let d =
+            decode_signal(SignalKind::Metrics, Some(JSON), None, b"{}", 10).unwrap();
         assert_eq!(d.request, AnyRequest::Metrics(Default::default()));
     }
 
@@ -293,14 +300,24 @@ mod tests {
 
     #[test]
     fn a_body_above_the_limit_and_bad_bytes_are_refused_with_reasons() {
-        let err = decode_signal(SignalKind::Traces, Some(PROTOBUF), None, &[0; 11], 10);
-        assert_eq!(err.unwrap_err().http_status(), 413);
-        let err = decode_signal(SignalKind::Traces, Some(JSON), None, b"{", 10).unwrap_err();
-        assert!(matches!(err, DecodeError::Json(_)), "{err}");
         let err =
-            decode_signal(SignalKind::Traces, Some(PROTOBUF), Some("gzip"), b"xx", 10).unwrap_err();
+            decode_signal(SignalKind::Traces, Some(PROTOBUF), None, &[0; 11], 10);
+        assert_eq!(err.unwrap_err().http_status(), 413);
+        let err = decode_signal(SignalKind::Traces, Some(JSON), None, b"{", 10)
+            .unwrap_err();
+        assert!(matches!(err, DecodeError::Json(_)), "{err}");
+        let err = decode_signal(
+            SignalKind::Traces,
+            Some(PROTOBUF),
+            Some("gzip"),
+            b"xx",
+            10,
+        )
+        .unwrap_err();
         assert!(matches!(err, DecodeError::Gzip(_)), "{err}");
-        let err = decode_signal(SignalKind::Traces, Some(PROTOBUF), None, &[0xff], 10).unwrap_err();
+        let err =
+            decode_signal(SignalKind::Traces, Some(PROTOBUF), None, &[0xff], 10)
+                .unwrap_err();
         assert!(matches!(err, DecodeError::Protobuf(_)), "{err}");
         assert_eq!(err.http_status(), 400);
     }

@@ -9,7 +9,9 @@ use std::io::Write;
 use prost::Message;
 
 use crate::Compression;
-use crate::decode::{AnyRequest, DecodeError, JSON, PROTOBUF, SignalKind, decode_signal};
+use crate::decode::{
+    AnyRequest, DecodeError, JSON, PROTOBUF, SignalKind, decode_signal,
+};
 
 /// The body limit the target decodes with, unless the input asks for
 /// [`SMALL_LIMIT`].
@@ -102,7 +104,8 @@ fn reencoded(request: &AnyRequest) -> AnyRequest {
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut encoder =
+        flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder
         .write_all(data)
         .expect("writing to a Vec cannot fail");

@@ -41,9 +41,14 @@ const INJECTED: &str = "x-otlp-receiver-injected";
 struct Service(Arc<Store>);
 
 impl Service {
-    fn export<S: Signal>(&self, request: Request<S::Request>) -> Result<S::Response, Status> {
+    fn export<S: Signal>(
+        &self,
+        request: Request<S::Request>,
+    ) -> Result<S::Response, Status> {
         let compression = match request.metadata().get("grpc-encoding") {
-            Some(v) if v.as_bytes().eq_ignore_ascii_case(b"gzip") => Compression::Gzip,
+            Some(v) if v.as_bytes().eq_ignore_ascii_case(b"gzip") => {
+                Compression::Gzip
+            }
             _ => Compression::None,
         };
         // The size measured by `measure_body` (the whole gRPC frame, as it
@@ -57,11 +62,13 @@ impl Service {
         {
             Admission::Accepted(response) => Ok(response),
             Admission::InjectedFailure => {
-                let mut status =
-                    Status::unavailable("the receiver was told to fail this request (retry it)");
-                status
-                    .metadata_mut()
-                    .insert(INJECTED, tonic::metadata::MetadataValue::from_static("1"));
+                let mut status = Status::unavailable(
+                    "the receiver was told to fail this request (retry it)",
+                );
+                status.metadata_mut().insert(
+                    INJECTED,
+                    tonic::metadata::MetadataValue::from_static("1"),
+                );
                 Err(status)
             }
         }
@@ -170,7 +177,10 @@ const INTERNAL: &str = "13";
 /// in OTLP, and an oversized one is `OUT_OF_RANGE` (which OTLP clients
 /// retry) instead of `RESOURCE_EXHAUSTED` without retry information (which
 /// they do not).
-async fn count_refusals(State(store): State<Arc<Store>>, mut response: Response) -> Response {
+async fn count_refusals(
+    State(store): State<Arc<Store>>,
+    mut response: Response,
+) -> Response {
     let headers = response.headers_mut();
     if headers.remove(INJECTED).is_some() {
         return response;

@@ -66,7 +66,10 @@ impl Refusal {
 const NOT_FOUND: i32 = 5;
 const UNAVAILABLE: i32 = 14;
 
-async fn not_found(State(store): State<Arc<Store>>, uri: axum::http::Uri) -> Response {
+async fn not_found(
+    State(store): State<Arc<Store>>,
+    uri: axum::http::Uri,
+) -> Response {
     store.reject();
     Refusal::new(
         StatusCode::NOT_FOUND,
@@ -91,7 +94,9 @@ async fn export<S: Signal>(
         }
         Ok((request, protocol, compression, size)) => {
             match store.admit::<S>(request, protocol, compression, size) {
-                Admission::Accepted(response) => encoded(StatusCode::OK, protocol, &response),
+                Admission::Accepted(response) => {
+                    encoded(StatusCode::OK, protocol, &response)
+                }
                 Admission::InjectedFailure => Refusal::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     UNAVAILABLE,
@@ -108,7 +113,8 @@ type Decoded<R> = (R, Protocol, Compression, usize);
 impl Refusal {
     /// The answer to a body [`decode`](crate::decode) refused.
     fn decode(error: DecodeError) -> Refusal {
-        let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let status = StatusCode::from_u16(error.http_status())
+            .unwrap_or(StatusCode::BAD_REQUEST);
         Refusal::new(status, error.rpc_code(), error.to_string())
     }
 }
@@ -173,7 +179,9 @@ fn encoded<M: Message + serde::Serialize>(
 ) -> Response {
     match protocol {
         Protocol::HttpJson => match serde_json::to_vec(message) {
-            Ok(body) => (status, [(header::CONTENT_TYPE, JSON)], body).into_response(),
+            Ok(body) => {
+                (status, [(header::CONTENT_TYPE, JSON)], body).into_response()
+            }
             Err(e) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("cannot encode the response as JSON: {e}"),

@@ -47,7 +47,9 @@ fn parse_args() -> Result<Args, String> {
             "--grpc-port" => args.grpc_port = number(&flag, &value()?)?,
             "--http-port" => args.http_port = number(&flag, &value()?)?,
             "--spans" => args.spans = Some(number(&flag, &value()?)?),
-            "--timeout" => args.timeout = Duration::from_secs(number(&flag, &value()?)?),
+            "--timeout" => {
+                args.timeout = Duration::from_secs(number(&flag, &value()?)?)
+            }
             "--capture" => args.capture = Some(value()?.into()),
             other => {
                 return Err(format!(

@@ -118,7 +118,10 @@ impl Receiver {
 
     /// Writes [`Receiver::trace_capture`] to `path`; returns the number of
     /// spans written.
-    pub fn write_trace_capture(&self, path: &std::path::Path) -> std::io::Result<usize> {
+    pub fn write_trace_capture(
+        &self,
+        path: &std::path::Path,
+    ) -> std::io::Result<usize> {
         let (text, spans) = self.trace_capture()?;
         std::fs::write(path, text)?;
         Ok(spans)
@@ -171,7 +174,11 @@ impl Receiver {
 
     /// Waits until at least `n` spans have arrived and returns all spans
     /// received, or [`Error::Timeout`].
-    pub async fn wait_for_spans(&self, n: usize, timeout: Duration) -> Result<Vec<Span>, Error> {
+    pub async fn wait_for_spans(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Span>, Error> {
         self.wait("spans", n, timeout, |s| s.spans as usize).await?;
         Ok(self.spans())
     }

@@ -7,7 +7,8 @@ use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
 };
 use opentelemetry_proto::tonic::collector::metrics::v1::{
-    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+    ExportMetricsPartialSuccess, ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
@@ -61,7 +62,12 @@ pub fn log_record_count(req: &ExportLogsServiceRequest) -> usize {
 
 /// One OTLP signal: its request and response messages and where it is kept.
 pub(crate) trait Signal: Send + Sync + 'static {
-    type Request: Message + Default + Clone + serde::de::DeserializeOwned + Send + 'static;
+    type Request: Message
+        + Default
+        + Clone
+        + serde::de::DeserializeOwned
+        + Send
+        + 'static;
     type Response: Message + Default + serde::Serialize + Send + 'static;
     /// Items in a request (spans, data points, log records).
     fn count(req: &Self::Request) -> usize;

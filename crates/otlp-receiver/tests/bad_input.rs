@@ -15,7 +15,12 @@ use otlp_receiver::{Config, Receiver, RpcStatus};
 use prost::Message;
 
 /// A raw HTTP/1.1 POST; returns the status code and the body.
-fn post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
+fn post(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -68,7 +73,8 @@ fn one_span_request(name: &str) -> ExportTraceServiceRequest {
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut enc =
+        flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     enc.write_all(bytes).expect("gzip");
     enc.finish().expect("gzip")
 }
@@ -98,7 +104,8 @@ async fn http_bad_input_is_refused_and_counted() {
         .expect("receiver");
     let addr = rx.http_addr();
 
-    let (status, body) = http(addr, "/v1/traces", vec![PROTOBUF], vec![0xff, 0xff, 0xff]).await;
+    let (status, body) =
+        http(addr, "/v1/traces", vec![PROTOBUF], vec![0xff, 0xff, 0xff]).await;
     assert_eq!(status, 400);
     assert!(status_message(&body).contains("not a valid protobuf"));
 
@@ -117,7 +124,8 @@ async fn http_bad_input_is_refused_and_counted() {
         json.message
     );
 
-    let (status, body) = http(addr, "/v1/logs", vec![PROTOBUF, GZIP], b"not gzip".to_vec()).await;
+    let (status, body) =
+        http(addr, "/v1/logs", vec![PROTOBUF, GZIP], b"not gzip".to_vec()).await;
     assert_eq!(status, 400);
     assert!(status_message(&body).contains("not valid gzip"));
 
@@ -145,7 +153,8 @@ async fn http_bad_input_is_refused_and_counted() {
     assert_eq!(status, 404);
     assert!(status_message(&body).contains("/v1/profiles"));
 
-    let (status, body) = http(addr, "/v1/traces", vec![PROTOBUF], vec![0; 4096]).await;
+    let (status, body) =
+        http(addr, "/v1/traces", vec![PROTOBUF], vec![0; 4096]).await;
     assert_eq!(status, 413);
     assert!(status_message(&body).contains("1024 bytes"));
 
@@ -159,7 +168,9 @@ async fn http_bad_input_is_refused_and_counted() {
     let stats = rx.stats();
     assert_eq!(stats.rejected_requests, 8);
     assert_eq!(stats.accepted_requests, 0);
-    assert!(rx.traces().is_empty() && rx.metrics().is_empty() && rx.logs().is_empty());
+    assert!(
+        rx.traces().is_empty() && rx.metrics().is_empty() && rx.logs().is_empty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -174,9 +185,11 @@ async fn http_accepts_hand_written_otlp_json_and_gzip() {
         "parentSpanId":"eee19b7ec3c1b173","name":"I'm a server span","kind":2,
         "startTimeUnixNano":"1544712660000000000","endTimeUnixNano":"1544712661000000000",
         "attributes":[{"key":"retries","value":{"intValue":"3"}}]}]}]}]}"#;
-    let (status, body) = http(rx.http_addr(), "/v1/traces", vec![JSON, GZIP], gzip(json)).await;
+    let (status, body) =
+        http(rx.http_addr(), "/v1/traces", vec![JSON, GZIP], gzip(json)).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    let response: ExportTraceServiceResponse = serde_json::from_slice(&body).expect("json");
+    let response: ExportTraceServiceResponse =
+        serde_json::from_slice(&body).expect("json");
     assert_eq!(response.partial_success, None);
 
     let spans = rx.spans();
@@ -225,7 +238,8 @@ async fn http_injected_failures_then_partial_success() {
         assert_eq!(status, 503);
         assert!(status_message(&reply).contains("retry"));
     }
-    let (status, reply) = http(rx.http_addr(), "/v1/traces", vec![PROTOBUF], body).await;
+    let (status, reply) =
+        http(rx.http_addr(), "/v1/traces", vec![PROTOBUF], body).await;
     assert_eq!(status, 200);
     let response = ExportTraceServiceResponse::decode(&reply[..]).expect("response");
     let partial = response.partial_success.expect("a partial success");
@@ -255,9 +269,10 @@ struct Garbage {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_bad_input_is_refused_and_counted() {
-    let rx = Receiver::start_with(Config::default().max_body_bytes(1024).fail_first(1))
-        .await
-        .expect("receiver");
+    let rx =
+        Receiver::start_with(Config::default().max_body_bytes(1024).fail_first(1))
+            .await
+            .expect("receiver");
     let channel = tonic::transport::Endpoint::from_shared(rx.grpc_endpoint())
         .expect("endpoint")
         .connect()
@@ -267,7 +282,8 @@ async fn grpc_bad_input_is_refused_and_counted() {
     // Undecodable: tonic says INTERNAL, the receiver corrects it.
     let mut grpc = tonic::client::Grpc::new(channel.clone());
     grpc.ready().await.expect("ready");
-    let path = http_path("/opentelemetry.proto.collector.trace.v1.TraceService/Export");
+    let path =
+        http_path("/opentelemetry.proto.collector.trace.v1.TraceService/Export");
     let err = grpc
         .unary::<Garbage, ExportTraceServiceResponse, _>(
             tonic::Request::new(Garbage {

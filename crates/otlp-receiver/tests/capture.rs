@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use opentelemetry::trace::{Link, Span as _, TraceContextExt, Tracer, TracerProvider};
+use opentelemetry::trace::{
+    Link, Span as _, TraceContextExt, Tracer, TracerProvider,
+};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
 use opentelemetry_sdk::Resource;
@@ -57,8 +59,9 @@ async fn a_capture_is_drawn_with_every_span_and_link() {
         receiver.traces().len(),
         "one line per request"
     );
-    let capture = trace_view::parse(text.as_bytes(), &trace_view::Options::default())
-        .expect("trace-view reads the capture");
+    let capture =
+        trace_view::parse(text.as_bytes(), &trace_view::Options::default())
+            .expect("trace-view reads the capture");
     assert!(capture.warnings.is_empty(), "{:?}", capture.warnings);
     assert_eq!(capture.spans.len(), 3);
     let by_name = |n: &str| capture.spans.iter().find(|s| s.name == n).expect(n);
@@ -81,7 +84,8 @@ async fn a_capture_is_drawn_with_every_span_and_link() {
         "the link is drawn"
     );
 
-    let file = std::env::temp_dir().join(format!("capture-{}.jsonl", std::process::id()));
+    let file =
+        std::env::temp_dir().join(format!("capture-{}.jsonl", std::process::id()));
     assert_eq!(receiver.write_trace_capture(&file).expect("writes"), 3);
     assert_eq!(std::fs::read_to_string(&file).expect("reads"), text);
     let _ = std::fs::remove_file(file);

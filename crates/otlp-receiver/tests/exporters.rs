@@ -3,19 +3,25 @@
 
 use std::time::Duration;
 
-use opentelemetry::logs::{LogRecord as _, Logger as _, LoggerProvider as _, Severity};
+use opentelemetry::logs::{
+    LogRecord as _, Logger as _, LoggerProvider as _, Severity,
+};
 use opentelemetry::metrics::MeterProvider as _;
-use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt, Tracer, TracerProvider};
+use opentelemetry::trace::{
+    Span as _, SpanKind, Status, TraceContextExt, Tracer, TracerProvider,
+};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::{
-    LogExporter, MetricExporter, Protocol as Otlp, SpanExporter, WithExportConfig, WithHttpConfig,
-    WithTonicConfig,
+    LogExporter, MetricExporter, Protocol as Otlp, SpanExporter, WithExportConfig,
+    WithHttpConfig, WithTonicConfig,
 };
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use otlp_receiver::proto::common::v1::{AnyValue, KeyValue as ProtoKeyValue, any_value};
+use otlp_receiver::proto::common::v1::{
+    AnyValue, KeyValue as ProtoKeyValue, any_value,
+};
 use otlp_receiver::proto::metrics::v1::metric::Data;
 use otlp_receiver::{Compression, Protocol, Receiver};
 
@@ -302,9 +308,11 @@ async fn logs_arrive(protocol: Protocol) {
         .with_batch_exporter(exporter)
         .build();
     let logger = provider.logger("receiver-tests");
-    let trace_id = opentelemetry::trace::TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736")
-        .expect("trace id");
-    let span_id = opentelemetry::trace::SpanId::from_hex("00f067aa0ba902b7").expect("span id");
+    let trace_id =
+        opentelemetry::trace::TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736")
+            .expect("trace id");
+    let span_id =
+        opentelemetry::trace::SpanId::from_hex("00f067aa0ba902b7").expect("span id");
     let mut record = logger.create_log_record();
     record.set_severity_number(Severity::Warn);
     record.set_severity_text("WARN");

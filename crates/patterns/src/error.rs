@@ -40,7 +40,10 @@ pub enum BuildError {
     },
 }
 
-pub(crate) fn nonzero(value: usize, what: &'static str) -> Result<usize, BuildError> {
+pub(crate) fn nonzero(
+    value: usize,
+    what: &'static str,
+) -> Result<usize, BuildError> {
     if value == 0 {
         Err(BuildError::Zero { what })
     } else {

@@ -30,7 +30,9 @@ pub mod tasks;
 pub mod threads;
 mod trace;
 
-pub use error::{BuildError, JobError, Panicked, RecvError, RunError, SendError, SubmitError};
+pub use error::{
+    BuildError, JobError, Panicked, RecvError, RunError, SendError, SubmitError,
+};
 pub use rate::{Rate, RateLimited};
 pub use trace::{SCOPE, Traced, Tracing};
 

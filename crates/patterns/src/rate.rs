@@ -32,7 +32,8 @@ impl Rate {
         let rate = NonZeroU32::new(per_second).ok_or(BuildError::Zero {
             what: "rate per second",
         })?;
-        let burst = NonZeroU32::new(burst).ok_or(BuildError::Zero { what: "rate burst" })?;
+        let burst =
+            NonZeroU32::new(burst).ok_or(BuildError::Zero { what: "rate burst" })?;
         let quota = Quota::per_second(rate).allow_burst(burst);
         Ok(Self {
             limiter: Arc::new(RateLimiter::direct(quota)),

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use opentelemetry::global::{self, BoxedTracer};
 use opentelemetry::trace::{
-    Link, Span as _, SpanBuilder, SpanContext, SpanId, Status, TraceContextExt, TraceFlags,
-    TraceId, TraceState, Tracer,
+    Link, Span as _, SpanBuilder, SpanContext, SpanId, Status, TraceContextExt,
+    TraceFlags, TraceId, TraceState, Tracer,
 };
 use opentelemetry::{Context, KeyValue};
 
@@ -105,7 +105,9 @@ impl Tracing {
     pub(crate) fn step(&self, name: &'static str, parent: &Context) -> Step {
         match &self.tracer {
             None => Step::passthrough(parent),
-            Some(tracer) => Step::start(tracer.start_with_context(name, parent), parent),
+            Some(tracer) => {
+                Step::start(tracer.start_with_context(name, parent), parent)
+            }
         }
     }
 
@@ -176,7 +178,9 @@ impl Step {
         // A no-op tracer returns a span that only repeats the parent's span
         // context. Wrapping it in a new Context would cost an allocation and
         // change nothing, so pass the parent through instead.
-        if !span.is_recording() && span.span_context() == parent.span().span_context() {
+        if !span.is_recording()
+            && span.span_context() == parent.span().span_context()
+        {
             return Self::passthrough(parent);
         }
         Self {

@@ -28,7 +28,9 @@ fn check(runs: &[AtomicU32], panics: &[bool], fates: &[Fate], stats: PoolStats) 
                 assert_eq!(ran, 1, "job {id} was accepted and ran {ran} times");
                 match (panics[id], result) {
                     (false, Ok(v)) => assert_eq!(*v, id),
-                    (true, Err(JobError::Panicked(m))) => assert_eq!(m, "planned: job panics"),
+                    (true, Err(JobError::Panicked(m))) => {
+                        assert_eq!(m, "planned: job panics")
+                    }
                     other => panic!("job {id}: unexpected outcome {other:?}"),
                 }
             }
@@ -49,7 +51,11 @@ fn check(runs: &[AtomicU32], panics: &[bool], fates: &[Fate], stats: PoolStats) 
     );
 }
 
-fn job(runs: &Arc<Vec<AtomicU32>>, id: usize, panics: bool) -> impl FnOnce() -> usize + use<> {
+fn job(
+    runs: &Arc<Vec<AtomicU32>>,
+    id: usize,
+    panics: bool,
+) -> impl FnOnce() -> usize + use<> {
     let runs = runs.clone();
     move || {
         runs[id].fetch_add(1, Ordering::SeqCst);
@@ -223,6 +229,7 @@ fn tokio_jobs_are_lost_not_hung_when_the_runtime_goes() {
         pool.submit(std::future::pending::<()>()).await.unwrap()
     });
     rt.shutdown_background();
-    let result = within_hang_guard(move || futures::executor::block_on(handle.join()));
+    let result =
+        within_hang_guard(move || futures::executor::block_on(handle.join()));
     assert_eq!(result.unwrap_err(), JobError::Lost);
 }

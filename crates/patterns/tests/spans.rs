@@ -29,7 +29,8 @@ fn pipeline_stage_spans_form_a_chain_per_item() {
         cx.span().end();
     }
     drop(input);
-    let outputs: Vec<Traced<u32>> = std::iter::from_fn(|| output.recv_traced()).collect();
+    let outputs: Vec<Traced<u32>> =
+        std::iter::from_fn(|| output.recv_traced()).collect();
     output.join().unwrap();
 
     let spans = capture.spans();
@@ -66,7 +67,8 @@ fn fan_out_item_spans_are_children_of_the_caller() {
     assert_eq!(out.len(), 20);
     let items = capture.named("fan_out.item");
     assert_eq!(items.len(), 20);
-    let mut indices: Vec<i64> = items.iter().map(|s| attr_i64(s, "item.index")).collect();
+    let mut indices: Vec<i64> =
+        items.iter().map(|s| attr_i64(s, "item.index")).collect();
     indices.sort();
     assert_eq!(indices, (0..20).collect::<Vec<_>>());
     assert!(items.iter().all(|s| s.parent_span_id == caller_id));

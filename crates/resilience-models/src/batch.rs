@@ -102,7 +102,11 @@ impl Model for BatchModel {
         }
     }
 
-    fn next_state(&self, last: &BatchState, action: BatchAction) -> Option<BatchState> {
+    fn next_state(
+        &self,
+        last: &BatchState,
+        action: BatchAction,
+    ) -> Option<BatchState> {
         let mut s = last.clone();
         match action {
             BatchAction::End => {
@@ -138,7 +142,9 @@ impl Model for BatchModel {
                 ids.dedup();
                 ids.len() == s.exported.len()
             }),
-            Property::<Self>::always("FIFO", |_, s| s.exported.is_sorted_by(|a, b| a < b)),
+            Property::<Self>::always("FIFO", |_, s| {
+                s.exported.is_sorted_by(|a, b| a < b)
+            }),
             Property::<Self>::always("conservation", |_, s| {
                 let held = (s.queue.len() + s.batch.len() + s.exported.len()) as u32;
                 held + s.failed + s.dropped_full + s.dropped_closed == s.ended

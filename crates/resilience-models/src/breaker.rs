@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use stateright::{Model, Property};
 
-use otlp_csp_resilience::{BreakerConfig, CircuitBreaker, Permit, Rejected, StateKind};
+use otlp_csp_resilience::{
+    BreakerConfig, CircuitBreaker, Permit, Rejected, StateKind,
+};
 
 // ANCHOR: model
 /// Callers that acquire, succeed, fail or abandon in any order while the
@@ -90,16 +92,20 @@ impl Model for BreakerModel {
         }
     }
 
-    fn next_state(&self, last: &BreakerState, action: BreakerAction) -> Option<BreakerState> {
+    fn next_state(
+        &self,
+        last: &BreakerState,
+        action: BreakerAction,
+    ) -> Option<BreakerState> {
         let mut s = last.clone();
         let now = at(s.now);
         match action {
             BreakerAction::Tick => s.now += 1,
             BreakerAction::Acquire(i) => match s.breaker.try_acquire(now) {
                 Ok(permit) => {
-                    let cool_down_over = s
-                        .opened_at
-                        .is_none_or(|t| at(s.now) >= at(t) + self.config.cool_down());
+                    let cool_down_over = s.opened_at.is_none_or(|t| {
+                        at(s.now) >= at(t) + self.config.cool_down()
+                    });
                     s.admitted_too_early |= !cool_down_over;
                     s.callers[i] = Some(permit);
                 }
@@ -132,21 +138,28 @@ impl Model for BreakerModel {
     fn properties(&self) -> Vec<Property<Self>> {
         vec![
             Property::<Self>::always("at most K probes while half-open", |m, s| {
-                let probes = s.callers.iter().flatten().filter(|p| p.is_probe()).count();
+                let probes =
+                    s.callers.iter().flatten().filter(|p| p.is_probe()).count();
                 s.breaker.state().kind() != StateKind::HalfOpen
                     || probes <= m.asserted_probe_limit as usize
             }),
-            Property::<Self>::always("no call admitted during the cool-down", |_, s| {
-                !s.admitted_too_early
+            Property::<Self>::always(
+                "no call admitted during the cool-down",
+                |_, s| !s.admitted_too_early,
+            ),
+            Property::<Self>::sometimes("open", |_, s| {
+                s.breaker.state().kind() == StateKind::Open
             }),
-            Property::<Self>::sometimes("open", |_, s| s.breaker.state().kind() == StateKind::Open),
-            Property::<Self>::sometimes("rejected while open", |_, s| s.rejected_open),
+            Property::<Self>::sometimes("rejected while open", |_, s| {
+                s.rejected_open
+            }),
             Property::<Self>::sometimes("half-open with K probes", |m, s| {
                 s.breaker.state().kind() == StateKind::HalfOpen
                     && s.breaker.probes_in_flight() == m.config.max_probes()
             }),
             Property::<Self>::sometimes("closed again after a probe", |_, s| {
-                s.opened_at.is_some() && s.breaker.state().kind() == StateKind::Closed
+                s.opened_at.is_some()
+                    && s.breaker.state().kind() == StateKind::Closed
             }),
         ]
     }
@@ -157,8 +170,8 @@ impl BreakerModel {
     /// The configuration the chapter checks: 2 failures open the breaker for
     /// 2 ticks, 2 probes at most, 3 callers, 6 ticks.
     pub fn chapter() -> Self {
-        let config =
-            BreakerConfig::new(2, Duration::from_secs(2), 2).expect("a valid configuration");
+        let config = BreakerConfig::new(2, Duration::from_secs(2), 2)
+            .expect("a valid configuration");
         Self {
             config,
             callers: 3,

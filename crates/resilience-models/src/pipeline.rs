@@ -94,11 +94,15 @@ impl Model for PipelineModel {
 
     fn actions(&self, s: &PipelineState, actions: &mut Vec<PipelineAction>) {
         // Only actions that can move are offered: a blocked thread waits.
-        if !self.source_done(s) && (s.sent == self.items || s.ch1.len() < self.capacity) {
+        if !self.source_done(s)
+            && (s.sent == self.items || s.ch1.len() < self.capacity)
+        {
             actions.push(PipelineAction::Source);
         }
         let stage1_can_move = match s.stage1 {
-            Stage::Receiving => !s.ch1.is_empty() || self.may_exit(&s.ch1, s.ch1_closed),
+            Stage::Receiving => {
+                !s.ch1.is_empty() || self.may_exit(&s.ch1, s.ch1_closed)
+            }
             Stage::Sending(_) => s.ch2.len() < self.capacity,
             Stage::Exited => false,
         };
@@ -107,7 +111,9 @@ impl Model for PipelineModel {
         }
         let ch2_closed = s.stage1 == Stage::Exited;
         let stage2_can_move = match s.stage2 {
-            Stage::Receiving => !s.ch2.is_empty() || self.may_exit(&s.ch2, ch2_closed),
+            Stage::Receiving => {
+                !s.ch2.is_empty() || self.may_exit(&s.ch2, ch2_closed)
+            }
             Stage::Sending(_) => true,
             Stage::Exited => false,
         };
@@ -116,7 +122,11 @@ impl Model for PipelineModel {
         }
     }
 
-    fn next_state(&self, last: &PipelineState, action: PipelineAction) -> Option<PipelineState> {
+    fn next_state(
+        &self,
+        last: &PipelineState,
+        action: PipelineAction,
+    ) -> Option<PipelineState> {
         let mut s = last.clone();
         match action {
             PipelineAction::Source if s.sent == self.items => s.ch1_closed = true,

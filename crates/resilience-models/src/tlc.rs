@@ -62,7 +62,13 @@ impl TraceState {
 
 /// Runs `java -cp JAR tlc2.TLC` on `dir/module.tla` with `dir/config`,
 /// keeping TLC's working files under `metadir`.
-pub fn run(jar: &Path, dir: &Path, module: &str, config: &str, metadir: &Path) -> Result<TlcRun> {
+pub fn run(
+    jar: &Path,
+    dir: &Path,
+    module: &str,
+    config: &str,
+    metadir: &Path,
+) -> Result<TlcRun> {
     let start = Instant::now();
     let out = Command::new("java")
         .arg("-XX:+UseParallelGC")
@@ -128,7 +134,9 @@ pub fn parse(text: &str, exit_code: i32, seconds: f64) -> Result<TlcRun> {
             state.vars.insert(name.to_owned(), value.to_owned());
         }
     }
-    if exit_code == EXIT_INVARIANT_VIOLATED && (violated.is_none() || trace.is_empty()) {
+    if exit_code == EXIT_INVARIANT_VIOLATED
+        && (violated.is_none() || trace.is_empty())
+    {
         bail!("TLC reported a violation but printed no invariant name or trace");
     }
     Ok(TlcRun {
@@ -218,6 +226,9 @@ State 2: <Send line 49, col 9 to line 53, col 51 of module ClockSkew>
 
     #[test]
     fn a_violation_without_a_trace_is_an_error() {
-        assert!(parse("1 states generated, 1 distinct states found, 0\n", 12, 0.1).is_err());
+        assert!(
+            parse("1 states generated, 1 distinct states found, 0\n", 12, 0.1)
+                .is_err()
+        );
     }
 }

@@ -224,13 +224,19 @@ impl CircuitBreaker {
                     probe: true,
                 })
             }
-            State::Open { .. } => unreachable!("an open breaker was moved to half-open above"),
+            State::Open { .. } => {
+                unreachable!("an open breaker was moved to half-open above")
+            }
         }
     }
     // ANCHOR_END: acquire
 
     /// Reports that the call of `permit` succeeded.
-    pub fn on_success(&mut self, permit: Permit, _now: Duration) -> Option<Transition> {
+    pub fn on_success(
+        &mut self,
+        permit: Permit,
+        _now: Duration,
+    ) -> Option<Transition> {
         if !self.settle(&permit) {
             return None;
         }
@@ -241,16 +247,22 @@ impl CircuitBreaker {
                 };
                 None
             }
-            State::HalfOpen if permit.is_probe() => Some(self.enter(State::Closed {
-                consecutive_failures: 0,
-            })),
+            State::HalfOpen if permit.is_probe() => {
+                Some(self.enter(State::Closed {
+                    consecutive_failures: 0,
+                }))
+            }
             _ => None,
         }
     }
 
     // ANCHOR: failure
     /// Reports that the call of `permit` failed.
-    pub fn on_failure(&mut self, permit: Permit, now: Duration) -> Option<Transition> {
+    pub fn on_failure(
+        &mut self,
+        permit: Permit,
+        now: Duration,
+    ) -> Option<Transition> {
         if !self.settle(&permit) {
             return None;
         }

@@ -65,7 +65,8 @@ impl<S: Clone, C: Clock> Clone for BreakerService<S, C> {
 }
 
 /// The response future of a [`BreakerService`].
-pub type BreakerFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, CallError<E>>> + Send>>;
+pub type BreakerFuture<T, E> =
+    Pin<Box<dyn Future<Output = Result<T, CallError<E>>> + Send>>;
 
 impl<S, C, Req> Service<Req> for BreakerService<S, C>
 where
@@ -113,7 +114,9 @@ where
                     }
                 })
             }
-            Err(rejected) => Box::pin(std::future::ready(Err(CallError::Rejected(rejected)))),
+            Err(rejected) => {
+                Box::pin(std::future::ready(Err(CallError::Rejected(rejected))))
+            }
         }
     }
 }
@@ -176,11 +179,13 @@ mod tests {
     #[tokio::test]
     async fn a_dropped_response_future_frees_the_probe_slot() {
         let clock = Manual::default();
-        let breaker = Breaker::with_clock(BreakerConfig::new(1, Duration::ZERO, 1).unwrap(), clock);
-        let mut svc =
-            BreakerLayer::new(breaker.clone()).layer(service_fn(|fail: bool| async move {
-                if fail { Err(()) } else { Ok(()) }
-            }));
+        let breaker = Breaker::with_clock(
+            BreakerConfig::new(1, Duration::ZERO, 1).unwrap(),
+            clock,
+        );
+        let mut svc = BreakerLayer::new(breaker.clone()).layer(service_fn(
+            |fail: bool| async move { if fail { Err(()) } else { Ok(()) } },
+        ));
         let _ = svc.ready().await.unwrap().call(true).await;
         let probe = svc.ready().await.unwrap().call(false);
         drop(probe);

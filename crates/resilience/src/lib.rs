@@ -16,7 +16,8 @@ mod layer;
 mod shared;
 
 pub use breaker::{
-    BreakerConfig, CircuitBreaker, ConfigError, Permit, Rejected, State, StateKind, Transition,
+    BreakerConfig, CircuitBreaker, ConfigError, Permit, Rejected, State, StateKind,
+    Transition,
 };
 pub use layer::{BreakerFuture, BreakerLayer, BreakerService};
 pub use shared::{Breaker, Call, CallError, Clock, MonotonicClock};

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
-use crate::breaker::{BreakerConfig, CircuitBreaker, Permit, Rejected, State, Transition};
+use crate::breaker::{
+    BreakerConfig, CircuitBreaker, Permit, Rejected, State, Transition,
+};
 
 /// Where a [`Breaker`] reads the time: a monotonic [`Duration`] since any
 /// fixed origin.
@@ -108,7 +110,10 @@ impl<C: Clock> Breaker<C> {
     }
 
     /// Runs `f` if the breaker admits it and reports its result.
-    pub fn call<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, CallError<E>> {
+    pub fn call<T, E>(
+        &self,
+        f: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, CallError<E>> {
         let call = self.try_acquire().map_err(CallError::Rejected)?;
         match f() {
             Ok(value) => {

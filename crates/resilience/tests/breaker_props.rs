@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use otlp_csp_resilience::{BreakerConfig, CircuitBreaker, Permit, Rejected, State, StateKind};
+use otlp_csp_resilience::{
+    BreakerConfig, CircuitBreaker, Permit, Rejected, State, StateKind,
+};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]

@@ -34,7 +34,11 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 
     /// A socket address such as `0.0.0.0:8080`, or `default` when unset.
-    pub fn addr(&self, name: &str, default: &str) -> Result<SocketAddr, ConfigError> {
+    pub fn addr(
+        &self,
+        name: &str,
+        default: &str,
+    ) -> Result<SocketAddr, ConfigError> {
         let value = self.get(name).unwrap_or_else(|| default.to_owned());
         value.trim().parse().map_err(|_| ConfigError {
             variable: name.to_owned(),
@@ -52,25 +56,32 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             return Err(ConfigError {
                 variable: name.to_owned(),
                 value,
-                expected: "a base URL such as http://127.0.0.1:8081 (plain HTTP, no path)".into(),
+                expected:
+                    "a base URL such as http://127.0.0.1:8081 (plain HTTP, no path)"
+                        .into(),
             });
         }
         Ok(trimmed.to_owned())
     }
 
     /// A whole number of milliseconds, or `default` when unset.
-    pub fn millis(&self, name: &str, default: Duration) -> Result<Duration, ConfigError> {
+    pub fn millis(
+        &self,
+        name: &str,
+        default: Duration,
+    ) -> Result<Duration, ConfigError> {
         match self.get(name) {
             None => Ok(default),
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .map(Duration::from_millis)
-                .map_err(|_| ConfigError {
-                    variable: name.to_owned(),
-                    value: v,
-                    expected: "a whole number of milliseconds".into(),
-                }),
+            Some(v) => {
+                v.trim()
+                    .parse::<u64>()
+                    .map(Duration::from_millis)
+                    .map_err(|_| ConfigError {
+                        variable: name.to_owned(),
+                        value: v,
+                        expected: "a whole number of milliseconds".into(),
+                    })
+            }
         }
     }
 
@@ -124,9 +135,12 @@ impl Default for ClientConfig {
 
 impl ClientConfig {
     /// Reads the variables named on the fields; unset ones keep the default.
-    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(
+        env: &Env<F>,
+    ) -> Result<Self, ConfigError> {
         let d = Self::default();
-        let failures = env.count("BREAKER_FAILURES", d.breaker.failure_threshold())?;
+        let failures =
+            env.count("BREAKER_FAILURES", d.breaker.failure_threshold())?;
         let cool_down = env.millis("BREAKER_COOLDOWN_MS", d.breaker.cool_down())?;
         let probes = env.count("BREAKER_PROBES", d.breaker.max_probes())?;
         Ok(Self {
@@ -134,13 +148,16 @@ impl ClientConfig {
             max_attempts: env.count("RETRY_ATTEMPTS", d.max_attempts)?,
             backoff_base: env.millis("RETRY_BASE_MS", d.backoff_base)?,
             backoff_cap: env.millis("RETRY_CAP_MS", d.backoff_cap)?,
-            max_in_flight: env.count("PEER_MAX_IN_FLIGHT", d.max_in_flight as u32)? as usize,
+            max_in_flight: env.count("PEER_MAX_IN_FLIGHT", d.max_in_flight as u32)?
+                as usize,
             // `count` has already refused zero for both numbers.
-            breaker: BreakerConfig::new(failures, cool_down, probes).map_err(|e| ConfigError {
-                variable: "BREAKER_FAILURES".into(),
-                value: failures.to_string(),
-                expected: e.to_string(),
-            })?,
+            breaker: BreakerConfig::new(failures, cool_down, probes).map_err(
+                |e| ConfigError {
+                    variable: "BREAKER_FAILURES".into(),
+                    value: failures.to_string(),
+                    expected: e.to_string(),
+                },
+            )?,
         })
     }
 }
@@ -149,7 +166,9 @@ impl ClientConfig {
 mod tests {
     use super::*;
 
-    fn env(pairs: &'static [(&'static str, &'static str)]) -> Env<impl Fn(&str) -> Option<String>> {
+    fn env(
+        pairs: &'static [(&'static str, &'static str)],
+    ) -> Env<impl Fn(&str) -> Option<String>> {
         Env(move |name: &str| {
             pairs
                 .iter()
@@ -170,7 +189,8 @@ mod tests {
             .addr("LISTEN_ADDR", "0.0.0.0:1")
             .unwrap_err();
         assert_eq!(e.variable, "LISTEN_ADDR");
-        let e = ClientConfig::from_env(&env(&[("BREAKER_FAILURES", "0")])).unwrap_err();
+        let e =
+            ClientConfig::from_env(&env(&[("BREAKER_FAILURES", "0")])).unwrap_err();
         assert_eq!(e.variable, "BREAKER_FAILURES");
         let e = env(&[("USER_URL", "http://user:1/api")])
             .url("USER_URL")

@@ -101,7 +101,11 @@ fn sized(payload: &[u8], size: u8) -> Vec<u8> {
     body
 }
 
-fn make_request(content_type: Option<&str>, content_length: bool, body: &[u8]) -> Request {
+fn make_request(
+    content_type: Option<&str>,
+    content_length: bool,
+    body: &[u8],
+) -> Request {
     let mut request = Request::builder().method(Method::POST).uri("/charges");
     if let Some(content_type) = content_type {
         request = request.header(CONTENT_TYPE, content_type);
@@ -158,7 +162,11 @@ where
             match status {
                 StatusCode::BAD_REQUEST => {}
                 StatusCode::PAYLOAD_TOO_LARGE => {
-                    assert!(body.len() > MAX_BODY_BYTES, "413 for {} bytes", body.len());
+                    assert!(
+                        body.len() > MAX_BODY_BYTES,
+                        "413 for {} bytes",
+                        body.len()
+                    );
                 }
                 StatusCode::UNSUPPORTED_MEDIA_TYPE => assert!(!json, "415 for JSON"),
                 other => panic!("refused with {other}: {message}"),
@@ -200,7 +208,9 @@ fn check_payment(request: Request, json: bool, body: &[u8]) {
     } else {
         match serde_json::from_slice::<ChargeRequest>(body) {
             Ok(charge) if charge.validate().is_err() => StatusCode::BAD_REQUEST,
-            Ok(charge) if charge.amount_cents > LIMIT_CENTS => StatusCode::PAYMENT_REQUIRED,
+            Ok(charge) if charge.amount_cents > LIMIT_CENTS => {
+                StatusCode::PAYMENT_REQUIRED
+            }
             Ok(_) => StatusCode::CREATED,
             Err(_) => StatusCode::BAD_REQUEST,
         }
@@ -209,7 +219,8 @@ fn check_payment(request: Request, json: bool, body: &[u8]) {
     if status == StatusCode::CREATED {
         assert_eq!(deserves, status);
         let bytes = read_body(response);
-        let charge: Charge = serde_json::from_slice(&bytes).expect("a charge in a 201");
+        let charge: Charge =
+            serde_json::from_slice(&bytes).expect("a charge in a 201");
         assert!(charge.charge_id.starts_with("ch-"), "{charge:?}");
     } else {
         let (status, message) = error_answer(response);
@@ -265,8 +276,15 @@ mod tests {
     use super::*;
 
     /// A selector: reader (0-3), content type (0-3), Content-Length, size (0-3).
-    fn input(reader: u8, content_type: u8, length: bool, size: u8, body: &[u8]) -> Vec<u8> {
-        let selector = reader | content_type << 2 | u8::from(length) << 4 | size << 5;
+    fn input(
+        reader: u8,
+        content_type: u8,
+        length: bool,
+        size: u8,
+        body: &[u8],
+    ) -> Vec<u8> {
+        let selector =
+            reader | content_type << 2 | u8::from(length) << 4 | size << 5;
         let mut data = vec![selector];
         data.extend_from_slice(body);
         data
@@ -302,7 +320,13 @@ mod tests {
                 for content_type in 0..4 {
                     for length in [false, true] {
                         for size in 0..4 {
-                            request_body(&input(reader, content_type, length, size, body));
+                            request_body(&input(
+                                reader,
+                                content_type,
+                                length,
+                                size,
+                                body,
+                            ));
                         }
                     }
                 }

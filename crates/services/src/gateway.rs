@@ -15,7 +15,8 @@ async fn place_order(
     State(order): State<Peer>,
     ValidJson(request): ValidJson<OrderRequest>,
 ) -> Response {
-    let body = Bytes::from(serde_json::to_vec(&request).expect("an order serialises"));
+    let body =
+        Bytes::from(serde_json::to_vec(&request).expect("an order serialises"));
     match order.call(Method::POST, "/orders", Some(body)).await {
         // The order service's answer, whatever it is, goes back as it came.
         Ok((status, body)) => (

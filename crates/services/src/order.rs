@@ -12,7 +12,9 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::http::{Obs, Peer, PeerError, ValidJson, Validate, error_response, with_middleware};
+use crate::http::{
+    Obs, Peer, PeerError, ValidJson, Validate, error_response, with_middleware,
+};
 use crate::payment::{Charge, ChargeRequest};
 use crate::user::User;
 
@@ -62,7 +64,9 @@ async fn create_order(
     match state.user.call(Method::GET, &path, None).await {
         Ok((StatusCode::OK, body)) => match read_answer::<User>("user", &body) {
             Ok(user) if user.active => {}
-            Ok(_) => return error_response(StatusCode::FORBIDDEN, "user is blocked"),
+            Ok(_) => {
+                return error_response(StatusCode::FORBIDDEN, "user is blocked");
+            }
             Err(answer) => return answer,
         },
         Ok((StatusCode::NOT_FOUND, _)) => {
@@ -77,16 +81,19 @@ async fn create_order(
         user: request.user,
         amount_cents: request.amount_cents,
     };
-    let body = Bytes::from(serde_json::to_vec(&charge).expect("a charge serialises"));
+    let body =
+        Bytes::from(serde_json::to_vec(&charge).expect("a charge serialises"));
     let charge_id = match state
         .payment
         .call(Method::POST, "/charges", Some(body))
         .await
     {
-        Ok((StatusCode::CREATED, body)) => match read_answer::<Charge>("payment", &body) {
-            Ok(c) => c.charge_id,
-            Err(answer) => return answer,
-        },
+        Ok((StatusCode::CREATED, body)) => {
+            match read_answer::<Charge>("payment", &body) {
+                Ok(c) => c.charge_id,
+                Err(answer) => return answer,
+            }
+        }
         Ok((StatusCode::PAYMENT_REQUIRED, _)) => {
             return error_response(StatusCode::PAYMENT_REQUIRED, "payment declined");
         }
@@ -108,7 +115,10 @@ async fn create_order(
     clippy::result_large_err,
     reason = "the error is the answer the handler returns as it is"
 )]
-pub(crate) fn read_answer<T: DeserializeOwned>(peer: &str, body: &[u8]) -> Result<T, Response> {
+pub(crate) fn read_answer<T: DeserializeOwned>(
+    peer: &str,
+    body: &[u8],
+) -> Result<T, Response> {
     serde_json::from_slice(body).map_err(|e| {
         error_response(
             StatusCode::BAD_GATEWAY,
@@ -128,7 +138,12 @@ fn unexpected(peer: &'static str, status: StatusCode) -> Response {
 }
 
 /// The service's routes with the shared middleware.
-pub fn router(obs: &Obs, max_concurrent: usize, user: Peer, payment: Peer) -> Router {
+pub fn router(
+    obs: &Obs,
+    max_concurrent: usize,
+    user: Peer,
+    payment: Peer,
+) -> Router {
     let state = OrderState {
         user,
         payment,

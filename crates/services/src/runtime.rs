@@ -60,7 +60,8 @@ pub fn cpu_quota(root: &Path, proc_self_cgroup: &str) -> Option<f64> {
     for line in proc_self_cgroup.lines() {
         // "hierarchy-id:controllers:path"
         let mut parts = line.splitn(3, ':');
-        let (Some(_), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
+        let (Some(_), Some(controllers), Some(path)) =
+            (parts.next(), parts.next(), parts.next())
         else {
             continue;
         };
@@ -104,7 +105,11 @@ fn read(path: &Path) -> Option<String> {
 /// The worker count: an explicit override wins; otherwise the quota rounded
 /// up (a 1.5-CPU quota can keep two threads busy half the time), never more
 /// than the CPUs the scheduler lets us run on, never fewer than one.
-pub fn decide(override_workers: Option<usize>, quota: Option<f64>, available: usize) -> Sizing {
+pub fn decide(
+    override_workers: Option<usize>,
+    quota: Option<f64>,
+    available: usize,
+) -> Sizing {
     let available = available.max(1);
     let (workers, reason) = match (override_workers, quota) {
         (Some(n), _) if n > 0 => (n, format!("WORKER_THREADS={n}")),
@@ -165,8 +170,8 @@ mod tests {
 
     impl FakeRoot {
         fn new(name: &str) -> Self {
-            let dir =
-                std::env::temp_dir().join(format!("otlp-csp-cgroup-{name}-{}", std::process::id()));
+            let dir = std::env::temp_dir()
+                .join(format!("otlp-csp-cgroup-{name}-{}", std::process::id()));
             let _ = fs::remove_dir_all(&dir);
             fs::create_dir_all(&dir).unwrap();
             Self(dir)

@@ -31,7 +31,12 @@ pub struct StopReport {
 
 impl RunningService {
     /// Serves `app` on `listener` until [`RunningService::stop`].
-    pub fn spawn(name: &'static str, listener: TcpListener, app: Router, obs: &Obs) -> Self {
+    pub fn spawn(
+        name: &'static str,
+        listener: TcpListener,
+        app: Router,
+        obs: &Obs,
+    ) -> Self {
         let addr = listener
             .local_addr()
             .expect("a bound listener has an address");
@@ -138,13 +143,16 @@ async fn accept_loop(
             },
             () = stop.cancelled() => break,
         };
-        let service = app
-            .clone()
-            .map_request(|r: axum::http::Request<hyper::body::Incoming>| {
+        let service = app.clone().map_request(
+            |r: axum::http::Request<hyper::body::Incoming>| {
                 r.map(axum::body::Body::new)
-            });
+            },
+        );
         let connection = builder
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+            .serve_connection(
+                TokioIo::new(stream),
+                TowerToHyperService::new(service),
+            )
             .into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

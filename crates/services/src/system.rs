@@ -44,16 +44,15 @@ impl SystemTelemetry {
     ) -> Result<(Self, Vec<Telemetry>), TelemetryError> {
         let base = receiver.http_endpoint();
         let mut set_ups = Vec::new();
-        let mut obs = |service: &'static str| -> Result<Obs, TelemetryError> {
-            let telemetry = otlp_csp_telemetry::init_with(TelemetryConfig::otlp(
-                service,
-                Protocol::HttpProtobuf,
-                &base,
-            ))?;
-            let obs = Obs::new(service, &telemetry);
-            set_ups.push(telemetry);
-            Ok(obs)
-        };
+        let mut obs =
+            |service: &'static str| -> Result<Obs, TelemetryError> {
+                let telemetry = otlp_csp_telemetry::init_with(
+                    TelemetryConfig::otlp(service, Protocol::HttpProtobuf, &base),
+                )?;
+                let obs = Obs::new(service, &telemetry);
+                set_ups.push(telemetry);
+                Ok(obs)
+            };
         let system = Self {
             gateway: obs("gateway")?,
             order: obs("order")?,
@@ -103,7 +102,10 @@ async fn loopback() -> std::io::Result<TcpListener> {
 impl System {
     /// Starts user and payment, then order, then the gateway, each on an
     /// ephemeral port of 127.0.0.1; every peer client uses `client`.
-    pub async fn start(obs: SystemTelemetry, client: ClientConfig) -> std::io::Result<Self> {
+    pub async fn start(
+        obs: SystemTelemetry,
+        client: ClientConfig,
+    ) -> std::io::Result<Self> {
         let user = RunningService::spawn(
             "user",
             loopback().await?,
@@ -172,7 +174,11 @@ impl System {
         self.payment = Some(RunningService::spawn(
             "payment",
             listener,
-            payment::router(&self.obs.payment, MAX_CONCURRENT, self.charge_ids.clone()),
+            payment::router(
+                &self.obs.payment,
+                MAX_CONCURRENT,
+                self.charge_ids.clone(),
+            ),
             &self.obs.payment,
         ));
         Ok(())

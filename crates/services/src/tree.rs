@@ -125,7 +125,13 @@ pub fn render(spans: &[TreeSpan]) -> String {
     out
 }
 
-fn draw(spans: &[TreeSpan], span: &TreeSpan, lead: &str, next: &str, out: &mut String) {
+fn draw(
+    spans: &[TreeSpan],
+    span: &TreeSpan,
+    lead: &str,
+    next: &str,
+    out: &mut String,
+) {
     let status = span.status_code.map_or(String::new(), |c| format!("  {c}"));
     let error = if span.error { "  ERROR" } else { "" };
     out.push_str(&format!(

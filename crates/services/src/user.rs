@@ -51,7 +51,9 @@ pub fn lookup(id: &str) -> Option<User> {
 async fn get_user(Path(id): Path<String>) -> Response {
     match lookup(&id) {
         Some(user) => axum::Json(user).into_response(),
-        None => error_response(StatusCode::NOT_FOUND, format!("unknown user {id:?}")),
+        None => {
+            error_response(StatusCode::NOT_FOUND, format!("unknown user {id:?}"))
+        }
     }
 }
 

@@ -28,7 +28,8 @@ use otlp_csp_services::serve::{HEADER_READ_TIMEOUT, MAX_HEADER_BYTES, MAX_HEADER
 use otlp_csp_services::system::shutdown_all;
 use otlp_csp_services::tree::{self, TreeSpan};
 use otlp_csp_services::{
-    ClientConfig, Obs, Peer, RunningService, System, SystemTelemetry, gateway, payment,
+    ClientConfig, Obs, Peer, RunningService, System, SystemTelemetry, gateway,
+    payment,
 };
 use otlp_csp_telemetry::{Protocol, TelemetryConfig};
 use otlp_receiver::Receiver;
@@ -62,7 +63,12 @@ fn traceparent(n: u32) -> Vec<u8> {
 }
 
 /// An HTTP/1.1 request, byte for byte.
-fn request(method: &str, path: &[u8], headers: &[(&str, &[u8])], body: &[u8]) -> Vec<u8> {
+fn request(
+    method: &str,
+    path: &[u8],
+    headers: &[(&str, &[u8])],
+    body: &[u8],
+) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(method.as_bytes());
     out.push(b' ');
@@ -70,7 +76,9 @@ fn request(method: &str, path: &[u8], headers: &[(&str, &[u8])], body: &[u8]) ->
     out.extend_from_slice(b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
     if !body.is_empty() {
         out.extend_from_slice(b"Content-Type: application/json\r\n");
-        out.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
+        out.extend_from_slice(
+            format!("Content-Length: {}\r\n", body.len()).as_bytes(),
+        );
     }
     for (name, value) in headers {
         out.extend_from_slice(name.as_bytes());
@@ -170,7 +178,11 @@ fn rss_kib() -> u64 {
 }
 
 /// Checks a raw answer against what the case expects.
-fn judge(expect: Expect, says: &str, answer: Result<Vec<u8>, String>) -> Result<(), String> {
+fn judge(
+    expect: Expect,
+    says: &str,
+    answer: Result<Vec<u8>, String>,
+) -> Result<(), String> {
     let answer = answer?;
     match expect {
         Expect::Closed => {
@@ -204,7 +216,8 @@ async fn slow_head(gateway: SocketAddr, n: u32) -> Result<(), String> {
         .await
         .map_err(|e| format!("connect: {e}"))?;
     let (mut reader, mut writer) = stream.into_split();
-    let mut start = b"POST /api/orders HTTP/1.1\r\nHost: 127.0.0.1\r\ntraceparent: ".to_vec();
+    let mut start =
+        b"POST /api/orders HTTP/1.1\r\nHost: 127.0.0.1\r\ntraceparent: ".to_vec();
     start.extend_from_slice(&traceparent(n));
     start.extend_from_slice(b"\r\nX-Slow: ");
     writer
@@ -234,8 +247,11 @@ async fn slow_head(gateway: SocketAddr, n: u32) -> Result<(), String> {
     judge(Expect::App(201), "ord-", other).map_err(|e| format!("bystander: {e}"))?;
 
     let mut answer = Vec::new();
-    let closed =
-        tokio::time::timeout(HEADER_READ_TIMEOUT * 3, reader.read_to_end(&mut answer)).await;
+    let closed = tokio::time::timeout(
+        HEADER_READ_TIMEOUT * 3,
+        reader.read_to_end(&mut answer),
+    )
+    .await;
     trickle.abort();
     match closed {
         Err(_) => Err(format!(
@@ -385,7 +401,8 @@ async fn flood(receiver: &Receiver, first: u32) -> Result<(u64, u64, u64), Strin
     let mut served = 0;
     for (i, answer) in held.into_iter().enumerate() {
         let answer = answer.await.map_err(|e| e.to_string())?;
-        judge(Expect::App(201), "ord-", answer).map_err(|e| format!("held request {i}: {e}"))?;
+        judge(Expect::App(201), "ord-", answer)
+            .map_err(|e| format!("held request {i}: {e}"))?;
         served += 1;
     }
     gw.stop(PATIENCE).await;
@@ -473,17 +490,20 @@ async fn hostile_traffic_gets_clear_answers_and_bounded_resources() {
         headers: Vec<(String, Vec<u8>)>,
         body: Vec<u8>,
     }
-    let plan = |name, addr, service, expect, says, method, path: &[u8], body: Vec<u8>| Plan {
-        name,
-        addr,
-        service,
-        expect,
-        says,
-        method,
-        path: path.to_vec(),
-        headers: Vec::new(),
-        body,
-    };
+    let plan =
+        |name, addr, service, expect, says, method, path: &[u8], body: Vec<u8>| {
+            Plan {
+                name,
+                addr,
+                service,
+                expect,
+                says,
+                method,
+                path: path.to_vec(),
+                headers: Vec::new(),
+                body,
+            }
+        };
     let mut plans = vec![
         Plan {
             headers: vec![("X-Huge".into(), huge_value)],
@@ -613,7 +633,8 @@ async fn hostile_traffic_gets_clear_answers_and_bounded_resources() {
         let tp = traceparent(n);
         let mut headers: Vec<(&str, &[u8])> = vec![("traceparent", &tp)];
         headers.extend(p.headers.iter().map(|(k, v)| (k.as_str(), v.as_slice())));
-        let answer = exchange(p.addr, request(p.method, &p.path, &headers, &p.body)).await;
+        let answer =
+            exchange(p.addr, request(p.method, &p.path, &headers, &p.body)).await;
         cases.push(Case {
             name: p.name,
             n,
@@ -692,7 +713,9 @@ async fn hostile_traffic_gets_clear_answers_and_bounded_resources() {
         }
         let found = spans_of(&spans, case.n, case.service);
         let ok = match case.expect {
-            Expect::App(code) => found.len() == 1 && found[0].status_code == Some(i64::from(code)),
+            Expect::App(code) => {
+                found.len() == 1 && found[0].status_code == Some(i64::from(code))
+            }
             Expect::Head(_) | Expect::Closed => found.is_empty(),
         };
         if !ok {
@@ -770,7 +793,9 @@ async fn hostile_traffic_gets_clear_answers_and_bounded_resources() {
         .map(|c| {
             let verdict = match (&c.outcome, c.expect) {
                 (Err(e), _) => format!("FAILED: {e}"),
-                (Ok(()), Expect::App(code) | Expect::Head(code)) if c.n != 0 => code.to_string(),
+                (Ok(()), Expect::App(code) | Expect::Head(code)) if c.n != 0 => {
+                    code.to_string()
+                }
                 (Ok(()), Expect::Closed) if c.n != 0 => "closed, no answer".into(),
                 (Ok(()), _) => "ok".into(),
             };
@@ -784,7 +809,11 @@ async fn hostile_traffic_gets_clear_answers_and_bounded_resources() {
             Measurement::count("hostile/cases", cases.len() as f64, "cases")
                 .with_text(report.clone()),
             Measurement::count("hostile/cases_passed", passed as f64, "cases"),
-            Measurement::count("hostile/connections_shed", shed as f64, "connections"),
+            Measurement::count(
+                "hostile/connections_shed",
+                shed as f64,
+                "connections",
+            ),
             Measurement::count("hostile/rss_growth", growth as f64, "KiB"),
         ],
     )

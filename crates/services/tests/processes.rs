@@ -27,7 +27,12 @@ impl Drop for Process {
 }
 
 /// Starts a binary on an ephemeral port and reads the address it reports.
-fn start(name: &'static str, exe: &str, otlp: &str, env: &[(&str, String)]) -> Process {
+fn start(
+    name: &'static str,
+    exe: &str,
+    otlp: &str,
+    env: &[(&str, String)],
+) -> Process {
     let mut child = Command::new(exe)
         .env("LISTEN_ADDR", "127.0.0.1:0")
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", otlp)
@@ -138,7 +143,8 @@ POST /api/orders  [gateway, server]  201
         .collect();
     assert_eq!(logs.len(), 4, "one \"request served\" record per service");
     // RED: the duration histograms came too, flushed at shutdown.
-    let metrics: Vec<String> = receiver.metric_list().into_iter().map(|m| m.name).collect();
+    let metrics: Vec<String> =
+        receiver.metric_list().into_iter().map(|m| m.name).collect();
     for name in [
         "http.server.request.duration",
         "http.client.request.duration",

@@ -23,7 +23,9 @@ fn obs(name: &'static str) -> Obs {
 }
 
 /// Answers 500 to the first `failures` calls, then 200; counts calls.
-async fn flaky(State((calls, failures)): State<(Arc<AtomicU32>, u32)>) -> StatusCode {
+async fn flaky(
+    State((calls, failures)): State<(Arc<AtomicU32>, u32)>,
+) -> StatusCode {
     if calls.fetch_add(1, Ordering::SeqCst) < failures {
         StatusCode::INTERNAL_SERVER_ERROR
     } else {
@@ -81,7 +83,12 @@ async fn a_hanging_peer_times_out_and_is_counted_as_a_failure() {
     let server = serve(app, &server_obs).await;
     let config = ClientConfig {
         timeout: Duration::from_millis(50),
-        breaker: otlp_csp_resilience::BreakerConfig::new(1, Duration::from_secs(3600), 1).unwrap(),
+        breaker: otlp_csp_resilience::BreakerConfig::new(
+            1,
+            Duration::from_secs(3600),
+            1,
+        )
+        .unwrap(),
         ..ClientConfig::default()
     };
     let peer = Peer::new("hang", &server.url(), config, &obs("client"));
@@ -139,7 +146,8 @@ async fn an_oversized_answer_is_refused_not_read_into_memory() {
         .route(
             "/streamed",
             get(|| async {
-                let chunks = (0..100).map(|_| Ok::<_, std::io::Error>(vec![b'x'; 4096]));
+                let chunks =
+                    (0..100).map(|_| Ok::<_, std::io::Error>(vec![b'x'; 4096]));
                 Body::from_stream(futures::stream::iter(chunks))
             }),
         )

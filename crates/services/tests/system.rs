@@ -25,7 +25,12 @@ struct Reply {
     body: String,
 }
 
-async fn post(client: &reqwest::Client, url: &str, body: &str, traceparent: Option<&str>) -> Reply {
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    body: &str,
+    traceparent: Option<&str>,
+) -> Reply {
     let mut request = client
         .post(url)
         .header("content-type", "application/json")
@@ -266,7 +271,11 @@ async fn a_dead_payment_service_opens_the_breaker_and_recovery_closes_it() {
     // And the gateway's server spans for those requests say 503, as errors.
     let gateway_503 = spans
         .iter()
-        .filter(|s| s.service == "gateway" && s.kind == "server" && s.status_code == Some(503))
+        .filter(|s| {
+            s.service == "gateway"
+                && s.kind == "server"
+                && s.status_code == Some(503)
+        })
         .count();
     assert_eq!(gateway_503, refused.len());
     receiver.shutdown().await;
@@ -279,7 +288,8 @@ async fn killing_payment_under_load_trips_the_breaker_within_its_threshold() {
     let receiver = Receiver::start().await.unwrap();
     let (obs, set_ups) = SystemTelemetry::to_receiver(&receiver).unwrap();
     let config = ClientConfig {
-        breaker: BreakerConfig::new(THRESHOLD, Duration::from_millis(500), 1).unwrap(),
+        breaker: BreakerConfig::new(THRESHOLD, Duration::from_millis(500), 1)
+            .unwrap(),
         ..ClientConfig::default()
     };
     let mut system = System::start(obs, config).await.unwrap();
@@ -294,7 +304,8 @@ async fn killing_payment_under_load_trips_the_breaker_within_its_threshold() {
         workers.push(tokio::spawn(async move {
             let client = reqwest::Client::new();
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                let status = post(&client, &url, &order("ada", 100), None).await.status;
+                let status =
+                    post(&client, &url, &order("ada", 100), None).await.status;
                 if tx.send(status).is_err() {
                     break;
                 }
@@ -357,7 +368,9 @@ async fn killing_payment_under_load_trips_the_breaker_within_its_threshold() {
     let probes = events.iter().filter(|e| **e == BreakerEvent::Probe).count();
     let failed = tree::received_spans(&receiver)
         .into_iter()
-        .filter(|s| s.service == "order" && s.kind == "client" && s.name == "POST" && s.error)
+        .filter(|s| {
+            s.service == "order" && s.kind == "client" && s.name == "POST" && s.error
+        })
         .count();
     assert!(failed >= THRESHOLD as usize, "{failed}");
     assert!(

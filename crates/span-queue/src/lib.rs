@@ -263,9 +263,12 @@ impl<T> BoundedQueue<T> {
                         // SAFETY: the acquire load of the stamp saw the
                         // producer's release after its write, and winning the
                         // CAS makes this thread the only reader of the slot.
-                        let item = slot.value.with(|p| unsafe { (*p).assume_init_read() });
-                        slot.stamp
-                            .store(head.wrapping_add(self.one_lap), Ordering::Release);
+                        let item =
+                            slot.value.with(|p| unsafe { (*p).assume_init_read() });
+                        slot.stamp.store(
+                            head.wrapping_add(self.one_lap),
+                            Ordering::Release,
+                        );
                         return Some(item);
                     }
                     Err(now) => head = now,
@@ -313,7 +316,8 @@ impl<T> BoundedQueue<T> {
     /// slot before the close is still writing it.
     pub fn is_drained(&self) -> bool {
         let tail = self.tail.0.load(Ordering::SeqCst);
-        tail & self.mark_bit != 0 && tail & !self.mark_bit == self.head.0.load(Ordering::SeqCst)
+        tail & self.mark_bit != 0
+            && tail & !self.mark_bit == self.head.0.load(Ordering::SeqCst)
     }
     // ANCHOR_END: close
 

@@ -105,7 +105,10 @@ fn spawn_push(
     })
 }
 
-fn spawn_pop(q: &Arc<BoundedQueue<u32>>, times: usize) -> thread::JoinHandle<Vec<u32>> {
+fn spawn_pop(
+    q: &Arc<BoundedQueue<u32>>,
+    times: usize,
+) -> thread::JoinHandle<Vec<u32>> {
     let q = q.clone();
     thread::spawn(move || {
         (0..times)
@@ -267,14 +270,19 @@ fn lock_free_queue_is_race_free_and_loses_nothing() {
             "interleavings",
         ));
     }
-    let bound =
-        std::env::var("LOOM_MAX_PREEMPTIONS").unwrap_or_else(|_| DEFAULT_PREEMPTIONS.to_string());
+    let bound = std::env::var("LOOM_MAX_PREEMPTIONS")
+        .unwrap_or_else(|_| DEFAULT_PREEMPTIONS.to_string());
     measurements.push(
-        book_results::Measurement::count("ch12_loom/total", total as f64, "interleavings")
-            .with_text(format!(
-                "{} scenarios, {total} interleavings, at most {bound} preemptions each",
-                scenarios.len()
-            )),
+        book_results::Measurement::count(
+            "ch12_loom/total",
+            total as f64,
+            "interleavings",
+        )
+        .with_text(format!(
+            "{} scenarios, {total} interleavings, at most {bound} preemptions each",
+            scenarios.len()
+        )),
     );
-    book_results::record("ch12_loom", measurements).expect("recording the loom results");
+    book_results::record("ch12_loom", measurements)
+        .expect("recording the loom results");
 }

@@ -31,7 +31,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // gRPC needs a runtime to exist when the exporter is built; the span
     // loop itself is plain synchronous code.
     let runtime = tokio::runtime::Runtime::new()?;
-    let telemetry = runtime.block_on(async { otlp_csp_telemetry::init("outage-load") })?;
+    let telemetry =
+        runtime.block_on(async { otlp_csp_telemetry::init("outage-load") })?;
     let tracer = opentelemetry::global::tracer("outage-load");
 
     let start = Instant::now();

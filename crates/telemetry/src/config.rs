@@ -211,7 +211,8 @@ impl TelemetryConfig {
     ) -> Result<Self, ConfigError> {
         // The specification treats an empty variable as unset.
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let service_name = get(SERVICE_NAME).unwrap_or_else(|| default_service_name.to_owned());
+        let service_name =
+            get(SERVICE_NAME).unwrap_or_else(|| default_service_name.to_owned());
         Ok(Self {
             service_name,
             traces: export(&get, Signal::Traces)?,
@@ -257,12 +258,17 @@ impl TelemetryConfig {
     }
 }
 
-fn export(get: &impl Fn(&str) -> Option<String>, signal: Signal) -> Result<Export, ConfigError> {
-    let endpoint_given = get(signal.endpoint_variable()).is_some() || get(ENDPOINT).is_some();
+fn export(
+    get: &impl Fn(&str) -> Option<String>,
+    signal: Signal,
+) -> Result<Export, ConfigError> {
+    let endpoint_given =
+        get(signal.endpoint_variable()).is_some() || get(ENDPOINT).is_some();
     // Unset exporter: OTLP if an endpoint says where to, else the console.
     let variable = signal.exporter_variable();
-    let exporter =
-        get(variable).unwrap_or_else(|| if endpoint_given { "otlp" } else { "console" }.to_owned());
+    let exporter = get(variable).unwrap_or_else(|| {
+        if endpoint_given { "otlp" } else { "console" }.to_owned()
+    });
     match exporter.trim() {
         "console" => Ok(Export::Console),
         "none" => Ok(Export::None),
@@ -301,7 +307,10 @@ fn protocol(
     Ok(Protocol::HttpProtobuf)
 }
 
-fn compression(get: &impl Fn(&str) -> Option<String>, signal: Signal) -> Result<bool, ConfigError> {
+fn compression(
+    get: &impl Fn(&str) -> Option<String>,
+    signal: Signal,
+) -> Result<bool, ConfigError> {
     for variable in [signal.compression_variable(), COMPRESSION] {
         if let Some(value) = get(variable) {
             return match value.trim() {
@@ -351,26 +360,33 @@ fn signal_endpoint(base: &str, protocol: Protocol, signal: Signal) -> String {
     }
 }
 
-fn batch(get: &impl Fn(&str) -> Option<String>) -> Result<BatchSettings, ConfigError> {
-    let number =
-        |variable: &'static str, min: u64, expected: &str| -> Result<Option<u64>, ConfigError> {
-            let Some(value) = get(variable) else {
-                return Ok(None);
-            };
-            match value.trim().parse::<u64>() {
-                Ok(n) if n >= min => Ok(Some(n)),
-                _ => Err(ConfigError {
-                    variable,
-                    value,
-                    expected: expected.into(),
-                }),
-            }
+fn batch(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<BatchSettings, ConfigError> {
+    let number = |variable: &'static str,
+                  min: u64,
+                  expected: &str|
+     -> Result<Option<u64>, ConfigError> {
+        let Some(value) = get(variable) else {
+            return Ok(None);
         };
+        match value.trim().parse::<u64>() {
+            Ok(n) if n >= min => Ok(Some(n)),
+            _ => Err(ConfigError {
+                variable,
+                value,
+                expected: expected.into(),
+            }),
+        }
+    };
     let mut batch = BatchSettings::default();
-    if let Some(n) = number(BSP_QUEUE, 1, "a number of spans, at least 1, e.g. 2048")? {
+    if let Some(n) =
+        number(BSP_QUEUE, 1, "a number of spans, at least 1, e.g. 2048")?
+    {
         batch.queue_size = usize::try_from(n).unwrap_or(usize::MAX);
     }
-    if let Some(n) = number(BSP_BATCH, 1, "a number of spans, at least 1, e.g. 512")? {
+    if let Some(n) = number(BSP_BATCH, 1, "a number of spans, at least 1, e.g. 512")?
+    {
         batch.max_batch_size = usize::try_from(n).unwrap_or(usize::MAX);
     }
     if let Some(ms) = number(BSP_DELAY, 0, "a number of milliseconds, e.g. 5000")? {
@@ -379,7 +395,9 @@ fn batch(get: &impl Fn(&str) -> Option<String>) -> Result<BatchSettings, ConfigE
     Ok(batch)
 }
 
-fn metric_interval(get: &impl Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
+fn metric_interval(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Duration, ConfigError> {
     let Some(value) = get(METRIC_INTERVAL) else {
         // The specification's default.
         return Ok(Duration::from_secs(60));
@@ -397,11 +415,13 @@ fn metric_interval(get: &impl Fn(&str) -> Option<String>) -> Result<Duration, Co
 /// An endpoint must be an absolute http(s) URL with a host; anything else would
 /// only fail later, inside the exporter's background thread, far from its cause.
 fn check_url(variable: &'static str, value: &str) -> Result<(), ConfigError> {
-    let bad = || ConfigError {
+    let bad = || {
+        ConfigError {
         variable,
         value: value.to_owned(),
         expected: "an absolute http:// or https:// URL with a host, e.g. http://localhost:4318"
             .into(),
+    }
     };
     let rest = value
         .trim()
@@ -423,7 +443,9 @@ fn check_url(variable: &'static str, value: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
-fn sampler(get: &impl Fn(&str) -> Option<String>) -> Result<SamplerChoice, ConfigError> {
+fn sampler(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<SamplerChoice, ConfigError> {
     let Some(name) = get(SAMPLER) else {
         // The specification's default.
         return Ok(SamplerChoice::ParentBasedAlwaysOn);
@@ -447,13 +469,16 @@ fn sampler(get: &impl Fn(&str) -> Option<String>) -> Result<SamplerChoice, Confi
         "traceidratio" => Ok(SamplerChoice::TraceIdRatio(ratio()?)),
         "parentbased_always_on" => Ok(SamplerChoice::ParentBasedAlwaysOn),
         "parentbased_always_off" => Ok(SamplerChoice::ParentBasedAlwaysOff),
-        "parentbased_traceidratio" => Ok(SamplerChoice::ParentBasedTraceIdRatio(ratio()?)),
+        "parentbased_traceidratio" => {
+            Ok(SamplerChoice::ParentBasedTraceIdRatio(ratio()?))
+        }
         _ => Err(ConfigError {
             variable: SAMPLER,
             value: name,
-            expected: "one of always_on, always_off, traceidratio, parentbased_always_on, \
+            expected:
+                "one of always_on, always_off, traceidratio, parentbased_always_on, \
                        parentbased_always_off, parentbased_traceidratio"
-                .into(),
+                    .into(),
         }),
     }
 }
@@ -493,7 +518,8 @@ mod tests {
 
     #[test]
     fn grpc_uses_the_base_endpoint_as_is() {
-        let c = config(&[(ENDPOINT, "http://collector:4317"), (PROTOCOL, "grpc")]).unwrap();
+        let c = config(&[(ENDPOINT, "http://collector:4317"), (PROTOCOL, "grpc")])
+            .unwrap();
         assert_eq!(
             c.traces,
             TraceExport::Otlp {
@@ -569,7 +595,9 @@ mod tests {
 
     #[test]
     fn sampler_arguments() {
-        let c = config(&[(SAMPLER, "parentbased_traceidratio"), (SAMPLER_ARG, "0.25")]).unwrap();
+        let c =
+            config(&[(SAMPLER, "parentbased_traceidratio"), (SAMPLER_ARG, "0.25")])
+                .unwrap();
         assert_eq!(c.sampler, SamplerChoice::ParentBasedTraceIdRatio(0.25));
         let c = config(&[(SAMPLER, "traceidratio")]).unwrap();
         assert_eq!(c.sampler, SamplerChoice::TraceIdRatio(1.0));
@@ -636,7 +664,8 @@ mod tests {
 
     #[test]
     fn batch_settings_from_bsp_variables() {
-        let c = config(&[(BSP_QUEUE, "64"), (BSP_BATCH, "8"), (BSP_DELAY, "0")]).unwrap();
+        let c = config(&[(BSP_QUEUE, "64"), (BSP_BATCH, "8"), (BSP_DELAY, "0")])
+            .unwrap();
         assert_eq!(
             c.batch,
             BatchSettings {
@@ -650,7 +679,11 @@ mod tests {
 
     #[test]
     fn otlp_constructor_points_every_signal_at_one_collector() {
-        let c = TelemetryConfig::otlp("t", Protocol::HttpProtobuf, "http://127.0.0.1:9/");
+        let c = TelemetryConfig::otlp(
+            "t",
+            Protocol::HttpProtobuf,
+            "http://127.0.0.1:9/",
+        );
         let endpoints: Vec<_> = [&c.traces, &c.metrics, &c.logs]
             .iter()
             .map(|e| match e {

@@ -75,7 +75,8 @@ pub fn telemetry_config(data: &[u8]) {
             for export in [&config.traces, &config.metrics, &config.logs] {
                 if let Export::Otlp { endpoint, .. } = export {
                     assert!(
-                        endpoint.starts_with("http://") || endpoint.starts_with("https://"),
+                        endpoint.starts_with("http://")
+                            || endpoint.starts_with("https://"),
                         "accepted endpoint {endpoint:?}"
                     );
                 }

@@ -109,6 +109,8 @@ impl Sink {
                 Ok(())
             }
         };
-        written.map_err(|e| OTelSdkError::InternalFailure(format!("console export: {e}")))
+        written.map_err(|e| {
+            OTelSdkError::InternalFailure(format!("console export: {e}"))
+        })
     }
 }

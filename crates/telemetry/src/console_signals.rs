@@ -10,7 +10,9 @@ use opentelemetry::trace::TraceId;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLogRecord};
 use opentelemetry_sdk::metrics::Temporality;
-use opentelemetry_sdk::metrics::data::{AggregatedMetrics, Metric, MetricData, ResourceMetrics};
+use opentelemetry_sdk::metrics::data::{
+    AggregatedMetrics, Metric, MetricData, ResourceMetrics,
+};
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 
 use crate::console::Sink;
@@ -82,7 +84,8 @@ pub fn format_metric(metric: &Metric) -> Vec<String> {
 }
 
 fn attributes<'a>(kvs: impl Iterator<Item = &'a opentelemetry::KeyValue>) -> String {
-    let mut pairs: Vec<String> = kvs.map(|kv| format!("{}={}", kv.key, kv.value)).collect();
+    let mut pairs: Vec<String> =
+        kvs.map(|kv| format!("{}={}", kv.key, kv.value)).collect();
     pairs.sort();
     if pairs.is_empty() {
         String::new()
@@ -250,7 +253,9 @@ mod tests {
     use super::*;
     use opentelemetry::KeyValue;
     use opentelemetry::metrics::MeterProvider as _;
-    use opentelemetry::trace::{Span as _, TraceContextExt as _, Tracer, TracerProvider as _};
+    use opentelemetry::trace::{
+        Span as _, TraceContextExt as _, Tracer, TracerProvider as _,
+    };
     use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
     use opentelemetry_sdk::logs::SdkLoggerProvider;
     use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
@@ -266,7 +271,10 @@ mod tests {
         let buffer = Arc::new(Mutex::new(Vec::new()));
         let provider = SdkMeterProvider::builder()
             .with_reader(
-                PeriodicReader::builder(ConsoleMetricExporter::to_buffer(buffer.clone())).build(),
+                PeriodicReader::builder(ConsoleMetricExporter::to_buffer(
+                    buffer.clone(),
+                ))
+                .build(),
             )
             .build();
         let meter = provider.meter("test");
@@ -286,7 +294,9 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains("metric latency histogram count=2 sum=20.5 le1:1 le+Inf:1\n"),
+            out.contains(
+                "metric latency histogram count=2 sum=20.5 le1:1 le+Inf:1\n"
+            ),
             "{out}"
         );
     }
@@ -297,8 +307,8 @@ mod tests {
         let loggers = SdkLoggerProvider::builder()
             .with_simple_exporter(ConsoleLogExporter::to_buffer(buffer.clone()))
             .build();
-        let subscriber =
-            tracing_subscriber::registry().with(OpenTelemetryTracingBridge::new(&loggers));
+        let subscriber = tracing_subscriber::registry()
+            .with(OpenTelemetryTracingBridge::new(&loggers));
         let tracer = SdkTracerProvider::builder().build().tracer("test");
         let span = tracer.start("work");
         let (trace_id, span_id) = (

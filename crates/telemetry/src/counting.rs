@@ -59,7 +59,10 @@ pub struct SpanStats {
 
 impl SpanCounters {
     /// Takes `ended` from `source` from now on (set once; later calls are ignored).
-    pub(crate) fn set_ended_source(&self, source: impl Fn() -> u64 + Send + Sync + 'static) {
+    pub(crate) fn set_ended_source(
+        &self,
+        source: impl Fn() -> u64 + Send + Sync + 'static,
+    ) {
         let _ = self.0.ended_source.set(Box::new(source));
     }
 
@@ -69,11 +72,16 @@ impl SpanCounters {
     }
 
     /// Counts the outcome of exporting `n` items.
-    pub(crate) fn add_outcome<E: std::fmt::Display>(&self, n: u64, result: &Result<(), E>) {
+    pub(crate) fn add_outcome<E: std::fmt::Display>(
+        &self,
+        n: u64,
+        result: &Result<(), E>,
+    ) {
         match result {
             Ok(()) => self.0.exported.fetch_add(n, Ordering::AcqRel),
             Err(e) => {
-                *self.0.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                *self.0.last_error.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(e.to_string());
                 self.0.failed.fetch_add(n, Ordering::AcqRel)
             }
         };
@@ -146,7 +154,8 @@ impl<E: SpanExporter> SpanExporter for CountingExporter<E> {
         match &result {
             Ok(()) => c.exported.fetch_add(n, Ordering::AcqRel),
             Err(e) => {
-                *c.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                *c.last_error.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(e.to_string());
                 c.failed.fetch_add(n, Ordering::AcqRel)
             }
         };

@@ -10,9 +10,10 @@ use opentelemetry_sdk::logs::LoggerProviderBuilder;
 use opentelemetry_sdk::trace::{SimpleSpanProcessor, TracerProviderBuilder};
 
 use crate::{
-    BatchSettings, ConsoleExporter, ConsoleLogExporter, ConsoleMetricExporter, CountingExporter,
-    CountingLogExporter, Export, FastBatchConfig, FastBatchCounters, FastBatchProcessor, Protocol,
-    SpanCounters, TelemetryConfig, TelemetryError,
+    BatchSettings, ConsoleExporter, ConsoleLogExporter, ConsoleMetricExporter,
+    CountingExporter, CountingLogExporter, Export, FastBatchConfig,
+    FastBatchCounters, FastBatchProcessor, Protocol, SpanCounters, TelemetryConfig,
+    TelemetryError,
 };
 
 /// Adds to `builder` the OTLP span export [`init`](crate::init) would set up, when the
@@ -173,7 +174,10 @@ pub(crate) fn with_log_exporter(
                 endpoint,
                 *gzip
             )?;
-            builder.with_batch_exporter(CountingLogExporter::new(exporter, counters.clone()))
+            builder.with_batch_exporter(CountingLogExporter::new(
+                exporter,
+                counters.clone(),
+            ))
         }
     })
 }
@@ -184,9 +188,13 @@ pub(crate) enum MetricSink {
     Otlp(Box<opentelemetry_otlp::MetricExporter>),
 }
 
-pub(crate) fn metric_exporter(export: &Export) -> Result<Option<MetricSink>, TelemetryError> {
+pub(crate) fn metric_exporter(
+    export: &Export,
+) -> Result<Option<MetricSink>, TelemetryError> {
     Ok(match export {
-        Export::Console => Some(MetricSink::Console(ConsoleMetricExporter::stdout())),
+        Export::Console => {
+            Some(MetricSink::Console(ConsoleMetricExporter::stdout()))
+        }
         Export::None => None,
         Export::Otlp {
             protocol,

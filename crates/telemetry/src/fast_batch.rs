@@ -207,7 +207,8 @@ impl<E: SpanExporter + 'static> FastBatchBuilder<E> {
         if max_batch_size == 0 {
             return Err(FastBatchError::ZeroBatch);
         }
-        let queue = BoundedQueue::new(queue_size).map_err(|_| FastBatchError::ZeroQueue)?;
+        let queue =
+            BoundedQueue::new(queue_size).map_err(|_| FastBatchError::ZeroQueue)?;
         let shared = Arc::new(Shared {
             queue,
             exported: AtomicU64::new(0),
@@ -261,8 +262,12 @@ impl FastBatchProcessor {
         self.shared.wake();
         match answer.recv_timeout(timeout) {
             Ok(result) => result,
-            Err(mpsc::RecvTimeoutError::Timeout) => Err(OTelSdkError::Timeout(timeout)),
-            Err(mpsc::RecvTimeoutError::Disconnected) => Err(OTelSdkError::AlreadyShutdown),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                Err(OTelSdkError::Timeout(timeout))
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Err(OTelSdkError::AlreadyShutdown)
+            }
         }
     }
 }
@@ -297,11 +302,12 @@ impl SpanProcessor for FastBatchProcessor {
         // The worker answered (even with an export error) and has returned:
         // join it. After a timeout it is still busy; leave it be.
         if !matches!(result, Err(OTelSdkError::Timeout(_)))
-            && let Some(handle) = self.handle.lock().unwrap_or_else(|p| p.into_inner()).take()
+            && let Some(handle) =
+                self.handle.lock().unwrap_or_else(|p| p.into_inner()).take()
         {
-            handle
-                .join()
-                .map_err(|_| OTelSdkError::InternalFailure("exporter thread panicked".into()))?;
+            handle.join().map_err(|_| {
+                OTelSdkError::InternalFailure("exporter thread panicked".into())
+            })?;
         }
         result
     }
@@ -360,7 +366,9 @@ impl<E: SpanExporter> Worker<E> {
                 Err(TryRecvError::Empty) => {}
             }
             let due = last_export.elapsed() >= self.max_delay;
-            if self.shared.queue.len() >= max || (due && !self.shared.queue.is_empty()) {
+            if self.shared.queue.len() >= max
+                || (due && !self.shared.queue.is_empty())
+            {
                 let _ = self.export_batch(&mut batch);
                 last_export = Instant::now();
                 continue;
@@ -371,7 +379,9 @@ impl<E: SpanExporter> Worker<E> {
             // Sleep until the next deadline, a full batch, or a command. A
             // wake-up sent while this thread was busy is not lost: `unpark`
             // leaves a token that makes the next `park_timeout` return.
-            thread::park_timeout(self.max_delay.saturating_sub(last_export.elapsed()));
+            thread::park_timeout(
+                self.max_delay.saturating_sub(last_export.elapsed()),
+            );
         }
     }
 
@@ -384,7 +394,8 @@ impl<E: SpanExporter> Worker<E> {
         if n == 0 {
             return None;
         }
-        let spans = std::mem::replace(batch, Vec::with_capacity(self.shared.max_batch_size));
+        let spans =
+            std::mem::replace(batch, Vec::with_capacity(self.shared.max_batch_size));
         let result = futures::executor::block_on(self.exporter.export(spans));
         let counter = if result.is_ok() {
             &self.shared.exported

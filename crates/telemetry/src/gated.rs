@@ -57,8 +57,9 @@ mod tests {
     fn an_export_waits_for_the_gate_and_is_counted() {
         let gate = GatedExporter::default();
         let exporter = gate.clone();
-        let export =
-            std::thread::spawn(move || futures::executor::block_on(exporter.export(Vec::new())));
+        let export = std::thread::spawn(move || {
+            futures::executor::block_on(exporter.export(Vec::new()))
+        });
         std::thread::sleep(std::time::Duration::from_millis(20));
         assert!(!export.is_finished(), "the export went through a shut gate");
         gate.open();

@@ -50,18 +50,20 @@ mod self_metrics;
 mod setup;
 
 pub use config::{
-    BatchSettings, ConfigError, Export, Protocol, SamplerChoice, Signal, TelemetryConfig,
-    TraceExport,
+    BatchSettings, ConfigError, Export, Protocol, SamplerChoice, Signal,
+    TelemetryConfig, TraceExport,
 };
 pub use console::{ConsoleExporter, format_span};
-pub use console_signals::{ConsoleLogExporter, ConsoleMetricExporter, format_log, format_metric};
+pub use console_signals::{
+    ConsoleLogExporter, ConsoleMetricExporter, format_log, format_metric,
+};
 pub use counting::{CountEnded, CountingExporter, SpanCounters, SpanStats};
 pub use counting_logs::{CountEmitted, CountingLogExporter};
 pub use counting_metrics::CountingMetricExporter;
 pub use export::{with_otlp_export, with_otlp_from_env};
 pub use fast_batch::{
-    FastBatchBuilder, FastBatchConfig, FastBatchCounters, FastBatchError, FastBatchProcessor,
-    FastBatchStats,
+    FastBatchBuilder, FastBatchConfig, FastBatchCounters, FastBatchError,
+    FastBatchProcessor, FastBatchStats,
 };
 pub use gated::GatedExporter;
 pub use processors::{BaggageToAttributes, Counter, Filter, REDACTED, Redact, Tee};

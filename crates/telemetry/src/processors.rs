@@ -94,7 +94,10 @@ pub struct Redact<P> {
 
 impl<P> Redact<P> {
     /// Redacts attributes matching `patterns`, then hands spans to `next`.
-    pub fn new<S: Into<String>>(patterns: impl IntoIterator<Item = S>, next: P) -> Self {
+    pub fn new<S: Into<String>>(
+        patterns: impl IntoIterator<Item = S>,
+        next: P,
+    ) -> Self {
         let (mut keys, mut prefixes) = (Vec::new(), Vec::new());
         for p in patterns {
             let p: String = p.into();
@@ -119,7 +122,8 @@ impl<P> Redact<P> {
 
     fn matches(&self, key: &Key) -> bool {
         let key = key.as_str();
-        self.keys.iter().any(|k| k == key) || self.prefixes.iter().any(|p| key.starts_with(p))
+        self.keys.iter().any(|k| k == key)
+            || self.prefixes.iter().any(|p| key.starts_with(p))
     }
 
     fn redact(&self, attributes: &mut [KeyValue]) {
@@ -194,7 +198,10 @@ impl<P: std::fmt::Debug> std::fmt::Debug for Filter<P> {
 
 impl<P> Filter<P> {
     /// Drops spans for which `drop_if` is true; hands the rest to `next`.
-    pub fn new(drop_if: impl Fn(&SpanData) -> bool + Send + Sync + 'static, next: P) -> Self {
+    pub fn new(
+        drop_if: impl Fn(&SpanData) -> bool + Send + Sync + 'static,
+        next: P,
+    ) -> Self {
         Self {
             drop_if: Box::new(drop_if),
             filtered: Arc::default(),

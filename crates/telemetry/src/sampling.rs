@@ -25,7 +25,9 @@ use governor::clock::{Clock, DefaultClock, Reference};
 use governor::middleware::NoOpMiddleware;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
-use opentelemetry::trace::{Link, SpanId, SpanKind, TraceContextExt, TraceId, TraceState};
+use opentelemetry::trace::{
+    Link, SpanId, SpanKind, TraceContextExt, TraceId, TraceState,
+};
 use opentelemetry::{Context, Key, KeyValue, Value};
 use opentelemetry_sdk::trace::{
     IdGenerator, Sampler, SamplingDecision, SamplingResult, ShouldSample,
@@ -79,7 +81,8 @@ fn keep(sampled: bool) -> SamplingDecision {
 // RateLimited
 // ---------------------------------------------------------------------------
 
-type Limiter<C> = RateLimiter<NotKeyed, InMemoryState, C, NoOpMiddleware<<C as Clock>::Instant>>;
+type Limiter<C> =
+    RateLimiter<NotKeyed, InMemoryState, C, NoOpMiddleware<<C as Clock>::Instant>>;
 
 /// Samples at most `per_second` new traces a second, with bursts of up to
 /// `per_second` at once; a child span follows its parent.
@@ -110,7 +113,10 @@ impl<C: Clock> RateLimited<C> {
             got: per_second.to_string(),
         })?;
         Ok(Self {
-            limiter: Arc::new(RateLimiter::direct_with_clock(Quota::per_second(n), clock)),
+            limiter: Arc::new(RateLimiter::direct_with_clock(
+                Quota::per_second(n),
+                clock,
+            )),
             per_second,
         })
     }
@@ -301,7 +307,10 @@ impl<C: Clock> Adaptive<C> {
         self.rebuild(|inner| inner.ratio = AtomicU64::new(ratio.to_bits()))
     }
 
-    fn rebuild(self, change: impl FnOnce(&mut AdaptiveInner<C>)) -> Result<Self, SamplerError> {
+    fn rebuild(
+        self,
+        change: impl FnOnce(&mut AdaptiveInner<C>),
+    ) -> Result<Self, SamplerError> {
         // Settings are only changed while building, before any clone exists.
         let mut inner = Arc::try_unwrap(self.inner).map_err(|_| SamplerError {
             what: "Adaptive settings",
@@ -342,7 +351,9 @@ impl<C: Clock> Adaptive<C> {
             let observed = seen as f64 / ((now - window.started) as f64 / 1e9);
             let estimate = match window.estimate {
                 None => observed,
-                Some(previous) => inner.smoothing * observed + (1.0 - inner.smoothing) * previous,
+                Some(previous) => {
+                    inner.smoothing * observed + (1.0 - inner.smoothing) * previous
+                }
             };
             let ratio = if estimate > inner.target {
                 inner.target / estimate
@@ -480,7 +491,11 @@ impl RuleBased {
 
     /// Adds a rule after the existing ones: a root span that matches `when`
     /// (and no earlier rule) is decided by `sampler`.
-    pub fn rule(mut self, when: Match, sampler: impl Into<Box<dyn ShouldSample>>) -> Self {
+    pub fn rule(
+        mut self,
+        when: Match,
+        sampler: impl Into<Box<dyn ShouldSample>>,
+    ) -> Self {
         self.rules.push((when, sampler.into()));
         self
     }
@@ -506,7 +521,14 @@ impl ShouldSample for RuleBased {
         } else {
             &self.fallback
         };
-        sampler.should_sample(parent_context, trace_id, name, span_kind, attributes, links)
+        sampler.should_sample(
+            parent_context,
+            trace_id,
+            name,
+            span_kind,
+            attributes,
+            links,
+        )
     }
 }
 // ANCHOR_END: rule_based
@@ -541,7 +563,9 @@ impl SeededIdGenerator {
 impl IdGenerator for SeededIdGenerator {
     fn new_trace_id(&self) -> TraceId {
         // Never the invalid all-zero id.
-        TraceId::from((u128::from(self.next()) << 64) | u128::from(self.next()) | 1 << 64)
+        TraceId::from(
+            (u128::from(self.next()) << 64) | u128::from(self.next()) | 1 << 64,
+        )
     }
 
     fn new_span_id(&self) -> SpanId {

@@ -40,7 +40,9 @@ pub(crate) fn register(
     let queue_for_counter = queue.clone();
     let counters = meter
         .u64_observable_counter("otlp_csp.telemetry.items")
-        .with_description("Telemetry items by outcome: ended, exported, failed, dropped")
+        .with_description(
+            "Telemetry items by outcome: ended, exported, failed, dropped",
+        )
         .with_unit("{item}")
         .with_callback(move |observer| {
             for (signal, counters) in &for_counter {

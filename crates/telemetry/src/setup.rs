@@ -10,10 +10,13 @@ use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 
-use crate::export::{MetricSink, metric_exporter, with_log_exporter, with_span_exporter};
+use crate::export::{
+    MetricSink, metric_exporter, with_log_exporter, with_span_exporter,
+};
 use crate::{
-    ConfigError, CountEmitted, CountEnded, CountingMetricExporter, Export, SamplerChoice,
-    SpanCounters, SpanStats, TelemetryConfig, propagation, self_metrics,
+    ConfigError, CountEmitted, CountEnded, CountingMetricExporter, Export,
+    SamplerChoice, SpanCounters, SpanStats, TelemetryConfig, propagation,
+    self_metrics,
 };
 
 /// Why [`init`] or [`Telemetry::shutdown`] failed.
@@ -75,7 +78,9 @@ pub fn init_with(config: TelemetryConfig) -> Result<Telemetry, TelemetryError> {
 /// name, other histogram buckets, fewer attributes), or `None` to leave it
 /// to the other views and the default.
 pub type View = std::sync::Arc<
-    dyn Fn(&opentelemetry_sdk::metrics::Instrument) -> Option<opentelemetry_sdk::metrics::Stream>
+    dyn Fn(
+            &opentelemetry_sdk::metrics::Instrument,
+        ) -> Option<opentelemetry_sdk::metrics::Stream>
         + Send
         + Sync,
 >;
@@ -101,7 +106,8 @@ pub fn init_with_views(
         // sees it. (Over OTLP the batch processor counts what it is offered.)
         builder = builder.with_span_processor(CountEnded(counters.clone()));
     }
-    let (builder, queue) = with_span_exporter(builder, &config.traces, &config.batch, &counters)?;
+    let (builder, queue) =
+        with_span_exporter(builder, &config.traces, &config.batch, &counters)?;
     let provider = builder.build();
 
     let log_counters = SpanCounters::default();
@@ -109,22 +115,29 @@ pub fn init_with_views(
     if config.logs != Export::None {
         builder = builder.with_log_processor(CountEmitted(log_counters.clone()));
     }
-    let logger_provider = with_log_exporter(builder, &config.logs, &log_counters)?.build();
+    let logger_provider =
+        with_log_exporter(builder, &config.logs, &log_counters)?.build();
 
     let metric_exports = SpanCounters::default();
     let mut meter_builder = SdkMeterProvider::builder().with_resource(resource);
     for view in views {
-        meter_builder = meter_builder
-            .with_view(move |instrument: &opentelemetry_sdk::metrics::Instrument| view(instrument));
+        meter_builder = meter_builder.with_view(
+            move |instrument: &opentelemetry_sdk::metrics::Instrument| {
+                view(instrument)
+            },
+        );
     }
     fn reader<E: opentelemetry_sdk::metrics::exporter::PushMetricExporter>(
         exporter: E,
         counters: &SpanCounters,
         interval: std::time::Duration,
     ) -> PeriodicReader<CountingMetricExporter<E>> {
-        PeriodicReader::builder(CountingMetricExporter::new(exporter, counters.clone()))
-            .with_interval(interval)
-            .build()
+        PeriodicReader::builder(CountingMetricExporter::new(
+            exporter,
+            counters.clone(),
+        ))
+        .with_interval(interval)
+        .build()
     }
     let interval = config.metric_interval;
     meter_builder = match metric_exporter(&config.metrics)? {
@@ -151,7 +164,8 @@ pub fn init_with_views(
 
     if config.log_bridge {
         use tracing_subscriber::layer::{Layer as _, SubscriberExt as _};
-        let bridge = OpenTelemetryTracingBridge::new(&logger_provider).with_filter(log_filter());
+        let bridge = OpenTelemetryTracingBridge::new(&logger_provider)
+            .with_filter(log_filter());
         let subscriber = tracing_subscriber::registry().with(bridge);
         tracing::subscriber::set_global_default(subscriber).map_err(|e| {
             TelemetryError::LogBridge(format!(
@@ -182,7 +196,8 @@ pub fn tracing_layer_for<S>(
     tracer: opentelemetry_sdk::trace::SdkTracer,
 ) -> tracing_opentelemetry::OpenTelemetryLayer<S, opentelemetry_sdk::trace::SdkTracer>
 where
-    S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
+    S: tracing::Subscriber
+        + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
 {
     tracing_opentelemetry::layer()
         .with_tracer(tracer)
@@ -219,8 +234,12 @@ fn sampler(choice: &SamplerChoice) -> Sampler {
         SamplerChoice::AlwaysOn => Sampler::AlwaysOn,
         SamplerChoice::AlwaysOff => Sampler::AlwaysOff,
         SamplerChoice::TraceIdRatio(r) => Sampler::TraceIdRatioBased(r),
-        SamplerChoice::ParentBasedAlwaysOn => Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
-        SamplerChoice::ParentBasedAlwaysOff => Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
+        SamplerChoice::ParentBasedAlwaysOn => {
+            Sampler::ParentBased(Box::new(Sampler::AlwaysOn))
+        }
+        SamplerChoice::ParentBasedAlwaysOff => {
+            Sampler::ParentBased(Box::new(Sampler::AlwaysOff))
+        }
         SamplerChoice::ParentBasedTraceIdRatio(r) => {
             Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(r)))
         }
@@ -255,7 +274,10 @@ impl Telemetry {
     /// out the exporters' own events another way.
     pub fn log_layer(
         &self,
-    ) -> OpenTelemetryTracingBridge<SdkLoggerProvider, opentelemetry_sdk::logs::SdkLogger> {
+    ) -> OpenTelemetryTracingBridge<
+        SdkLoggerProvider,
+        opentelemetry_sdk::logs::SdkLogger,
+    > {
         OpenTelemetryTracingBridge::new(&self.logger_provider)
     }
 
@@ -272,9 +294,13 @@ impl Telemetry {
     /// (and so on) on the returned layer to have them back.
     pub fn tracing_layer<S>(
         &self,
-    ) -> tracing_opentelemetry::OpenTelemetryLayer<S, opentelemetry_sdk::trace::SdkTracer>
+    ) -> tracing_opentelemetry::OpenTelemetryLayer<
+        S,
+        opentelemetry_sdk::trace::SdkTracer,
+    >
     where
-        S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
+        S: tracing::Subscriber
+            + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
     {
         use opentelemetry::trace::TracerProvider as _;
         tracing_layer_for(self.provider.tracer("tracing"))
@@ -311,7 +337,9 @@ impl Telemetry {
     pub async fn shutdown(self) -> Result<SpanStats, TelemetryError> {
         tokio::task::spawn_blocking(move || self.shutdown_blocking())
             .await
-            .map_err(|e| TelemetryError::Shutdown(format!("shutdown task failed: {e}")))?
+            .map_err(|e| {
+                TelemetryError::Shutdown(format!("shutdown task failed: {e}"))
+            })?
     }
 
     /// Flushes and shuts down from synchronous code (not from inside an async task).
@@ -350,7 +378,9 @@ impl Telemetry {
         // A failed export also fails the provider's shutdown; report that only
         // when no counted loss above already says why.
         if problems.is_empty() {
-            for (signal, result) in [("traces", traces), ("logs", logs), ("metrics", metrics)] {
+            for (signal, result) in
+                [("traces", traces), ("logs", logs), ("metrics", metrics)]
+            {
                 if let Err(e) = result {
                     problems.push(format!("{signal}: {e}"));
                 }

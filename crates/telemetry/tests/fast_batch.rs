@@ -7,9 +7,12 @@ use std::time::Duration;
 
 use opentelemetry::trace::{Tracer, TracerProvider};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter, SpanProcessor};
+use opentelemetry_sdk::trace::{
+    SdkTracerProvider, SpanData, SpanExporter, SpanProcessor,
+};
 use otlp_csp_telemetry::{
-    CountEnded, CountingExporter, FastBatchError, FastBatchProcessor, GatedExporter, SpanCounters,
+    CountEnded, CountingExporter, FastBatchError, FastBatchProcessor, GatedExporter,
+    SpanCounters,
 };
 
 #[test]
@@ -19,12 +22,14 @@ fn overload_counts_every_drop_exactly() {
     const PER_THREAD: u64 = 2_000;
     let counters = SpanCounters::default();
     let gated = GatedExporter::default();
-    let processor =
-        FastBatchProcessor::builder(CountingExporter::new(gated.clone(), counters.clone()))
-            .with_queue_size(QUEUE)
-            .with_max_batch_size(BATCH)
-            .build()
-            .unwrap();
+    let processor = FastBatchProcessor::builder(CountingExporter::new(
+        gated.clone(),
+        counters.clone(),
+    ))
+    .with_queue_size(QUEUE)
+    .with_max_batch_size(BATCH)
+    .build()
+    .unwrap();
     let fast = processor.counters();
     let provider = SdkTracerProvider::builder()
         .with_span_processor(CountEnded(counters.clone()))
@@ -76,10 +81,13 @@ impl SpanExporter for Failing {
 #[test]
 fn failed_exports_are_counted_as_failed() {
     let counters = SpanCounters::default();
-    let processor = FastBatchProcessor::builder(CountingExporter::new(Failing, counters.clone()))
-        .with_max_batch_size(3)
-        .build()
-        .unwrap();
+    let processor = FastBatchProcessor::builder(CountingExporter::new(
+        Failing,
+        counters.clone(),
+    ))
+    .with_max_batch_size(3)
+    .build()
+    .unwrap();
     let fast = processor.counters();
     let provider = SdkTracerProvider::builder()
         .with_span_processor(processor)
@@ -172,9 +180,10 @@ fn a_partial_batch_is_exported_after_the_delay() {
 
 #[test]
 fn spans_ended_after_shutdown_are_refused_and_counted() {
-    let processor = FastBatchProcessor::builder(Reporting(Mutex::new(mpsc::channel().0)))
-        .build()
-        .unwrap();
+    let processor =
+        FastBatchProcessor::builder(Reporting(Mutex::new(mpsc::channel().0)))
+            .build()
+            .unwrap();
     let fast = processor.counters();
     // The processor is used directly: a provider that has shut down no
     // longer calls its processors at all.

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use opentelemetry::trace::{Tracer, TracerProvider as _};
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use otlp_csp_telemetry::{CountEnded, Protocol, SpanCounters, TelemetryConfig, with_otlp_export};
+use otlp_csp_telemetry::{
+    CountEnded, Protocol, SpanCounters, TelemetryConfig, with_otlp_export,
+};
 use otlp_receiver::Receiver;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -18,8 +20,10 @@ async fn spans_go_to_memory_and_to_the_collector() {
         Protocol::HttpProtobuf,
         &receiver.http_endpoint(),
     );
-    let builder = SdkTracerProvider::builder().with_span_processor(CountEnded(own.clone()));
-    let (builder, counters) = with_otlp_export(builder, &config).expect("export set up");
+    let builder =
+        SdkTracerProvider::builder().with_span_processor(CountEnded(own.clone()));
+    let (builder, counters) =
+        with_otlp_export(builder, &config).expect("export set up");
     let provider = builder.build();
     let tracer = provider.tracer("t");
     tracer.in_span("outer", |_| tracer.in_span("inner", |_| {}));
@@ -49,7 +53,9 @@ async fn spans_go_to_memory_and_to_the_collector() {
     assert_eq!(
         service,
         Some(
-            otlp_receiver::proto::common::v1::any_value::Value::StringValue("own-provider".into())
+            otlp_receiver::proto::common::v1::any_value::Value::StringValue(
+                "own-provider".into()
+            )
         )
     );
     receiver.shutdown().await;
@@ -58,9 +64,11 @@ async fn spans_go_to_memory_and_to_the_collector() {
 #[test]
 fn without_otlp_the_builder_is_left_as_it_was() {
     let own = SpanCounters::default();
-    let builder = SdkTracerProvider::builder().with_span_processor(CountEnded(own.clone()));
+    let builder =
+        SdkTracerProvider::builder().with_span_processor(CountEnded(own.clone()));
     let (builder, counters) =
-        with_otlp_export(builder, &TelemetryConfig::silent("quiet")).expect("nothing to set up");
+        with_otlp_export(builder, &TelemetryConfig::silent("quiet"))
+            .expect("nothing to set up");
     let provider = builder.build();
     provider.tracer("t").in_span("only", |_| {});
     assert_eq!(own.snapshot().ended, 1);

@@ -7,9 +7,12 @@ use book_results::{Measurement, record};
 use opentelemetry::trace::{Tracer, TracerProvider};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter,
+    BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanData,
+    SpanExporter,
 };
-use otlp_csp_telemetry::{CountEnded, CountingExporter, GatedExporter, SpanCounters, SpanStats};
+use otlp_csp_telemetry::{
+    CountEnded, CountingExporter, GatedExporter, SpanCounters, SpanStats,
+};
 
 /// Takes 20 ms per batch, like a distant collector.
 #[derive(Debug)]
@@ -31,14 +34,17 @@ fn burst<E: SpanExporter + 'static>(
     before_shutdown: impl FnOnce(),
 ) -> SpanStats {
     let counters = SpanCounters::default();
-    let processor = BatchSpanProcessor::builder(CountingExporter::new(exporter, counters.clone()))
-        .with_batch_config(
-            BatchConfigBuilder::default()
-                .with_max_queue_size(queue)
-                .with_max_export_batch_size(BATCH)
-                .build(),
-        )
-        .build();
+    let processor = BatchSpanProcessor::builder(CountingExporter::new(
+        exporter,
+        counters.clone(),
+    ))
+    .with_batch_config(
+        BatchConfigBuilder::default()
+            .with_max_queue_size(queue)
+            .with_max_export_batch_size(BATCH)
+            .build(),
+    )
+    .build();
     let provider = SdkTracerProvider::builder()
         .with_span_processor(CountEnded(counters.clone()))
         .with_span_processor(processor)
@@ -81,14 +87,26 @@ fn a_slow_exporter_with_a_small_queue_drops_and_counts() {
         "ch09_queue",
         vec![
             Measurement::count("ch09_queue/burst", BURST as f64, "spans"),
-            Measurement::count("ch09_queue/queue8_exported", small.exported as f64, "spans"),
-            Measurement::count("ch09_queue/queue8_dropped", small.dropped as f64, "spans"),
+            Measurement::count(
+                "ch09_queue/queue8_exported",
+                small.exported as f64,
+                "spans",
+            ),
+            Measurement::count(
+                "ch09_queue/queue8_dropped",
+                small.dropped as f64,
+                "spans",
+            ),
             Measurement::count(
                 "ch09_queue/queue256_exported",
                 large.exported as f64,
                 "spans",
             ),
-            Measurement::count("ch09_queue/queue256_dropped", large.dropped as f64, "spans"),
+            Measurement::count(
+                "ch09_queue/queue256_dropped",
+                large.dropped as f64,
+                "spans",
+            ),
         ],
     )
     .unwrap();

@@ -74,8 +74,12 @@ fn blocking_shutdown_outside_any_runtime() {
         .build()
         .unwrap();
     let config = TelemetryConfig {
-        traces: TelemetryConfig::otlp("pipeline-test", Protocol::Grpc, &receiver.grpc_endpoint())
-            .traces,
+        traces: TelemetryConfig::otlp(
+            "pipeline-test",
+            Protocol::Grpc,
+            &receiver.grpc_endpoint(),
+        )
+        .traces,
         ..TelemetryConfig::silent("pipeline-test")
     };
     let telemetry = {

@@ -6,9 +6,12 @@ use opentelemetry::baggage::BaggageExt;
 use opentelemetry::trace::{Span as _, Tracer, TracerProvider};
 use opentelemetry::{Context, KeyValue, Value};
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SimpleSpanProcessor, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{
+    SdkTracerProvider, SimpleSpanProcessor, SpanData, SpanExporter,
+};
 use otlp_csp_telemetry::{
-    BaggageToAttributes, CountEnded, CountingExporter, Filter, REDACTED, Redact, SpanCounters, Tee,
+    BaggageToAttributes, CountEnded, CountingExporter, Filter, REDACTED, Redact,
+    SpanCounters, Tee,
 };
 
 /// Keeps exported spans in memory.
@@ -77,13 +80,16 @@ fn baggage_entries_become_attributes() {
 fn a_key_filter_keeps_only_matching_entries() {
     let keep = Keep::default();
     let provider = SdkTracerProvider::builder()
-        .with_span_processor(BaggageToAttributes::matching(|k| k.starts_with("tenant.")))
+        .with_span_processor(BaggageToAttributes::matching(|k| {
+            k.starts_with("tenant.")
+        }))
         .with_simple_exporter(keep.clone())
         .build();
     drop(provider.tracer("t").start_with_context("op", &baggage_cx()));
     provider.shutdown().unwrap();
     let span = &keep.spans()[0];
-    let mut keys: Vec<&str> = span.attributes.iter().map(|kv| kv.key.as_str()).collect();
+    let mut keys: Vec<&str> =
+        span.attributes.iter().map(|kv| kv.key.as_str()).collect();
     keys.sort_unstable();
     assert_eq!(keys, ["tenant.id", "tenant.plan"]);
 }
@@ -152,7 +158,10 @@ fn filtered_spans_are_counted_as_filtered_not_as_lost() {
         |span: &SpanData| span.name == "GET /health",
         Tee::new(
             CountEnded(counters.clone()),
-            SimpleSpanProcessor::new(CountingExporter::new(keep.clone(), counters.clone())),
+            SimpleSpanProcessor::new(CountingExporter::new(
+                keep.clone(),
+                counters.clone(),
+            )),
         ),
     );
     let filtered = filter.filtered_counter();
@@ -165,7 +174,8 @@ fn filtered_spans_are_counted_as_filtered_not_as_lost() {
     }
     provider.shutdown().unwrap();
 
-    let names: Vec<String> = keep.spans().iter().map(|s| s.name.to_string()).collect();
+    let names: Vec<String> =
+        keep.spans().iter().map(|s| s.name.to_string()).collect();
     assert_eq!(names, ["GET /orders", "POST /orders"]);
     assert_eq!(filtered.get(), 2);
     let stats = counters.snapshot();

@@ -108,7 +108,8 @@ fn baggage_only(acceptable: Vec<Vec<(String, String, String)>>) -> Expect {
 #[allow(clippy::too_many_lines)]
 fn cases() -> Vec<Case> {
     use Sdk::{Fails, Passes};
-    let tp_with = |s: &str| h("traceparent", s.replace("TID", TID).replace("PID", PID));
+    let tp_with =
+        |s: &str| h("traceparent", s.replace("TID", TID).replace("PID", PID));
     let mut c = vec![
         // ---------------------------------------------------------- traceparent
         Case {
@@ -395,7 +396,10 @@ fn cases() -> Vec<Case> {
             id: "ts-kept",
             section: "TC2 §3.5",
             rule: "a received tracestate MUST be sent on",
-            headers: vec![h("traceparent", tp("00")), h("tracestate", "foo=1,bar=2")],
+            headers: vec![
+                h("traceparent", tp("00")),
+                h("tracestate", "foo=1,bar=2"),
+            ],
             expect: cont("00", Some("foo=1,bar=2")),
             sdk: Passes,
             gap: None,
@@ -470,7 +474,10 @@ fn cases() -> Vec<Case> {
             id: "ts-key-space",
             section: "TC2 §3.3.2.2.1",
             rule: "keychar excludes spaces",
-            headers: vec![h("traceparent", tp("00")), h("tracestate", "foo =1,bar=2")],
+            headers: vec![
+                h("traceparent", tp("00")),
+                h("tracestate", "foo =1,bar=2"),
+            ],
             expect: cont("00", None),
             sdk: Passes,
             gap: None,
@@ -479,7 +486,10 @@ fn cases() -> Vec<Case> {
             id: "ts-key-uppercase",
             section: "TC2 §3.3.2.2.1",
             rule: "keys are lowercase",
-            headers: vec![h("traceparent", tp("00")), h("tracestate", "FOO=1,bar=2")],
+            headers: vec![
+                h("traceparent", tp("00")),
+                h("tracestate", "FOO=1,bar=2"),
+            ],
             expect: cont("00", None),
             sdk: Passes,
             gap: None,
@@ -524,7 +534,10 @@ fn cases() -> Vec<Case> {
             id: "ts-key-at-first",
             section: "TC2 §3.3.2.2.1",
             rule: "a key begins with a lowercase letter or a digit",
-            headers: vec![h("traceparent", tp("00")), h("tracestate", "@foo=1,bar=2")],
+            headers: vec![
+                h("traceparent", tp("00")),
+                h("tracestate", "@foo=1,bar=2"),
+            ],
             expect: cont("00", None),
             sdk: Passes,
             gap: None,
@@ -533,7 +546,10 @@ fn cases() -> Vec<Case> {
             id: "ts-key-at-last",
             section: "TC2 §3.3.2.2.1",
             rule: "Level 2: '@' is a keychar like any other",
-            headers: vec![h("traceparent", tp("00")), h("tracestate", "foo@=1,bar=2")],
+            headers: vec![
+                h("traceparent", tp("00")),
+                h("tracestate", "foo@=1,bar=2"),
+            ],
             expect: cont("00", Some("foo@=1,bar=2")),
             sdk: Passes,
             gap: None,
@@ -566,7 +582,10 @@ fn cases() -> Vec<Case> {
             id: "ts-value-equals",
             section: "TC2 §3.3.2.2.2",
             rule: "a value excludes '='",
-            headers: vec![h("traceparent", tp("00")), h("tracestate", "foo=bar=baz")],
+            headers: vec![
+                h("traceparent", tp("00")),
+                h("tracestate", "foo=bar=baz"),
+            ],
             expect: cont("00", None),
             sdk: Passes,
             gap: None,
@@ -623,7 +642,10 @@ fn cases() -> Vec<Case> {
             id: "ts-duplicate-key",
             section: "TC2 §3.3.3",
             rule: "only one entry per key is allowed",
-            headers: vec![h("traceparent", tp("00")), h("tracestate", "foo=1,foo=2")],
+            headers: vec![
+                h("traceparent", tp("00")),
+                h("tracestate", "foo=1,foo=2"),
+            ],
             expect: cont("00", Some("foo=1")),
             sdk: Fails,
             gap: None,
@@ -699,7 +721,10 @@ fn cases() -> Vec<Case> {
             section: "BAG §value",
             rule: "octets that are not UTF-8 MUST become U+FFFD",
             headers: vec![h("baggage", "k=%FF,j=1")],
-            expect: baggage_only(vec![bag(&[("k", "\u{FFFD}", ""), ("j", "1", "")])]),
+            expect: baggage_only(vec![bag(&[
+                ("k", "\u{FFFD}", ""),
+                ("j", "1", ""),
+            ])]),
             sdk: Fails,
             gap: None,
         },
@@ -904,7 +929,9 @@ fn describe(seen: &Observed, trace_case: bool) -> String {
     match &seen.traceparent {
         _ if !trace_case => {}
         None => parts.push("new trace".to_owned()),
-        Some(tp) if tp.len() == 55 => parts.push(format!("continues, flags {}", &tp[53..])),
+        Some(tp) if tp.len() == 55 => {
+            parts.push(format!("continues, flags {}", &tp[53..]))
+        }
         Some(tp) => parts.push(format!("traceparent {tp}")),
     }
     if let Some(ts) = &seen.tracestate {
@@ -956,14 +983,19 @@ fn both_propagators_against_the_conformance_table() {
         let map = header_map(&case.headers);
         let book = observe(&book_trace, &book_baggage, &HeaderCarrier(&map));
         let sdk = observe(&sdk_trace, &sdk_baggage, &HeaderExtractor(&map));
-        let (book_ok, sdk_ok) = (passes(&case.expect, &book), passes(&case.expect, &sdk));
+        let (book_ok, sdk_ok) =
+            (passes(&case.expect, &book), passes(&case.expect, &sdk));
         book_passed += usize::from(book_ok);
         sdk_passed += usize::from(sdk_ok);
         match (book_ok, case.gap) {
             (true, None) => {}
             (false, Some(_)) => gaps += 1,
-            (false, None) => problems.push(format!("book fails {}: {book:?}", case.id)),
-            (true, Some(_)) => problems.push(format!("{} is marked as a gap but passes", case.id)),
+            (false, None) => {
+                problems.push(format!("book fails {}: {book:?}", case.id))
+            }
+            (true, Some(_)) => {
+                problems.push(format!("{} is marked as a gap but passes", case.id))
+            }
         }
         match (&case.sdk, sdk_ok) {
             (Sdk::Passes, true) | (Sdk::Fails, false) => {}
@@ -1008,20 +1040,32 @@ fn both_propagators_against_the_conformance_table() {
     book_results::record(
         "ch10_propagation",
         vec![
-            book_results::Measurement::count("ch10_propagation/cases", total, "cases"),
+            book_results::Measurement::count(
+                "ch10_propagation/cases",
+                total,
+                "cases",
+            ),
             book_results::Measurement::count(
                 "ch10_propagation/book_passed",
                 book_passed as f64,
                 "cases",
             ),
-            book_results::Measurement::count("ch10_propagation/book_gaps", gaps as f64, "cases"),
+            book_results::Measurement::count(
+                "ch10_propagation/book_gaps",
+                gaps as f64,
+                "cases",
+            ),
             book_results::Measurement::count(
                 "ch10_propagation/sdk_passed",
                 sdk_passed as f64,
                 "cases",
             ),
-            book_results::Measurement::count("ch10_propagation/table", total, "cases")
-                .with_text(table),
+            book_results::Measurement::count(
+                "ch10_propagation/table",
+                total,
+                "cases",
+            )
+            .with_text(table),
         ],
     )
     .expect("record the conformance results");
@@ -1051,8 +1095,10 @@ fn injection_uses_the_book_carrier_too() {
     ]);
     let trace = W3cTraceContext::new();
     let baggage = W3cBaggage::new();
-    let cx =
-        baggage.extract_with_context(&trace.extract(&HeaderCarrier(&map)), &HeaderCarrier(&map));
+    let cx = baggage.extract_with_context(
+        &trace.extract(&HeaderCarrier(&map)),
+        &HeaderCarrier(&map),
+    );
     let mut out = HeaderMap::new();
     trace.inject_context(&cx, &mut HeaderCarrierMut(&mut out));
     baggage.inject_context(&cx, &mut HeaderCarrierMut(&mut out));

@@ -5,10 +5,12 @@ use http::{HeaderMap, HeaderValue};
 use opentelemetry::Context;
 use opentelemetry::baggage::{BaggageExt, KeyValueMetadata};
 use opentelemetry::propagation::TextMapPropagator;
-use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+use opentelemetry::trace::{
+    SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
+};
 use otlp_csp_telemetry::propagation::{
-    HeaderCarrier, HeaderCarrierMut, W3cBaggage, W3cTraceContext, parse_baggage, parse_traceparent,
-    parse_tracestate,
+    HeaderCarrier, HeaderCarrierMut, W3cBaggage, W3cTraceContext, parse_baggage,
+    parse_traceparent, parse_tracestate,
 };
 use proptest::prelude::*;
 

@@ -5,12 +5,16 @@ use std::time::Duration;
 
 use book_results::{Measurement, record};
 use opentelemetry::trace::{
-    Span, SpanContext, SpanId, SpanKind, TraceContextExt, TraceFlags, TraceId, TraceState, Tracer,
-    TracerProvider,
+    Span, SpanContext, SpanId, SpanKind, TraceContextExt, TraceFlags, TraceId,
+    TraceState, Tracer, TracerProvider,
 };
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_sdk::trace::{Sampler, SamplingDecision, SdkTracerProvider, ShouldSample};
-use otlp_csp_telemetry::sampling::{Adaptive, FakeRelativeClock, Match, RateLimited, RuleBased};
+use opentelemetry_sdk::trace::{
+    Sampler, SamplingDecision, SdkTracerProvider, ShouldSample,
+};
+use otlp_csp_telemetry::sampling::{
+    Adaptive, FakeRelativeClock, Match, RateLimited, RuleBased,
+};
 use proptest::prelude::*;
 
 /// splitmix64: a small, seeded source of trace ids, so runs repeat exactly.
@@ -94,8 +98,16 @@ fn rate_limited_caps_sampled_roots_per_second() {
     record(
         "ch11_rate_limited",
         vec![
-            Measurement::count("ch11_rate_limited/offered_per_s", LOAD as f64, "roots/s"),
-            Measurement::count("ch11_rate_limited/limit_per_s", LIMIT as f64, "traces/s"),
+            Measurement::count(
+                "ch11_rate_limited/offered_per_s",
+                LOAD as f64,
+                "roots/s",
+            ),
+            Measurement::count(
+                "ch11_rate_limited/limit_per_s",
+                LIMIT as f64,
+                "traces/s",
+            ),
             Measurement::count(
                 "ch11_rate_limited/sampled_first_s",
                 per_second[0] as f64,
@@ -189,7 +201,8 @@ fn adaptive_holds_the_target_through_load_steps() {
         let run = drive(&sampler, &clock, &mut ids, load, seconds);
         for (s, (n, ratio)) in run.iter().enumerate() {
             if s < 10 || s == seconds - 1 {
-                trajectory += &format!("{:>6}  {load:>9}  {ratio:.4}  {n:>7}\n", second + s);
+                trajectory +=
+                    &format!("{:>6}  {load:>9}  {ratio:.4}  {n:>7}\n", second + s);
             }
         }
         let sampled: Vec<u64> = run.iter().map(|(n, _)| *n).collect();

@@ -6,18 +6,20 @@ use std::collections::HashMap;
 use book_results::{Measurement, record};
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{
-    Span, SpanContext, SpanKind, TraceContextExt, TraceFlags, TraceId, TraceState, Tracer,
-    TracerProvider,
+    Span, SpanContext, SpanKind, TraceContextExt, TraceFlags, TraceId, TraceState,
+    Tracer, TracerProvider,
 };
 use opentelemetry::{Context, trace::SpanId};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{
-    IdGenerator, RandomIdGenerator, Sampler, SamplingDecision, SdkTracerProvider, ShouldSample,
+    IdGenerator, RandomIdGenerator, Sampler, SamplingDecision, SdkTracerProvider,
+    ShouldSample,
 };
 use proptest::prelude::*;
 
 fn sampled(sampler: &dyn ShouldSample, trace_id: TraceId) -> bool {
-    let result = sampler.should_sample(None, trace_id, "op", &SpanKind::Internal, &[], &[]);
+    let result =
+        sampler.should_sample(None, trace_id, "op", &SpanKind::Internal, &[], &[]);
     result.decision == SamplingDecision::RecordAndSample
 }
 

@@ -27,7 +27,8 @@ async fn one_protocol(protocol: Protocol) {
         Protocol::Grpc => receiver.grpc_endpoint(),
         _ => receiver.http_endpoint(),
     };
-    let telemetry = init_with(TelemetryConfig::otlp("e2e", protocol, &base)).expect("init");
+    let telemetry =
+        init_with(TelemetryConfig::otlp("e2e", protocol, &base)).expect("init");
 
     // The tests of this file run in parallel and each `init_with` replaces the
     // global providers, so take the tracer and meter from this set-up itself.
@@ -37,8 +38,11 @@ async fn one_protocol(protocol: Protocol) {
     let subscriber = tracing_subscriber::registry().with(telemetry.log_layer());
     let trace_id = tracing::subscriber::with_default(subscriber, || {
         tracer.in_span("request", |cx| {
-            tracer.in_span("load", |_| jobs.add(2, &[KeyValue::new("kind", "load")]));
-            tracer.in_span("store", |_| jobs.add(3, &[KeyValue::new("kind", "store")]));
+            tracer
+                .in_span("load", |_| jobs.add(2, &[KeyValue::new("kind", "load")]));
+            tracer.in_span("store", |_| {
+                jobs.add(3, &[KeyValue::new("kind", "store")])
+            });
             tracing::info!(order = 42, "order accepted");
             cx.span().span_context().trace_id()
         })
@@ -93,7 +97,8 @@ async fn one_protocol(protocol: Protocol) {
                     .attributes
                     .iter()
                     .map(|kv| {
-                        let v = match kv.value.as_ref().and_then(|v| v.value.clone()) {
+                        let v = match kv.value.as_ref().and_then(|v| v.value.clone())
+                        {
                             Some(Value::StringValue(s)) => s,
                             other => format!("{other:?}"),
                         };

@@ -7,16 +7,22 @@
 use http::{HeaderMap, HeaderValue};
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{
-    Link, SpanKind, TraceContextExt, TraceId, TraceState, Tracer as _, TracerProvider as _,
+    Link, SpanKind, TraceContextExt, TraceId, TraceState, Tracer as _,
+    TracerProvider as _,
 };
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult, SdkTracerProvider, ShouldSample};
-use otlp_csp_telemetry::propagation::{HeaderCarrier, HeaderCarrierMut, W3cTraceContext};
+use opentelemetry_sdk::trace::{
+    SamplingDecision, SamplingResult, SdkTracerProvider, ShouldSample,
+};
+use otlp_csp_telemetry::propagation::{
+    HeaderCarrier, HeaderCarrierMut, W3cTraceContext,
+};
 
 const TRACEPARENT: &str = "00-12345678901234567890123456789012-1234567890123456-01";
 /// Three entries; the middle one has a key TraceState refuses (14 characters
 /// after the `@`), the last one has two `@`.
-const RECEIVED: &str = "rojo=00f067aa0ba902b7,tenant@vendorname12345=x,a@b@c=1,congo=t61rcWkgMzE";
+const RECEIVED: &str =
+    "rojo=00f067aa0ba902b7,tenant@vendorname12345=x,a@b@c=1,congo=t61rcWkgMzE";
 
 /// Adds `mine=1` to the trace state of every span it samples, as a vendor's
 /// sampler that owns a key may (TC2 §3.5: "modified keys MUST be moved to the
@@ -118,8 +124,10 @@ fn the_span_context_holds_the_entries_trace_state_can() {
     let sc = propagator
         .extract_span_context(&HeaderCarrier(&request()))
         .unwrap();
-    let expected =
-        TraceState::from_key_value([("rojo", "00f067aa0ba902b7"), ("congo", "t61rcWkgMzE")])
-            .unwrap();
+    let expected = TraceState::from_key_value([
+        ("rojo", "00f067aa0ba902b7"),
+        ("congo", "t61rcWkgMzE"),
+    ])
+    .unwrap();
     assert_eq!(sc.trace_state(), &expected);
 }

@@ -45,7 +45,8 @@ async fn tracing_spans_and_events_arrive_with_their_ids() {
     // The book's layer adds no location, thread or timing attributes.
     for kv in request.attributes.iter().chain(&load.attributes) {
         assert!(
-            !["code.file.path", "thread.id", "busy_ns", "idle_ns"].contains(&kv.key.as_str()),
+            !["code.file.path", "thread.id", "busy_ns", "idle_ns"]
+                .contains(&kv.key.as_str()),
             "{}",
             kv.key
         );

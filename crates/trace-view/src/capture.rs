@@ -73,7 +73,8 @@ pub struct CaptureError {
 /// Reads a capture from `bytes`. See the module docs.
 pub fn parse(bytes: &[u8], options: &Options) -> Result<Capture, CaptureError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Value>();
+    let mut stream =
+        serde_json::Deserializer::from_slice(bytes).into_iter::<Value>();
     let (mut spans, mut warnings, mut documents) = (Vec::new(), Vec::new(), 0);
     let mut lines = LineCounter::default();
     loop {

@@ -22,7 +22,8 @@ const KINDS: [&str; 6] = [
     "SPAN_KIND_PRODUCER",
     "SPAN_KIND_CONSUMER",
 ];
-const CODES: [&str; 3] = ["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"];
+const CODES: [&str; 3] =
+    ["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"];
 
 /// Appends the spans of the document `v` (which starts on `line`) to `out`.
 /// A metrics or logs document is skipped with a warning.

@@ -18,11 +18,17 @@ pub(crate) fn wrong(path: &str, what: impl Into<String>) -> Problem {
 }
 
 /// The array at `key` (empty if left out or null).
-pub(crate) fn array<'a>(v: &'a Value, key: &str, path: &str) -> Result<&'a [Value], Problem> {
+pub(crate) fn array<'a>(
+    v: &'a Value,
+    key: &str,
+    path: &str,
+) -> Result<&'a [Value], Problem> {
     match v.get(key) {
         None | Some(Value::Null) => Ok(&[]),
         Some(Value::Array(items)) => Ok(items),
-        Some(other) => Err(wrong(&format!("{path}.{key}"), expected("an array", other))),
+        Some(other) => {
+            Err(wrong(&format!("{path}.{key}"), expected("an array", other)))
+        }
     }
 }
 
@@ -31,7 +37,9 @@ pub(crate) fn string(v: &Value, key: &str, path: &str) -> Result<String, Problem
     match v.get(key) {
         None | Some(Value::Null) => Ok(String::new()),
         Some(Value::String(s)) => Ok(s.clone()),
-        Some(other) => Err(wrong(&format!("{path}.{key}"), expected("a string", other))),
+        Some(other) => {
+            Err(wrong(&format!("{path}.{key}"), expected("a string", other)))
+        }
     }
 }
 
@@ -135,8 +143,7 @@ mod tests {
 
     #[test]
     fn ids_are_hex_of_the_right_length() {
-        let v =
-            json!({"id": "5B8EFFF798038103D269B633813FC60C", "b64": "W47/95gDgQPSabYzgT/GDA=="});
+        let v = json!({"id": "5B8EFFF798038103D269B633813FC60C", "b64": "W47/95gDgQPSabYzgT/GDA=="});
         let id = hex_id(&v, "id", "s", 16, true).unwrap();
         assert_eq!(id, "5b8efff798038103d269b633813fc60c");
         let err = hex_id(&v, "b64", "s", 16, true).unwrap_err().to_string();

@@ -6,7 +6,9 @@
 //! the bytes are a capture, every span kept is exactly one row, the page
 //! has exactly one `data-span-id` per row, and the fragment no blank line.
 
-use crate::{Options, layout, parse, render_chrome, render_page, render_svg_fragment};
+use crate::{
+    Options, layout, parse, render_chrome, render_page, render_svg_fragment,
+};
 
 /// A small limit, so that a fuzzer's large input stays fast to draw.
 const MAX_SPANS: usize = 200;
@@ -40,7 +42,7 @@ pub fn capture(data: &[u8]) {
     );
     let page = render_page(&layout);
     assert_eq!(page.matches("data-span-id=\"").count(), layout.rows.len());
-    let chrome: serde_json::Value =
-        serde_json::from_str(&render_chrome(&layout)).expect("the Chrome JSON parses");
+    let chrome: serde_json::Value = serde_json::from_str(&render_chrome(&layout))
+        .expect("the Chrome JSON parses");
     assert!(chrome["traceEvents"].is_array());
 }

@@ -157,8 +157,9 @@ fn row(
     let at = |t: u64| fraction(t, start, end);
     let bad_times = span.time_problem().is_some();
     let sane = |s: &Span| s.time_problem().is_none();
-    let starts_before_parent =
-        parent.is_some_and(|(_, parent)| sane(parent) && !bad_times && span.start < parent.start);
+    let starts_before_parent = parent.is_some_and(|(_, parent)| {
+        sane(parent) && !bad_times && span.start < parent.start
+    });
     Row {
         span: span.clone(),
         trace,

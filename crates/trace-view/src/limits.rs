@@ -11,7 +11,11 @@ use crate::warning::Warning;
 use std::collections::HashMap;
 
 /// The spans to draw, in the order read, and the warnings about them.
-pub(crate) fn apply(spans: Vec<Span>, max_spans: usize, warnings: &mut Vec<Warning>) -> Vec<Span> {
+pub(crate) fn apply(
+    spans: Vec<Span>,
+    max_spans: usize,
+    warnings: &mut Vec<Warning>,
+) -> Vec<Span> {
     let spans = without_duplicates(spans, warnings);
     let spans = first_by_start(spans, max_spans, warnings);
     for span in &spans {
@@ -56,7 +60,11 @@ fn without_duplicates(spans: Vec<Span>, warnings: &mut Vec<Warning>) -> Vec<Span
     kept
 }
 
-fn first_by_start(spans: Vec<Span>, max: usize, warnings: &mut Vec<Warning>) -> Vec<Span> {
+fn first_by_start(
+    spans: Vec<Span>,
+    max: usize,
+    warnings: &mut Vec<Warning>,
+) -> Vec<Span> {
     if spans.len() <= max {
         return spans;
     }

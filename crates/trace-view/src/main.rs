@@ -38,7 +38,9 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
                 ))?;
             }
             "-h" | "--help" => return Err(String::new()), // usage, exit 0
-            a if a.starts_with('-') && a != "-" => return Err(format!("unknown option {a}")),
+            a if a.starts_with('-') && a != "-" => {
+                return Err(format!("unknown option {a}"));
+            }
             a if input.is_none() => input = Some(a.to_owned()),
             a => return Err(format!("one input only (got a second: {a})")),
         }
@@ -60,7 +62,8 @@ fn read_input(input: &str) -> Result<Vec<u8>, String> {
     let result = match input {
         "-" => {
             let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map(|_| bytes)
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
+                .map(|_| bytes)
         }
         path => std::fs::read(path),
     };
@@ -68,7 +71,8 @@ fn read_input(input: &str) -> Result<Vec<u8>, String> {
 }
 
 fn write(path: &PathBuf, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    std::fs::write(path, text)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 fn run(args: &Args) -> Result<(), String> {
@@ -76,7 +80,8 @@ fn run(args: &Args) -> Result<(), String> {
     let options = Options {
         max_spans: args.max_spans,
     };
-    let capture = parse(&bytes, &options).map_err(|e| format!("{}: {e}", args.input))?;
+    let capture =
+        parse(&bytes, &options).map_err(|e| format!("{}: {e}", args.input))?;
     let layout = layout(&capture);
     for warning in &layout.warnings {
         println!("warning: {warning}");

@@ -35,7 +35,8 @@ const INDENT: f64 = 12.0;
 /// Service colours (Okabe–Ito, without its red, which means "error" here):
 /// mid tones that read on white and on near-black.
 pub const PALETTE: [&str; 8] = [
-    "#0072b2", "#e69f00", "#009e73", "#56b4e9", "#cc79a7", "#f0e442", "#999999", "#8c6d31",
+    "#0072b2", "#e69f00", "#009e73", "#56b4e9", "#cc79a7", "#f0e442", "#999999",
+    "#8c6d31",
 ];
 
 /// The colour of service `index`.
@@ -92,7 +93,9 @@ fn legend(out: &mut String, layout: &Layout) {
             escape(service)
         );
     }
-    out.push_str("<li><span class=\"tv-swatch tv-swatch-error\"></span>error</li></ul>\n");
+    out.push_str(
+        "<li><span class=\"tv-swatch tv-swatch-error\"></span>error</li></ul>\n",
+    );
 }
 
 /// The y of the top of each trace block, and the total height.

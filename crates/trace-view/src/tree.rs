@@ -22,7 +22,11 @@ pub(crate) struct Placed {
 }
 
 /// The rows of the trace whose spans are `members` (indices into `spans`).
-pub(crate) fn walk(spans: &[Span], members: &[usize], warnings: &mut Vec<Warning>) -> Vec<Placed> {
+pub(crate) fn walk(
+    spans: &[Span],
+    members: &[usize],
+    warnings: &mut Vec<Warning>,
+) -> Vec<Placed> {
     let key = |&i: &usize| (spans[i].start, spans[i].span_id.as_str(), i);
     let mut split = split(spans, members);
     split.children.values_mut().for_each(|c| c.sort_by_key(key));
@@ -135,7 +139,8 @@ impl Walk {
             let mut cycle = cycle_above(start, parent);
             cycle.sort_by_key(|&i| (spans[i].start, spans[i].span_id.as_str(), i));
             self.cut.extend(cycle.iter().copied());
-            let mut ids: Vec<String> = cycle.iter().map(|&i| spans[i].span_id.clone()).collect();
+            let mut ids: Vec<String> =
+                cycle.iter().map(|&i| spans[i].span_id.clone()).collect();
             ids.sort();
             warnings.push(Warning::Cycle {
                 trace_id: spans[start].trace_id.clone(),

@@ -97,7 +97,8 @@ mod tests {
 
     #[test]
     fn an_attribute_needs_a_key() {
-        let err = attributes(&json!({"attributes": [{"value": {}}]}), "span").unwrap_err();
+        let err =
+            attributes(&json!({"attributes": [{"value": {}}]}), "span").unwrap_err();
         assert!(err.to_string().contains("span.attributes[0]"), "{err}");
     }
 }

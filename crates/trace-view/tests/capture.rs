@@ -5,7 +5,9 @@ mod common;
 
 use common::{T0, json_span, request};
 use serde_json::json;
-use trace_view::{CaptureError, Options, Problem, SpanKind, StatusCode, Warning, parse};
+use trace_view::{
+    CaptureError, Options, Problem, SpanKind, StatusCode, Warning, parse,
+};
 
 fn read(text: &str) -> Result<trace_view::Capture, CaptureError> {
     parse(text.as_bytes(), &Options::default())
@@ -21,7 +23,8 @@ fn json_lines_and_one_pretty_object_are_both_captures() {
     let capture = read(&format!("{lines}\n\n")).unwrap();
     assert_eq!((capture.documents, capture.spans.len()), (2, 1));
     assert_eq!(capture.spans[0].service, "a");
-    let value: serde_json::Value = serde_json::from_str(&request("c", vec![])).unwrap();
+    let value: serde_json::Value =
+        serde_json::from_str(&request("c", vec![])).unwrap();
     let pretty = serde_json::to_string_pretty(&value).unwrap();
     assert_eq!(read(&pretty).unwrap().documents, 1);
 }
@@ -35,7 +38,8 @@ fn every_field_is_read() {
     s["attributes"] = json!([{"key": "http.route", "value": {"stringValue": "/x"}}]);
     s["events"] = json!([{"timeUnixNano": (T0 + 5).to_string(), "name": "retry",
         "attributes": [{"key": "n", "value": {"intValue": "2"}}]}]);
-    s["links"] = json!([{"traceId": common::trace_id(3), "spanId": common::span_id(4)}]);
+    s["links"] =
+        json!([{"traceId": common::trace_id(3), "spanId": common::span_id(4)}]);
     let span = read(&request("svc", vec![s])).unwrap().spans.remove(0);
     assert_eq!(span.kind, SpanKind::Server);
     assert_eq!(

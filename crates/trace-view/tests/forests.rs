@@ -21,13 +21,15 @@ fn forest() -> impl Strategy<Value = Vec<Span>> {
         for (i, (trace, how, pick, start, length)) in specs.into_iter().enumerate() {
             let id = i as u64 + 1;
             let own = common::trace_id(trace + 1);
-            let earlier: Vec<&Span> = spans.iter().filter(|s| s.trace_id == own).collect();
+            let earlier: Vec<&Span> =
+                spans.iter().filter(|s| s.trace_id == own).collect();
             let parent = match how {
                 0 => 0,
                 1 => 10_000 + id,
                 2 => pick as u64 + 1,
                 _ if earlier.is_empty() => 0,
-                _ => u64::from_str_radix(&earlier[pick % earlier.len()].span_id, 16).unwrap(),
+                _ => u64::from_str_radix(&earlier[pick % earlier.len()].span_id, 16)
+                    .unwrap(),
             };
             spans.push(span(trace + 1, id, parent, start, start + length));
         }

@@ -47,7 +47,8 @@ fn swapped(seed: &[u8], edits: &[(usize, usize)]) -> Option<Vec<u8>> {
         let value = nth_mut(&mut docs, &mut (from % size))?.clone();
         *nth_mut(&mut docs, &mut (to % size))? = value;
     }
-    let lines: Vec<String> = (docs.as_array()?.iter()).map(Value::to_string).collect();
+    let lines: Vec<String> =
+        (docs.as_array()?.iter()).map(Value::to_string).collect();
     Some(lines.join("\n").into_bytes())
 }
 

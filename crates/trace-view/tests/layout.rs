@@ -4,7 +4,9 @@
 mod common;
 
 use common::{T0, json_span, request, span, span_id};
-use trace_view::{Layout, LinkTarget, Options, Warning, layout, model::LinkRef, parse};
+use trace_view::{
+    Layout, LinkTarget, Options, Warning, layout, model::LinkRef, parse,
+};
 
 fn names(layout: &Layout) -> Vec<(String, usize)> {
     (layout.rows.iter())
@@ -32,7 +34,8 @@ fn children_nest_depth_first_in_start_order() {
         ("span 4", 2),
         ("span 5", 2),
     ];
-    let want: Vec<(String, usize)> = want.iter().map(|(n, d)| (n.to_string(), *d)).collect();
+    let want: Vec<(String, usize)> =
+        want.iter().map(|(n, d)| (n.to_string(), *d)).collect();
     assert_eq!(names(&l), want);
     assert_eq!(l.rows[3].parent_row, Some(2));
     assert_eq!(l.rows[0].parent_row, None);

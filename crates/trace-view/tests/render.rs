@@ -6,7 +6,9 @@ mod common;
 
 use common::span;
 use trace_view::model::{Attribute, Event, LinkRef};
-use trace_view::{Layout, StatusCode, Warning, render_chrome, render_page, render_svg_fragment};
+use trace_view::{
+    Layout, StatusCode, Warning, render_chrome, render_page, render_svg_fragment,
+};
 
 /// Batch span 9 in its own trace, linking to items 1..=3 in theirs; item 2
 /// failed and has a child whose parent is missing; one link is external.
@@ -104,7 +106,8 @@ fn an_empty_capture_draws_an_empty_page() {
 #[test]
 fn chrome_json_has_a_complete_event_per_span_and_named_processes() {
     let layout = sample();
-    let doc: serde_json::Value = serde_json::from_str(&render_chrome(&layout)).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&render_chrome(&layout)).unwrap();
     assert_eq!(doc["displayTimeUnit"], "ms");
     let events = doc["traceEvents"].as_array().unwrap();
     let of = |ph: &str| events.iter().filter(|e| e["ph"] == ph).collect::<Vec<_>>();

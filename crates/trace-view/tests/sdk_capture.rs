@@ -9,7 +9,8 @@
 //! new trace that links to the three items, as chapter 5's batches do.
 
 use opentelemetry::trace::{
-    Link, SpanContext, SpanKind, Status, TraceContextExt, Tracer, TracerProvider as _,
+    Link, SpanContext, SpanKind, Status, TraceContextExt, Tracer,
+    TracerProvider as _,
 };
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -17,7 +18,9 @@ use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracer, SdkTracerProvider};
-use trace_view::{LinkTarget, Options, StatusCode, layout, parse, render_chrome, render_page};
+use trace_view::{
+    LinkTarget, Options, StatusCode, layout, parse, render_chrome, render_page,
+};
 
 /// One service's SDK set-up, exporting to memory.
 struct Service {
@@ -51,7 +54,8 @@ impl Service {
         let spans = self.exporter.get_finished_spans().expect("spans");
         let resource = ResourceAttributesWithSchema::from(&self.resource);
         let resource_spans = group_spans_by_resource_and_scope(spans, &resource);
-        serde_json::to_string(&ExportTraceServiceRequest { resource_spans }).expect("OTLP/JSON")
+        serde_json::to_string(&ExportTraceServiceRequest { resource_spans })
+            .expect("OTLP/JSON")
     }
 }
 
@@ -61,7 +65,8 @@ fn ingest() -> (String, Vec<SpanContext>) {
     let tracer = service.tracer();
     let mut items = Vec::new();
     for i in 1..=3 {
-        let item = Context::new().with_span(tracer.start(format!("receive item {i}")));
+        let item =
+            Context::new().with_span(tracer.start(format!("receive item {i}")));
         let validate = tracer.start_with_context("validate", &item);
         let validate = Context::new().with_span(validate);
         if i == 2 {
@@ -104,9 +109,11 @@ fn a_capture_from_the_sdk_draws_with_its_links_resolved() {
     let (ingest, items) = ingest();
     let capture = [ingest, worker(&items)].join("\n");
     // Kept for trying the binary: trace-view target/tmp/sdk-capture.jsonl
-    let kept = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("sdk-capture.jsonl");
+    let kept =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("sdk-capture.jsonl");
     std::fs::write(&kept, &capture).expect("writable target/tmp");
-    let capture = parse(capture.as_bytes(), &Options::default()).expect("a valid capture");
+    let capture =
+        parse(capture.as_bytes(), &Options::default()).expect("a valid capture");
     assert_eq!((capture.documents, capture.spans.len()), (2, 8));
     let layout = layout(&capture);
     assert!(layout.warnings.is_empty(), "{:?}", layout.warnings);

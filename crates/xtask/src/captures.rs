@@ -89,7 +89,11 @@ impl Drop for Receiver {
 
 /// Runs `wanted`'s example with its spans captured; returns the capture
 /// (OTLP/JSON Lines) and the number of spans the receiver counted.
-pub fn capture(root: &Path, scratch: &Path, wanted: &Wanted) -> Result<(String, usize)> {
+pub fn capture(
+    root: &Path,
+    scratch: &Path,
+    wanted: &Wanted,
+) -> Result<(String, usize)> {
     let name = wanted.id.trim_start_matches("traces/");
     let bin = root
         .join("target/debug/examples")
@@ -218,8 +222,8 @@ fn draw(root: &Path, file: &Path, spans: usize) -> Result<()> {
         .arg(&chrome)
         .output()
         .with_context(|| format!("starting {}", bin.display()))?;
-    let said =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned()
+        + &String::from_utf8_lossy(&out.stderr);
     ensure!(
         out.status.success(),
         "trace-view {} failed:\n{said}",
@@ -236,8 +240,9 @@ fn draw(root: &Path, file: &Path, spans: usize) -> Result<()> {
         "{} does not draw {spans} bars",
         html.display()
     );
-    let events: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&chrome)?)
-        .with_context(|| format!("{} is not JSON", chrome.display()))?;
+    let events: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&chrome)?)
+            .with_context(|| format!("{} is not JSON", chrome.display()))?;
     let complete = (events["traceEvents"].as_array())
         .map_or(0, |e| e.iter().filter(|e| e["ph"] == "X").count());
     ensure!(
@@ -289,7 +294,9 @@ pub fn record_all(root: &Path, chapters: &[(PathBuf, String)]) -> Result<usize> 
     for w in &all {
         let (text, spans) = capture(root, &scratch, w)?;
         println!("    {}: {spans} spans from `{}`", w.id, w.block.example);
-        measurements.push(Measurement::count(w.id.clone(), spans as f64, "spans").with_text(text));
+        measurements.push(
+            Measurement::count(w.id.clone(), spans as f64, "spans").with_text(text),
+        );
     }
     book_results::record(GROUP, measurements)?;
     Ok(all.len())

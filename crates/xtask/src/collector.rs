@@ -228,7 +228,10 @@ pub(crate) fn count_in_detailed_log(text: &str, what: &str) -> usize {
     let lines = text.lines().map(str::trim);
     if let Some(name) = what.strip_prefix("span ") {
         lines
-            .filter(|l| l.starts_with("Name") && l.split(':').nth(1).map(str::trim) == Some(name))
+            .filter(|l| {
+                l.starts_with("Name")
+                    && l.split(':').nth(1).map(str::trim) == Some(name)
+            })
             .count()
     } else if let Some(name) = what.strip_prefix("metric ") {
         lines.filter(|l| *l == format!("-> Name: {name}")).count()
@@ -373,12 +376,16 @@ pub fn collector_outage(root: &Path) -> Result<()> {
         );
     }
     if lost == 0 {
-        bail!("the outage lost no span: the collector was not down while spans were sent");
+        bail!(
+            "the outage lost no span: the collector was not down while spans were sent"
+        );
     }
     // Kept running: a sample every 500 ms all the way through.
     let samples = report.samples.len() as u64;
     if samples < LOAD_SECONDS * 2 - 1 {
-        bail!("outage_load printed {samples} samples in {LOAD_SECONDS} s: it stalled");
+        bail!(
+            "outage_load printed {samples} samples in {LOAD_SECONDS} s: it stalled"
+        );
     }
     if report.peak_rss_kb > PEAK_RSS_LIMIT_KB {
         bail!(
@@ -399,9 +406,17 @@ pub fn collector_outage(root: &Path) -> Result<()> {
                 report.ended as f64 - (received + lost) as f64,
                 "spans",
             ),
-            Measurement::count("outage/peak_rss", report.peak_rss_kb as f64 / 1024.0, "MiB")
-                .with_statistic("max"),
-            Measurement::count("outage/down_for", (UP_AT - DOWN_AT).as_secs_f64(), "s"),
+            Measurement::count(
+                "outage/peak_rss",
+                report.peak_rss_kb as f64 / 1024.0,
+                "MiB",
+            )
+            .with_statistic("max"),
+            Measurement::count(
+                "outage/down_for",
+                (UP_AT - DOWN_AT).as_secs_f64(),
+                "s",
+            ),
             Measurement::count("outage/rate", LOAD_RATE as f64, "spans/s"),
         ],
     )?;

@@ -26,8 +26,8 @@ pub fn chapters(src: &Path) -> Result<Vec<(PathBuf, String)>> {
     let mut out = Vec::new();
     let mut stack = vec![src.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        for entry in
-            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
+        for entry in std::fs::read_dir(&dir)
+            .with_context(|| format!("reading {}", dir.display()))?
         {
             let path = entry?.path();
             if path.is_dir() {
@@ -59,10 +59,15 @@ pub fn included_files(chapters: &[(PathBuf, String)]) -> BTreeSet<PathBuf> {
 }
 
 /// Example names (file stems) in `examples/` that no chapter includes.
-pub fn unincluded_examples(examples: &[PathBuf], included: &BTreeSet<PathBuf>) -> Vec<String> {
+pub fn unincluded_examples(
+    examples: &[PathBuf],
+    included: &BTreeSet<PathBuf>,
+) -> Vec<String> {
     examples
         .iter()
-        .filter(|e| !included.contains(&e.canonicalize().unwrap_or_else(|_| e.to_path_buf())))
+        .filter(|e| {
+            !included.contains(&e.canonicalize().unwrap_or_else(|_| e.to_path_buf()))
+        })
         .map(|e| stem(e))
         .collect()
 }
@@ -78,7 +83,8 @@ pub fn run_blocks(rel: &str, text: &str) -> Result<Vec<RunBlock>> {
     let mut i = 0;
     while i < lines.len() {
         let t = lines[i].trim_start();
-        let is_console = t.starts_with("```") && t.trim_start_matches('`').trim() == "console";
+        let is_console =
+            t.starts_with("```") && t.trim_start_matches('`').trim() == "console";
         if !is_console {
             i += 1;
             continue;
@@ -114,8 +120,9 @@ fn parse_command(command: &str, location: &str) -> Result<Option<RunBlock>> {
     while let Some((first, tail)) = rest.split_first() {
         match first.split_once('=') {
             Some((k, v))
-                if k.chars()
-                    .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()) =>
+                if k.chars().all(|c| {
+                    c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()
+                }) =>
             {
                 env.push((k.to_owned(), v.to_owned()));
                 rest = tail;
@@ -132,7 +139,9 @@ fn parse_command(command: &str, location: &str) -> Result<Option<RunBlock>> {
     let args = match tail {
         [] => Vec::new(),
         ["--", args @ ..] => args.iter().map(|s| s.to_string()).collect(),
-        _ => bail!("{location}: only `-- ARGS` may follow the example name in `{command}`"),
+        _ => bail!(
+            "{location}: only `-- ARGS` may follow the example name in `{command}`"
+        ),
     };
     Ok(Some(RunBlock {
         location: location.to_owned(),
@@ -216,7 +225,11 @@ pub fn compare(block: &RunBlock, actual: &[String]) -> Result<()> {
 /// Runs the built example binary with the block's environment, a clean
 /// `OTEL_*` environment otherwise, and a time limit. Returns stdout then
 /// stderr, as a terminal would show them.
-pub fn run_example(bin: &Path, block: &RunBlock, limit: Duration) -> Result<(bool, Vec<String>)> {
+pub fn run_example(
+    bin: &Path,
+    block: &RunBlock,
+    limit: Duration,
+) -> Result<(bool, Vec<String>)> {
     let mut cmd = Command::new(bin);
     for (k, _) in std::env::vars() {
         if k.starts_with("OTEL_") {
@@ -324,7 +337,8 @@ mod tests {
 
     #[test]
     fn an_unincluded_example_is_reported() {
-        let dir = std::env::temp_dir().join(format!("xtask-incl-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("xtask-incl-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("examples")).unwrap();
         std::fs::create_dir_all(dir.join("src")).unwrap();
         for f in ["a.rs", "b.rs"] {

@@ -82,7 +82,9 @@ pub fn fuzz(root: &Path, seconds: Option<u64>) -> Result<()> {
     let mut found = Vec::new();
     for (target, _, _) in TARGETS {
         let outcome = run::step(
-            &format!("Fuzzing {target} for {seconds}s (new inputs go to fuzz/corpus/{target})"),
+            &format!(
+                "Fuzzing {target} for {seconds}s (new inputs go to fuzz/corpus/{target})"
+            ),
             || run_target(root, &bin, target, seconds),
         )?;
         println!(
@@ -130,7 +132,12 @@ pub fn fuzz(root: &Path, seconds: Option<u64>) -> Result<()> {
 /// Runs one target for `seconds`, passing libFuzzer's output through and
 /// reading its final statistics. A crash is not an error here: it is
 /// counted, and its input is in `fuzz/artifacts/TARGET`.
-fn run_target(root: &Path, bin: &Path, target: &str, seconds: u64) -> Result<Outcome> {
+fn run_target(
+    root: &Path,
+    bin: &Path,
+    target: &str,
+    seconds: u64,
+) -> Result<Outcome> {
     let artifacts = root.join("fuzz/artifacts").join(target);
     let before = files(&artifacts);
     let mut child = Command::new(bin)
@@ -154,12 +161,14 @@ fn run_target(root: &Path, bin: &Path, target: &str, seconds: u64) -> Result<Out
         }
     }
     let status = child.wait().context("waiting for cargo fuzz")?;
-    let findings: Vec<PathBuf> = files(&artifacts).difference(&before).cloned().collect();
+    let findings: Vec<PathBuf> =
+        files(&artifacts).difference(&before).cloned().collect();
     if !status.success() && findings.is_empty() {
         bail!("cargo fuzz run {target} exited with {status} and saved no input");
     }
-    let executions =
-        executions.with_context(|| format!("libFuzzer printed no execution count for {target}"))?;
+    let executions = executions.with_context(|| {
+        format!("libFuzzer printed no execution count for {target}")
+    })?;
     Ok(Outcome {
         executions,
         findings,
@@ -187,7 +196,8 @@ fn minimise(root: &Path, target: &str) -> Result<Kept> {
     let work = root.join("fuzz/target/minimise").join(target);
     let _ = std::fs::remove_dir_all(&work);
     let empty = work.join("empty");
-    std::fs::create_dir_all(&empty).with_context(|| format!("creating {}", empty.display()))?;
+    std::fs::create_dir_all(&empty)
+        .with_context(|| format!("creating {}", empty.display()))?;
     let control = work.join("control");
     let bin = root
         .join("fuzz/target")
@@ -223,7 +233,8 @@ fn minimise(root: &Path, target: &str) -> Result<Kept> {
     }
     let keep = greedy_cover(&sized, CORPUS_MAX_FILES, CORPUS_MAX_BYTES);
     let all: BTreeSet<&u64> = sized.iter().flat_map(|i| &i.edges).collect();
-    let covered: BTreeSet<&u64> = keep.iter().flat_map(|&k| &sized[k].edges).collect();
+    let covered: BTreeSet<&u64> =
+        keep.iter().flat_map(|&k| &sized[k].edges).collect();
     for (index, input) in sized.iter().enumerate() {
         if !keep.contains(&index) {
             std::fs::remove_file(&input.path)
@@ -249,9 +260,15 @@ struct Input {
 
 /// The indices of the inputs to keep: the seeds, then greedily the one adding
 /// most uncovered edges (the smaller on a tie) while within the limits.
-fn greedy_cover(inputs: &[Input], max_files: usize, max_bytes: u64) -> BTreeSet<usize> {
-    let mut keep: BTreeSet<usize> = (0..inputs.len()).filter(|&i| inputs[i].seed).collect();
-    let mut covered: BTreeSet<u64> = keep.iter().flat_map(|&i| inputs[i].edges.clone()).collect();
+fn greedy_cover(
+    inputs: &[Input],
+    max_files: usize,
+    max_bytes: u64,
+) -> BTreeSet<usize> {
+    let mut keep: BTreeSet<usize> =
+        (0..inputs.len()).filter(|&i| inputs[i].seed).collect();
+    let mut covered: BTreeSet<u64> =
+        keep.iter().flat_map(|&i| inputs[i].edges.clone()).collect();
     let mut bytes: u64 = keep.iter().map(|&i| inputs[i].bytes).sum();
     while keep.len() < max_files {
         let best = (0..inputs.len())
@@ -366,7 +383,8 @@ fn ensure_cargo_fuzz(root: &Path) -> Result<std::path::PathBuf> {
 /// stable Rust (each crate's replay test, e.g.
 /// `crates/telemetry/tests/propagation_fuzz_corpus.rs`).
 pub fn replay_corpus() -> Result<()> {
-    let mut tests: Vec<(&str, &str)> = TARGETS.iter().map(|&(_, p, t)| (p, t)).collect();
+    let mut tests: Vec<(&str, &str)> =
+        TARGETS.iter().map(|&(_, p, t)| (p, t)).collect();
     tests.dedup();
     for (package, test) in tests {
         run::cargo(&["test", "--locked", "--quiet", "-p", package, "--test", test])?;
@@ -385,11 +403,15 @@ mod tests {
             Some(123456)
         );
         assert_eq!(
-            executions_in("#2097152\tpulse  cov: 120 ft: 300 corp: 40/1Kb exec/s: 69905"),
+            executions_in(
+                "#2097152\tpulse  cov: 120 ft: 300 corp: 40/1Kb exec/s: 69905"
+            ),
             Some(2097152)
         );
         assert_eq!(
-            executions_in("#4129812\tDONE   cov: 1 ft: 1 corp: 1/1b lim: 4 exec/s: 67 rss: 1Mb"),
+            executions_in(
+                "#4129812\tDONE   cov: 1 ft: 1 corp: 1/1b lim: 4 exec/s: 67 rss: 1Mb"
+            ),
             Some(4129812)
         );
         assert_eq!(executions_in("INFO: Seed: 42"), None);
@@ -422,8 +444,7 @@ mod tests {
 
     #[test]
     fn reads_a_merge_control_file() {
-        let control =
-            "2\n0\n/c/x\n/c/y\nSTARTED 0 3\nFT 0 1 2\nCOV 0 7 8\nSTARTED 1 4\nFT 1 3\nCOV 1 9\n";
+        let control = "2\n0\n/c/x\n/c/y\nSTARTED 0 3\nFT 0 1 2\nCOV 0 7 8\nSTARTED 1 4\nFT 1 3\nCOV 1 9\n";
         let inputs = coverage_of(control).unwrap();
         assert_eq!(inputs.len(), 2);
         assert_eq!(inputs[0].0, PathBuf::from("/c/x"));
@@ -435,7 +456,8 @@ mod tests {
     #[test]
     fn every_target_has_a_source_file_a_bin_entry_and_a_replay_test() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let manifest = std::fs::read_to_string(root.join("fuzz/Cargo.toml")).unwrap();
+        let manifest =
+            std::fs::read_to_string(root.join("fuzz/Cargo.toml")).unwrap();
         for (target, package, test) in TARGETS {
             let source = root.join("fuzz/fuzz_targets").join(format!("{target}.rs"));
             assert!(source.is_file(), "{} is missing", source.display());

@@ -51,7 +51,12 @@ enum Command {
     Baseline,
     /// Run every example and compare its output with its chapter; capture
     /// the runs the chapters draw as waterfalls.
-    Examples,
+    Examples {
+        /// Run only the blocks of chapters whose path contains this text
+        /// (e.g. `ch17`); the waterfalls are then not captured.
+        #[arg(long)]
+        only: Option<String>,
+    },
     /// Replay the quick start's pages, commands and files, in a new crate.
     Quickstart,
     /// Run the examples against a real collector (rotel), then stop it
@@ -100,9 +105,9 @@ fn real_main(command: Command) -> Result<()> {
         Command::Test => test::all(&root),
         Command::Bench => bench(),
         Command::Baseline => run::preprocessor(&["baseline"]),
-        Command::Examples => run::step(
+        Command::Examples { only } => run::step(
             "Every example is in a chapter and prints what its chapter shows",
-            || test::check_examples(&root),
+            || test::check_examples(&root, only.as_deref()),
         ),
         Command::Quickstart => run::step(
             "Every command and file of the quick start, replayed in a new crate",
@@ -149,9 +154,10 @@ fn system(root: &Path) -> Result<()> {
     run::step("SIGTERM to every service under load", || {
         system::sigterm_under_load(root)
     })?;
-    let skipped = run::step("The payment service behind a cut link (namespaces)", || {
-        system::partition_in_namespaces(root)
-    })?;
+    let skipped =
+        run::step("The payment service behind a cut link (namespaces)", || {
+            system::partition_in_namespaces(root)
+        })?;
     if let Some(reason) = skipped {
         println!("    SKIPPED: {reason}");
     }

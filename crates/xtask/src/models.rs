@@ -28,7 +28,8 @@ pub fn ensure_tla2tools(root: &Path) -> Result<PathBuf> {
 /// Runs every chapter-17 check and records its figures.
 pub fn check(root: &Path) -> Result<()> {
     let jar = ensure_tla2tools(root)?;
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    let mut cmd =
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.args([
         "run",
         "--quiet",

@@ -88,14 +88,17 @@ impl Workspace {
     /// Reads `<root>/Cargo.toml` and the manifests of its members (`crates/*`).
     fn read(root: &Path) -> Result<Self, String> {
         let read = |path: &Path| {
-            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("{}: {e}", path.display()))
         };
         let root_manifest = read(&root.join("Cargo.toml"))?;
         let mut members = Vec::new();
         let dir = root.join("crates");
-        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
         for entry in entries {
-            let manifest = entry.map_err(|e| e.to_string())?.path().join("Cargo.toml");
+            let manifest =
+                entry.map_err(|e| e.to_string())?.path().join("Cargo.toml");
             if manifest.is_file() {
                 members.push(read(&manifest)?);
             }
@@ -114,14 +117,15 @@ impl Workspace {
             .and_then(toml::Value::as_table)
             .ok_or("Cargo.toml has no [workspace.dependencies]")?;
         for (name, value) in table {
-            let dep = dependency("Cargo.toml", "workspace.dependencies", name, value)?;
+            let dep =
+                dependency("Cargo.toml", "workspace.dependencies", name, value)?;
             if dep.local {
                 ws.local.insert(name.clone());
                 continue;
             }
-            let version = dep
-                .version
-                .ok_or_else(|| format!("[workspace.dependencies] {name} has no version"))?;
+            let version = dep.version.ok_or_else(|| {
+                format!("[workspace.dependencies] {name} has no version")
+            })?;
             ws.deps.insert(
                 name.clone(),
                 Spec {
@@ -133,10 +137,9 @@ impl Workspace {
         }
         let mut manifests = vec![root];
         for text in members {
-            manifests.push(
-                text.parse()
-                    .map_err(|e| format!("a member's Cargo.toml does not parse: {e}"))?,
-            );
+            manifests.push(text.parse().map_err(|e| {
+                format!("a member's Cargo.toml does not parse: {e}")
+            })?);
         }
         for manifest in &manifests {
             if let Some(name) = manifest
@@ -148,7 +151,8 @@ impl Workspace {
             }
             for (_, table) in dependency_tables(manifest) {
                 for (name, value) in table {
-                    let inherits = value.get("workspace").and_then(toml::Value::as_bool);
+                    let inherits =
+                        value.get("workspace").and_then(toml::Value::as_bool);
                     if inherits != Some(true) {
                         continue;
                     }
@@ -166,7 +170,8 @@ impl Workspace {
 
 /// Every dependency table of a manifest, with its section name.
 fn dependency_tables(manifest: &toml::Table) -> Vec<(String, &toml::Table)> {
-    const KINDS: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
+    const KINDS: [&str; 3] =
+        ["dependencies", "dev-dependencies", "build-dependencies"];
     let mut tables = Vec::new();
     for kind in KINDS {
         if let Some(t) = manifest.get(kind).and_then(toml::Value::as_table) {
@@ -202,7 +207,12 @@ fn requirement(version: &str) -> String {
 }
 
 /// One manifest entry (`name = "1.0"` or `name = { ... }`).
-fn dependency(at: &str, section: &str, name: &str, value: &toml::Value) -> Result<Dep, String> {
+fn dependency(
+    at: &str,
+    section: &str,
+    name: &str,
+    value: &toml::Value,
+) -> Result<Dep, String> {
     let mut dep = Dep {
         section: section.to_owned(),
         name: name.to_owned(),
@@ -231,7 +241,9 @@ fn dependency(at: &str, section: &str, name: &str, value: &toml::Value) -> Resul
                     "workspace",
                 ];
                 if !known.contains(&key.as_str()) {
-                    return Err(format!("{at}: [{section}] {name}: unknown key `{key}`"));
+                    return Err(format!(
+                        "{at}: [{section}] {name}: unknown key `{key}`"
+                    ));
                 }
             }
             dep.version = t
@@ -336,7 +348,9 @@ fn cargo_add(at: &str, args: &[String]) -> Result<Dep, String> {
             "--rename" => dep.package = Some(value(flag)?),
             "--optional" | "--no-optional" | "--quiet" | "-q" | "--offline" => {}
             f if f.starts_with('-') => {
-                return Err(format!("{at}: `cargo add` option `{f}` is not understood"));
+                return Err(format!(
+                    "{at}: `cargo add` option `{f}` is not understood"
+                ));
             }
             krate => crates.push(krate.to_owned()),
         }
@@ -388,12 +402,15 @@ fn parse_page(file: &str, text: &str) -> Result<Page, String> {
                 Some((info, start, body)) => {
                     if info.split(',').next() == Some("toml") {
                         let table: toml::Table = body.parse().map_err(|e| {
-                            format!("{file}:{start}: the toml block does not parse: {e}")
+                            format!(
+                                "{file}:{start}: the toml block does not parse: {e}"
+                            )
                         })?;
                         for (section, deps) in dependency_tables(&table) {
                             for (name, value) in deps {
                                 let at = format!("{file}:{start} (toml block)");
-                                page.toml.push(dependency(&at, &section, name, value)?);
+                                page.toml
+                                    .push(dependency(&at, &section, name, value)?);
                             }
                         }
                     }
@@ -565,7 +582,8 @@ fn check_one(dep: &Dep, ws: &Workspace, errors: &mut Vec<String>) {
 fn the_own_project_page_matches_the_workspace() {
     let root = crate::repo_root();
     let file = "book/src/own-project.md";
-    let text = std::fs::read_to_string(root.join(file)).expect("read book/src/own-project.md");
+    let text = std::fs::read_to_string(root.join(file))
+        .expect("read book/src/own-project.md");
     let page = parse_page(file, &text).unwrap_or_else(|e| panic!("{e}"));
     let ws = Workspace::read(&root).unwrap_or_else(|e| panic!("{e}"));
     let errors = check(&page, &ws);
@@ -642,7 +660,9 @@ telemetry = { git = "https://example.org/book", package = "otlp-csp-telemetry" }
         let errors = errors(&bad);
         let has = |needle: &str| errors.iter().any(|e| e.contains(needle));
         assert!(
-            has("page.md:4: [dependencies] tokio: version 1.50.0, but the workspace has =1.54.1"),
+            has(
+                "page.md:4: [dependencies] tokio: version 1.50.0, but the workspace has =1.54.1"
+            ),
             "{errors:#?}"
         );
         assert!(
@@ -693,7 +713,8 @@ telemetry = { git = "https://example.org/book", package = "otlp-csp-telemetry" }
     fn cargo_add_options_are_read_like_cargo_reads_them() {
         let dep = cargo_add(
             "x",
-            &words("--dev --target 'cfg(loom)' loom@=0.7.3 -F a,b --features=c").unwrap(),
+            &words("--dev --target 'cfg(loom)' loom@=0.7.3 -F a,b --features=c")
+                .unwrap(),
         )
         .unwrap();
         assert_eq!(dep.section, "target.cfg(loom).dev-dependencies");

@@ -138,21 +138,32 @@ pub fn python_sends_to_receiver(root: &Path) -> Result<()> {
             spans
                 .iter()
                 .find(|s| s.protocol == protocol && s.name == name)
-                .with_context(|| format!("no {name} span over {protocol}: {spans:#?}"))
+                .with_context(|| {
+                    format!("no {name} span over {protocol}: {spans:#?}")
+                })
         };
         let parent = find("py-parent")?;
         let child = find("py-child")?;
         let wanted_attrs = format!("client=python,transport={transport}");
         if !parent.parent.is_empty() || parent.attrs != wanted_attrs {
-            bail!("py-parent over {protocol} is not a root with {wanted_attrs}: {parent:?}");
+            bail!(
+                "py-parent over {protocol} is not a root with {wanted_attrs}: {parent:?}"
+            );
         }
         if child.parent != parent.span_id || child.trace_id != parent.trace_id {
-            bail!("py-child over {protocol} is not py-parent's child: {child:?} {parent:?}");
+            bail!(
+                "py-child over {protocol} is not py-parent's child: {child:?} {parent:?}"
+            );
         }
-        if child.attrs != "n=1" || child.trace_id.len() != 32 || child.span_id.len() != 16 {
+        if child.attrs != "n=1"
+            || child.trace_id.len() != 32
+            || child.span_id.len() != 16
+        {
             bail!("py-child over {protocol} is not as sent: {child:?}");
         }
     }
-    println!("    the receiver got the Python SDK's 4 spans exactly (http/protobuf and grpc)");
+    println!(
+        "    the receiver got the Python SDK's 4 spans exactly (http/protobuf and grpc)"
+    );
     Ok(())
 }

@@ -155,7 +155,8 @@ pub fn replay(root: &Path) -> Result<()> {
         std::fs::remove_dir_all(&workdir)
             .with_context(|| format!("removing the stale {}", workdir.display()))?;
     }
-    std::fs::create_dir_all(&workdir).with_context(|| format!("creating {}", workdir.display()))?;
+    std::fs::create_dir_all(&workdir)
+        .with_context(|| format!("creating {}", workdir.display()))?;
     let replayed = match replay_pages(root, &pages, &workdir) {
         Ok(replayed) => replayed,
         Err(e) => {
@@ -183,7 +184,8 @@ pub fn replay(root: &Path) -> Result<()> {
         );
         book_results::record("quickstart_bench", benches)?;
     }
-    std::fs::remove_dir_all(&workdir).with_context(|| format!("removing {}", workdir.display()))?;
+    std::fs::remove_dir_all(&workdir)
+        .with_context(|| format!("removing {}", workdir.display()))?;
     Ok(())
 }
 
@@ -206,7 +208,11 @@ pub struct PageTiming {
 /// Replays `pages` (markdown files under `root`) in order, starting in
 /// `workdir`. Every background job still running at the end, or when a page
 /// fails, is killed.
-pub fn replay_pages(root: &Path, pages: &[PathBuf], workdir: &Path) -> Result<Replayed> {
+pub fn replay_pages(
+    root: &Path,
+    pages: &[PathBuf],
+    workdir: &Path,
+) -> Result<Replayed> {
     let mut session = Session::new(workdir, reader_environment(std::env::vars_os()));
     let mut timings = Vec::new();
     for page in pages {
@@ -327,7 +333,9 @@ pub fn parse_page(root: &Path, page: &Path, text: &str) -> Result<Vec<Step>> {
     for fence in fenced_blocks(text) {
         if fence.is_console() {
             steps.extend(console_commands(&rel, &fence)?.into_iter().map(Step::Run));
-        } else if let Some(listing) = file_listing(&rel, &quickstart_examples, &page_dir, &fence) {
+        } else if let Some(listing) =
+            file_listing(&rel, &quickstart_examples, &page_dir, &fence)
+        {
             steps.push(Step::Write(listing));
         }
     }
@@ -486,13 +494,14 @@ const SUPPORTED_SHELL: &str = "The quick start's console blocks support `cd DIR`
 
 /// Characters a shell would interpret in an unquoted word.
 const SHELL_SPECIAL: &[char] = &[
-    '|', '&', ';', '<', '>', '(', ')', '$', '`', '\\', '*', '?', '[', ']', '{', '}', '!',
+    '|', '&', ';', '<', '>', '(', ')', '$', '`', '\\', '*', '?', '[', ']', '{', '}',
+    '!',
 ];
 
 /// Builtins a reader's shell runs itself; the replay does not have them.
 const SHELL_BUILTINS: &[&str] = &[
-    "export", "source", ".", "set", "unset", "alias", "wait", "fg", "bg", "jobs", "exit", "pushd",
-    "popd", "eval", "exec", "trap", "ulimit", "umask", "disown",
+    "export", "source", ".", "set", "unset", "alias", "wait", "fg", "bg", "jobs",
+    "exit", "pushd", "popd", "eval", "exec", "trap", "ulimit", "umask", "disown",
 ];
 
 /// One command line → what the replay does; `Err` says what is not supported.
@@ -517,8 +526,12 @@ fn parse_command(command: &str) -> Result<Action, String> {
     let plain = env.is_empty() && !background;
     match program.text.as_str() {
         "cd" => match args.as_slice() {
-            [dir] if plain && Path::new(dir).is_relative() => Ok(Action::Cd(PathBuf::from(dir))),
-            [dir] if plain => Err(format!("`cd {dir}`: the directory must be relative")),
+            [dir] if plain && Path::new(dir).is_relative() => {
+                Ok(Action::Cd(PathBuf::from(dir)))
+            }
+            [dir] if plain => {
+                Err(format!("`cd {dir}`: the directory must be relative"))
+            }
             _ => Err("`cd` takes one directory, and no `VAR=value` or `&`".into()),
         },
         "kill" if plain => parse_kill(&args),
@@ -545,12 +558,16 @@ fn split_background(command: &str) -> (&str, bool) {
 }
 
 fn parse_kill(args: &[String]) -> Result<Action, String> {
-    let (signal, job) = match args {
-        [job] => (Signal::Term, job),
-        [flag, job] if flag == "-TERM" => (Signal::Term, job),
-        [flag, job] if flag == "-INT" => (Signal::Int, job),
-        _ => return Err("only `kill %N`, `kill -TERM %N` and `kill -INT %N` are supported".into()),
-    };
+    let (signal, job) =
+        match args {
+            [job] => (Signal::Term, job),
+            [flag, job] if flag == "-TERM" => (Signal::Term, job),
+            [flag, job] if flag == "-INT" => (Signal::Int, job),
+            _ => return Err(
+                "only `kill %N`, `kill -TERM %N` and `kill -INT %N` are supported"
+                    .into(),
+            ),
+        };
     match job.strip_prefix('%').and_then(|n| n.parse::<usize>().ok()) {
         Some(job) if job > 0 => Ok(Action::Kill { job, signal }),
         _ => Err(format!("`{job}` is not a job (`%1`, `%2`, ...)")),
@@ -619,7 +636,10 @@ fn shell_words(command: &str) -> Result<Vec<Word>, String> {
 }
 
 /// The rest of a quoted word after its opening `quote`, up to the closing one.
-fn quoted(chars: &mut impl Iterator<Item = char>, quote: char) -> Result<String, String> {
+fn quoted(
+    chars: &mut impl Iterator<Item = char>,
+    quote: char,
+) -> Result<String, String> {
     let mut text = String::new();
     for c in chars.by_ref() {
         if c == quote {
@@ -635,11 +655,15 @@ fn quoted(chars: &mut impl Iterator<Item = char>, quote: char) -> Result<String,
     Err(format!("no closing {quote}"))
 }
 
-fn end_of_word(chars: &mut std::iter::Peekable<std::str::Chars>) -> Result<(), String> {
+fn end_of_word(
+    chars: &mut std::iter::Peekable<std::str::Chars>,
+) -> Result<(), String> {
     match chars.peek() {
         None => Ok(()),
         Some(c) if c.is_whitespace() => Ok(()),
-        Some(_) => Err("text right after a closing quote: quote the whole word".into()),
+        Some(_) => {
+            Err("text right after a closing quote: quote the whole word".into())
+        }
     }
 }
 
@@ -714,10 +738,12 @@ impl Bindings {
         lines
             .iter()
             .map(|line| {
-                let line =
-                    TRACE_ID.replace_all(line, |c: &regex::Captures| name(&c[0], IdVar::Trace));
-                let line =
-                    SPAN_ID.replace_all(&line, |c: &regex::Captures| name(&c[0], IdVar::Span));
+                let line = TRACE_ID.replace_all(line, |c: &regex::Captures| {
+                    name(&c[0], IdVar::Trace)
+                });
+                let line = SPAN_ID.replace_all(&line, |c: &regex::Captures| {
+                    name(&c[0], IdVar::Span)
+                });
                 DURATION.replace_all(&line, "<duration>").into_owned()
             })
             .collect()
@@ -752,8 +778,9 @@ enum PatternLine {
     Line { regex: Regex, ids: Vec<IdVar> },
 }
 
-static PLACEHOLDER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\[\.\.\]|<trace#(\d+)>|<span#(\d+)>|<duration>").unwrap());
+static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\[\.\.\]|<trace#(\d+)>|<span#(\d+)>|<duration>").unwrap()
+});
 
 impl PatternLine {
     /// A normalised expected line as a pattern.
@@ -783,7 +810,8 @@ impl PatternLine {
         regex.push_str(&regex::escape(&line[last..]));
         regex.push('$');
         PatternLine::Line {
-            regex: Regex::new(&regex).expect("escaped text and fixed holes form a regex"),
+            regex: Regex::new(&regex)
+                .expect("escaped text and fixed holes form a regex"),
             ids,
         }
     }
@@ -908,13 +936,19 @@ struct Subject<'a> {
 impl PageCheck {
     /// Normalises the next expected lines of the page, in page order.
     fn expect(&mut self, lines: &[String]) -> Expected {
-        let shown: Vec<String> = lines.iter().map(|l| self.numbering.line(l)).collect();
+        let shown: Vec<String> =
+            lines.iter().map(|l| self.numbering.line(l)).collect();
         let pattern = shown.iter().map(|l| PatternLine::compile(l)).collect();
         Expected { shown, pattern }
     }
 
     /// Requires `actual` to match all of `expected`.
-    fn compare(&mut self, subject: &Subject, expected: &[String], actual: &[String]) -> Result<()> {
+    fn compare(
+        &mut self,
+        subject: &Subject,
+        expected: &[String],
+        actual: &[String],
+    ) -> Result<()> {
         let expected = self.expect(without_trailing_blank_lines(expected));
         let actual = without_trailing_blank_lines(actual);
         match match_lines(&expected.pattern, actual, &self.bindings, true) {
@@ -932,17 +966,24 @@ impl PageCheck {
     /// Whether `actual` begins with `expected`; if so, binds its ids and
     /// returns how many lines of `actual` that took.
     fn prefix(&mut self, expected: &Expected, actual: &[String]) -> Option<usize> {
-        let matched = match_lines(&expected.pattern, actual, &self.bindings, false).ok()?;
+        let matched =
+            match_lines(&expected.pattern, actual, &self.bindings, false).ok()?;
         self.bindings = matched.bindings;
         Some(matched.consumed)
     }
 
     /// Why `actual` does not begin with `expected`.
-    fn prefix_mismatch(&self, subject: &Subject, expected: &Expected, actual: &[String]) -> String {
-        let furthest = match match_lines(&expected.pattern, actual, &self.bindings, false) {
-            Ok(_) => (expected.pattern.len(), actual.len()),
-            Err(furthest) => furthest,
-        };
+    fn prefix_mismatch(
+        &self,
+        subject: &Subject,
+        expected: &Expected,
+        actual: &[String],
+    ) -> String {
+        let furthest =
+            match match_lines(&expected.pattern, actual, &self.bindings, false) {
+                Ok(_) => (expected.pattern.len(), actual.len()),
+                Err(furthest) => furthest,
+            };
         self.mismatch(subject, &expected.shown, actual, furthest)
     }
 
@@ -1024,7 +1065,9 @@ fn strip_ansi(text: &str) -> String {
             // OSC: up to BEL or ESC \
             Some(']') => {
                 while let Some(c) = chars.next() {
-                    if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                    if c == '\u{7}'
+                        || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some())
+                    {
                         break;
                     }
                 }
@@ -1072,18 +1115,23 @@ fn write_listing(cwd: &Path, listing: &FileListing) -> Result<()> {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
-        std::fs::write(&dest, &bytes).with_context(|| format!("writing {}", dest.display()))?;
+        std::fs::write(&dest, &bytes)
+            .with_context(|| format!("writing {}", dest.display()))?;
     }
     Ok(())
 }
 
 /// The dependency tables whose entries a manifest listing must share with
 /// the manifest the commands made.
-const DEPENDENCY_TABLES: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
+const DEPENDENCY_TABLES: [&str; 3] =
+    ["dependencies", "dev-dependencies", "build-dependencies"];
 
 /// Compares the dependency tables of two manifests; `Err` lists each entry
 /// that differs, naming its table and crate.
-pub fn compare_dependency_tables(made: &str, shown: &str) -> Result<(), Vec<String>> {
+pub fn compare_dependency_tables(
+    made: &str,
+    shown: &str,
+) -> Result<(), Vec<String>> {
     let parse = |text: &str, what: &str| {
         text.parse::<toml::Table>()
             .map_err(|e| vec![format!("{what} is not valid TOML: {e}")])
@@ -1141,8 +1189,9 @@ impl Snapshot {
         let files = files
             .into_iter()
             .map(|rel| {
-                let bytes = std::fs::read(dir.join(&rel))
-                    .with_context(|| format!("reading {}", dir.join(&rel).display()))?;
+                let bytes = std::fs::read(dir.join(&rel)).with_context(|| {
+                    format!("reading {}", dir.join(&rel).display())
+                })?;
                 Ok((rel, bytes))
             })
             .collect::<Result<_>>()?;
@@ -1192,8 +1241,8 @@ fn crate_contents(dir: &Path) -> Result<(BTreeSet<PathBuf>, BTreeSet<PathBuf>)> 
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {
         let path = dir.join(&rel);
-        for entry in
-            std::fs::read_dir(&path).with_context(|| format!("reading {}", path.display()))?
+        for entry in std::fs::read_dir(&path)
+            .with_context(|| format!("reading {}", path.display()))?
         {
             let entry = entry?;
             let child = rel.join(entry.file_name());
@@ -1245,7 +1294,9 @@ fn in_reader_shell(name: &str) -> bool {
         "CARGO_REGISTRIES_",
         "CARGO_REGISTRY_",
     ];
-    if name.starts_with("OTEL_") || ["BOOK_RESULTS_DIR", "CRITERION_HOME"].contains(&name) {
+    if name.starts_with("OTEL_")
+        || ["BOOK_RESULTS_DIR", "CRITERION_HOME"].contains(&name)
+    {
         return false;
     }
     if name.starts_with("RUSTUP_") || name == "CARGO_HOME" {
@@ -1346,7 +1397,8 @@ impl Spawned {
     fn final_text(&self) -> String {
         let closed = |limit: Duration| {
             let start = Instant::now();
-            while !self.pipe_closed.load(Ordering::SeqCst) && start.elapsed() < limit {
+            while !self.pipe_closed.load(Ordering::SeqCst) && start.elapsed() < limit
+            {
                 std::thread::sleep(Duration::from_millis(10));
             }
         };
@@ -1401,7 +1453,11 @@ impl Session {
         }
     }
 
-    fn run(&mut self, command: &ConsoleCommand, check: &mut PageCheck) -> Result<Took> {
+    fn run(
+        &mut self,
+        command: &ConsoleCommand,
+        check: &mut PageCheck,
+    ) -> Result<Took> {
         let start = Instant::now();
         let cargo = match &command.action {
             Action::Cd(dir) => {
@@ -1416,7 +1472,9 @@ impl Session {
                 self.run_foreground(command, program, check)?;
                 program.is_cargo()
             }
-            Action::Kill { job, signal } => self.kill(command, *job, *signal, check)?,
+            Action::Kill { job, signal } => {
+                self.kill(command, *job, *signal, check)?
+            }
         };
         Ok(Took {
             wall: start.elapsed(),
@@ -1529,7 +1587,9 @@ impl Session {
         };
         let deadline = Instant::now() + READY_LIMIT;
         let shown_at_start = loop {
-            if let Some(n) = check.prefix(&expected, &complete_lines(&process.text_so_far())) {
+            if let Some(n) =
+                check.prefix(&expected, &complete_lines(&process.text_so_far()))
+            {
                 break n;
             }
             if let Some(status) = process.child.try_wait()? {
@@ -1628,7 +1688,10 @@ static JOB_LINE: LazyLock<Regex> =
 
 /// The lines a job must print first, without bash's `[N] PID` line if the
 /// page shows it (N must be the job's number); and the page line of the first.
-fn without_job_line(command: &ConsoleCommand, number: usize) -> Result<(&[String], usize)> {
+fn without_job_line(
+    command: &ConsoleCommand,
+    number: usize,
+) -> Result<(&[String], usize)> {
     match command
         .expected
         .first()
@@ -1649,7 +1712,11 @@ fn without_job_line(command: &ConsoleCommand, number: usize) -> Result<(&[String
 }
 
 /// A foreground command must exit 0 unless the page shows it failing.
-fn check_exit_status(command: &ConsoleCommand, status: ExitStatus, text: &str) -> Result<()> {
+fn check_exit_status(
+    command: &ConsoleCommand,
+    status: ExitStatus,
+    text: &str,
+) -> Result<()> {
     let must_fail = shows_error(&command.expected);
     if must_fail && status.success() {
         bail!(
@@ -1671,9 +1738,13 @@ fn check_exit_status(command: &ConsoleCommand, status: ExitStatus, text: &str) -
 
 /// Replays one page: its listings written, its commands run and compared;
 /// a solution's files taken back at the end.
-fn replay_page(session: &mut Session, root: &Path, page: &Path) -> Result<PageTiming> {
-    let text =
-        std::fs::read_to_string(page).with_context(|| format!("reading {}", page.display()))?;
+fn replay_page(
+    session: &mut Session,
+    root: &Path,
+    page: &Path,
+) -> Result<PageTiming> {
+    let text = std::fs::read_to_string(page)
+        .with_context(|| format!("reading {}", page.display()))?;
     let steps = parse_page(root, page, &text)?;
     let mut check = PageCheck::default();
     let mut snapshot: Option<Snapshot> = None;
@@ -1737,7 +1808,8 @@ fn timing_measurements(pages: &[PageTiming]) -> Vec<Measurement> {
 /// id `quickstart_bench/FUNCTION`, or `quickstart_bench/GROUP_FUNCTION`
 /// where two groups share a function name.
 fn criterion_measurements(crate_dir: &Path) -> Result<Vec<Measurement>> {
-    let fresh = book_results::criterion::read_all(&crate_dir.join("target/criterion"))?;
+    let fresh =
+        book_results::criterion::read_all(&crate_dir.join("target/criterion"))?;
     let last = |id: &str| id.rsplit('/').next().unwrap_or(id).to_owned();
     let mut uses: BTreeMap<String, usize> = BTreeMap::new();
     for result in &fresh {
@@ -1864,15 +1936,16 @@ $ kill %2
                 solution,
             })
         };
-        let command = |line: usize, text: &str, action: Action, expected: &[&str]| {
-            Step::Run(ConsoleCommand {
-                location: format!("book/src/quickstart/02-x.md:{line}"),
-                output_line: line + 1,
-                text: text.into(),
-                action,
-                expected: lines(expected),
-            })
-        };
+        let command =
+            |line: usize, text: &str, action: Action, expected: &[&str]| {
+                Step::Run(ConsoleCommand {
+                    location: format!("book/src/quickstart/02-x.md:{line}"),
+                    output_line: line + 1,
+                    text: text.into(),
+                    action,
+                    expected: lines(expected),
+                })
+            };
         let program = |env: &[(&str, &str)], args: &[&str], background: bool| {
             Action::Run(Program {
                 env: env
@@ -1923,7 +1996,12 @@ $ kill %2
                     },
                     &[]
                 ),
-                listing(35, "02-x-solution/src/pipeline.rs", "src/pipeline.rs", true),
+                listing(
+                    35,
+                    "02-x-solution/src/pipeline.rs",
+                    "src/pipeline.rs",
+                    true
+                ),
             ]
         );
     }
@@ -1957,7 +2035,8 @@ $ kill %2
                 "`{command}`: {error}"
             );
         }
-        let error = format!("{:#}", steps_of("```console\noutput\n```\n").unwrap_err());
+        let error =
+            format!("{:#}", steps_of("```console\noutput\n```\n").unwrap_err());
         assert!(
             error.contains("02-x.md:2") && error.contains("no command"),
             "{error}"
@@ -2153,7 +2232,8 @@ $ kill %2
             "{error}"
         );
         // A success shown as a failure.
-        let error = fixture.error_of("```console\n$ printf 'error: no\\n'\nerror: no\n```\n");
+        let error = fixture
+            .error_of("```console\n$ printf 'error: no\\n'\nerror: no\n```\n");
         assert!(
             error.contains("succeeded, but the page shows it failing"),
             "{error}"
@@ -2180,7 +2260,8 @@ $ kill %2
         let extra = format!("{shown}\n[dev-dependencies]\ncriterion = \"0.8.2\"\n");
         let differences = compare_dependency_tables(made, &extra).unwrap_err();
         assert!(
-            differences[0].contains("[dev-dependencies] criterion: the crate has nothing"),
+            differences[0]
+                .contains("[dev-dependencies] criterion: the crate has nothing"),
             "{differences:?}"
         );
     }
@@ -2255,7 +2336,8 @@ $ kill %2
              ```console\n$ cat src/x.txt\nhello\n...\n$ kill %1\n```\n",
         );
         let replayed = fixture.replay(&[first, second, third]).unwrap();
-        let stems: Vec<&str> = replayed.pages.iter().map(|p| p.stem.as_str()).collect();
+        let stems: Vec<&str> =
+            replayed.pages.iter().map(|p| p.stem.as_str()).collect();
         assert_eq!(stems, ["01-setup", "02-exercise", "03-after"]);
         assert_eq!(replayed.crate_dir, fixture.root.join("work/shop"));
         assert!(replayed.pages.iter().all(|p| p.cargo.is_zero()));
@@ -2308,13 +2390,16 @@ $ kill %2
             ),
             // Output after the job's first lines that the page does not show.
             (
-                format!("{include}```console\n$ tail -f src/y.txt &\nhello\n$ kill %1\n```\n"),
+                format!(
+                    "{include}```console\n$ tail -f src/y.txt &\nhello\n$ kill %1\n```\n"
+                ),
                 "page's output",
             ),
         ] {
             let error = fixture.error_of(&page);
             assert!(
-                error.contains("book/src/quickstart/01-page.md:") && error.contains(wanted),
+                error.contains("book/src/quickstart/01-page.md:")
+                    && error.contains(wanted),
                 "wanted {wanted:?} in:\n{error}"
             );
         }
@@ -2343,7 +2428,9 @@ $ kill %2
         let ok = fixture.page("01-ok.md", &page("01-ok"));
         let replayed = fixture.replay(&[ok]).unwrap();
         assert!(replayed.pages[0].cargo > Duration::ZERO);
-        let written = std::fs::read_to_string(fixture.root.join("work/shop/Cargo.toml")).unwrap();
+        let written =
+            std::fs::read_to_string(fixture.root.join("work/shop/Cargo.toml"))
+                .unwrap();
         assert!(written.contains("[[bench]]"), "{written}");
 
         let error = fixture.error_of(&page("01-drift"));
@@ -2403,7 +2490,8 @@ $ kill %2
         ]
         .map(|k| (OsString::from(k), OsString::from("x")));
         let env = reader_environment(vars);
-        let names: Vec<&str> = env.iter().map(|(k, _)| k.to_str().unwrap()).collect();
+        let names: Vec<&str> =
+            env.iter().map(|(k, _)| k.to_str().unwrap()).collect();
         assert_eq!(
             names,
             [
@@ -2439,7 +2527,8 @@ $ kill %2
         let fixture = Fixture::new("results");
         let criterion = fixture.root.join("work/target/criterion");
         let write = |folder: &str, id: (&str, Option<&str>), slope: bool| {
-            let (mean, slope) = ((120.0, 110.0, 130.0), slope.then_some((100.0, 95.0, 105.0)));
+            let (mean, slope) =
+                ((120.0, 110.0, 130.0), slope.then_some((100.0, 95.0, 105.0)));
             book_results::testutil::write_criterion_result(
                 &criterion,
                 folder,
@@ -2470,8 +2559,13 @@ $ kill %2
             (Some(95.0), Some(105.0))
         );
         let dir = fixture.root.join("results");
-        book_results::record::write_group(&dir, "quickstart_bench", benches, &fixture.root)
-            .unwrap();
+        book_results::record::write_group(
+            &dir,
+            "quickstart_bench",
+            benches,
+            &fixture.root,
+        )
+        .unwrap();
 
         let timings = timing_measurements(&[PageTiming {
             stem: "01-setup".into(),
@@ -2492,6 +2586,12 @@ $ kill %2
                 .iter()
                 .all(|m| m.unit == "s" && m.statistic == "wall")
         );
-        book_results::record::write_group(&dir, "quickstart", timings, &fixture.root).unwrap();
+        book_results::record::write_group(
+            &dir,
+            "quickstart",
+            timings,
+            &fixture.root,
+        )
+        .unwrap();
     }
 }

@@ -145,7 +145,8 @@ fn service_command(bin: &Path, name: &str, otlp: &str, listen: &str) -> Command 
 
 /// user and payment, then order, then the gateway, on ephemeral ports.
 fn start_four(bin: &Path, otlp: &str) -> Result<[Service; 4]> {
-    let user = Service::start("user", service_command(bin, "user", otlp, "127.0.0.1:0"))?;
+    let user =
+        Service::start("user", service_command(bin, "user", otlp, "127.0.0.1:0"))?;
     let payment = Service::start(
         "payment",
         service_command(bin, "payment", otlp, "127.0.0.1:0"),
@@ -226,7 +227,8 @@ fn post_order(stream: &mut TcpStream, traceparent: Option<&str>) -> Exchange {
     };
     loop {
         if let Some(head_end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&got[..head_end]).to_ascii_lowercase();
+            let head =
+                String::from_utf8_lossy(&got[..head_end]).to_ascii_lowercase();
             let status = head
                 .split_whitespace()
                 .nth(1)
@@ -305,7 +307,9 @@ fn parse_detailed_log(text: &str) -> Vec<LoggedSpan> {
                 span.kind = v.trim_start_matches("SPAN_KIND_").to_ascii_lowercase();
             } else if let Some(v) = field(line, "Start time") {
                 span.start = v.parse().unwrap_or(0);
-            } else if let Some(v) = line.strip_prefix("-> http.response.status_code: Int(") {
+            } else if let Some(v) =
+                line.strip_prefix("-> http.response.status_code: Int(")
+            {
                 span.status = v.trim_end_matches(')').to_owned();
             }
         }
@@ -317,8 +321,15 @@ fn parse_detailed_log(text: &str) -> Vec<LoggedSpan> {
 /// The spans of one trace as an indented tree, children in start order,
 /// in the format of `otlp_csp_services::tree::render`.
 fn render_tree(spans: &[LoggedSpan], root_parent: &str) -> String {
-    fn walk(spans: &[LoggedSpan], parent: &str, prefix: &str, out: &mut String, top: bool) {
-        let mut children: Vec<&LoggedSpan> = spans.iter().filter(|s| s.parent == parent).collect();
+    fn walk(
+        spans: &[LoggedSpan],
+        parent: &str,
+        prefix: &str,
+        out: &mut String,
+        top: bool,
+    ) {
+        let mut children: Vec<&LoggedSpan> =
+            spans.iter().filter(|s| s.parent == parent).collect();
         children.sort_by_key(|s| s.start);
         let count = children.len();
         for (i, s) in children.into_iter().enumerate() {
@@ -455,7 +466,9 @@ fn closed_loop_client(addr: String, stop_after: Instant) -> ClientLog {
                 }
             }
             Exchange::NothingBack(_) if reused => log.idle_closed += 1,
-            Exchange::NothingBack(why) => log.broken.push(format!("fresh connection: {why}")),
+            Exchange::NothingBack(why) => {
+                log.broken.push(format!("fresh connection: {why}"))
+            }
             Exchange::Truncated(n, why) => log
                 .broken
                 .push(format!("answer cut after {n} bytes: {why}")),
@@ -504,7 +517,8 @@ pub fn sigterm_under_load(root: &Path) -> Result<()> {
         .map(|c| c.join().expect("a client thread does not panic"))
         .collect();
 
-    let completed: Vec<u16> = logs.iter().flat_map(|l| l.completed.clone()).collect();
+    let completed: Vec<u16> =
+        logs.iter().flat_map(|l| l.completed.clone()).collect();
     let ok = completed.iter().filter(|s| **s == 201).count() as u64;
     let refused: u64 = logs.iter().map(|l| l.refused).sum();
     let idle_closed: u64 = logs.iter().map(|l| l.idle_closed).sum();
@@ -547,8 +561,16 @@ pub fn sigterm_under_load(root: &Path) -> Result<()> {
         vec![
             Measurement::count("system_sigterm/orders", ok as f64, "requests"),
             Measurement::count("system_sigterm/refused", refused as f64, "connects"),
-            Measurement::count("system_sigterm/idle_closed", idle_closed as f64, "requests"),
-            Measurement::count("system_sigterm/spans_received", received as f64, "spans"),
+            Measurement::count(
+                "system_sigterm/idle_closed",
+                idle_closed as f64,
+                "requests",
+            ),
+            Measurement::count(
+                "system_sigterm/spans_received",
+                received as f64,
+                "spans",
+            ),
             Measurement::count("system_sigterm/spans_lost", 0.0, "spans"),
         ],
     )?;
@@ -598,7 +620,9 @@ fn effective_uid() -> Option<u32> {
 /// Why the test cannot run here, if it cannot.
 fn namespaces_unavailable() -> Option<String> {
     if effective_uid() != Some(0) {
-        return Some("creating network namespaces needs root (effective uid is not 0)".into());
+        return Some(
+            "creating network namespaces needs root (effective uid is not 0)".into(),
+        );
     }
     match Command::new("ip").arg("-V").output() {
         Ok(out) if out.status.success() => None,
@@ -692,7 +716,8 @@ pub fn partition_in_namespaces(root: &Path) -> Result<Option<String>> {
             .env("OTEL_LOGS_EXPORTER", "none");
         cmd
     };
-    let payment = Service::start("payment", in_ns(&ns_b, "payment", &format!("{NS_B}:0")))?;
+    let payment =
+        Service::start("payment", in_ns(&ns_b, "payment", &format!("{NS_B}:0")))?;
     let user = Service::start("user", in_ns(&ns_a, "user", "127.0.0.1:0"))?;
     let mut cmd = in_ns(&ns_a, "order", "127.0.0.1:0");
     cmd.env("USER_URL", &user.url)
@@ -726,7 +751,8 @@ pub fn partition_in_namespaces(root: &Path) -> Result<Option<String>> {
             .all(|(ns, dev)| {
                 Command::new("tc")
                     .args([
-                        "-n", ns, "qdisc", "add", "dev", dev, "root", "netem", "loss", "100%",
+                        "-n", ns, "qdisc", "add", "dev", dev, "root", "netem",
+                        "loss", "100%",
                     ])
                     .output()
                     .is_ok_and(|o| o.status.success())
@@ -783,7 +809,9 @@ pub fn partition_in_namespaces(root: &Path) -> Result<Option<String>> {
         // The breaker refuses without touching the network: it cannot have
         // waited for the peer timeout.
         if !body.contains("circuit breaker open") || *seconds >= timeout {
-            bail!("a {status} after {seconds}s that is not the breaker's fast refusal: {body}");
+            bail!(
+                "a {status} after {seconds}s that is not the breaker's fast refusal: {body}"
+            );
         }
     }
 
@@ -794,8 +822,12 @@ pub fn partition_in_namespaces(root: &Path) -> Result<Option<String>> {
         let (status, _, body) = curl_order(&ns_a, &url)?;
         match status {
             201 => break,
-            503 if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
-            _ => bail!("after the link came back the gateway answered {status}: {body}"),
+            503 if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(200))
+            }
+            _ => bail!(
+                "after the link came back the gateway answered {status}: {body}"
+            ),
         }
     }
     stop_all(&mut services)?;

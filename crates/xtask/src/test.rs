@@ -68,7 +68,8 @@ pub fn all(root: &Path) -> Result<()> {
             "The lock-free span queue under loom (at most 3 preemptions)",
             || {
                 // Its own target dir: `--cfg loom` would rebuild everything else.
-                let results = book_results::results_dir(root, |n| std::env::var_os(n));
+                let results =
+                    book_results::results_dir(root, |n| std::env::var_os(n));
                 let mut cmd = Command::new(cargo());
                 cmd.args(["test", "--locked", "--release", "-p", "span-queue"])
                     .args(["--test", "loom", "--", "--nocapture"])
@@ -100,7 +101,7 @@ pub fn all(root: &Path) -> Result<()> {
         "examples",
         step(
             "Every example is in a chapter and prints what its chapter shows",
-            || check_examples(root),
+            || check_examples(root, None),
         ),
     );
     record(
@@ -273,7 +274,9 @@ fn skeptic() -> Result<()> {
     Ok(())
 }
 
-pub fn check_examples(root: &Path) -> Result<()> {
+/// `only`: run just the blocks of chapters whose path contains it, and
+/// capture no waterfalls (a quick check while editing one chapter).
+pub fn check_examples(root: &Path, only: Option<&str>) -> Result<()> {
     run::cargo(&["build", "--quiet", "--locked", "--examples"])?;
     let src = root.join("book/src");
     let chapters = examples::chapters(&src)?;
@@ -284,8 +287,10 @@ pub fn check_examples(root: &Path) -> Result<()> {
     examples_found.sort();
 
     let mut problems = Vec::new();
-    for name in examples::unincluded_examples(&examples_found, &examples::included_files(&chapters))
-    {
+    for name in examples::unincluded_examples(
+        &examples_found,
+        &examples::included_files(&chapters),
+    ) {
         problems.push(format!(
             "examples/{name}.rs is not included by any chapter ({{{{#include ...}}}})"
         ));
@@ -299,7 +304,8 @@ pub fn check_examples(root: &Path) -> Result<()> {
             .to_string();
         blocks.extend(examples::run_blocks(&rel, text)?);
     }
-    let names: Vec<String> = examples_found.iter().map(|p| examples::stem(p)).collect();
+    let names: Vec<String> =
+        examples_found.iter().map(|p| examples::stem(p)).collect();
     for name in &names {
         if !blocks
             .iter()
@@ -312,7 +318,13 @@ pub fn check_examples(root: &Path) -> Result<()> {
         }
     }
     let mut runs = 0;
-    for block in blocks.iter().filter(|b| !b.expected.is_empty()) {
+    let chosen =
+        |b: &&examples::RunBlock| only.is_none_or(|o| b.location.contains(o));
+    for block in blocks
+        .iter()
+        .filter(|b| !b.expected.is_empty())
+        .filter(chosen)
+    {
         if !names.contains(&block.example) {
             problems.push(format!(
                 "{}: there is no examples/{}.rs",
@@ -321,7 +333,8 @@ pub fn check_examples(root: &Path) -> Result<()> {
             continue;
         }
         let bin = root.join("target/debug/examples").join(&block.example);
-        let (success, output) = examples::run_example(&bin, block, EXAMPLE_TIME_LIMIT)?;
+        let (success, output) =
+            examples::run_example(&bin, block, EXAMPLE_TIME_LIMIT)?;
         runs += 1;
         // A run shown failing must show its error; any other must exit 0.
         let shows_error = block.expected.iter().any(|l| l.starts_with("Error:"));
@@ -344,6 +357,10 @@ pub fn check_examples(root: &Path) -> Result<()> {
         names.len(),
         runs
     );
+    if only.is_some() {
+        println!("    waterfalls not captured (--only)");
+        return Ok(());
+    }
     let waterfalls = crate::captures::record_all(root, &chapters)?;
     println!(
         "    {waterfalls} runs captured for the chapters' waterfalls, each drawn by trace-view"
@@ -495,13 +512,14 @@ struct RecordedResults {
 
 impl RecordedResults {
     fn load(root: &Path, fresh: &Path) -> Result<Self> {
-        let read = |dir: PathBuf| -> Result<std::collections::BTreeMap<String, f64>> {
-            Ok(book_results::read_results_dir(&dir)?
-                .into_iter()
-                .flat_map(|file| file.results)
-                .map(|m| (m.id, m.value))
-                .collect())
-        };
+        let read =
+            |dir: PathBuf| -> Result<std::collections::BTreeMap<String, f64>> {
+                Ok(book_results::read_results_dir(&dir)?
+                    .into_iter()
+                    .flat_map(|file| file.results)
+                    .map(|m| (m.id, m.value))
+                    .collect())
+            };
         Ok(Self {
             fresh: read(fresh.to_path_buf())?,
             committed: read(root.join("book/benchmarks/results"))?,
@@ -540,8 +558,8 @@ fn criterion_estimate(dir: &Path, id: &str) -> Result<Option<f64>> {
     if !path.is_file() {
         return Ok(None);
     }
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading {}", path.display()))?;
     let json: serde_json::Value = serde_json::from_str(&text)?;
     json.get("slope")
         .filter(|s| !s.is_null())

@@ -39,8 +39,8 @@ pub fn ensure() -> Result<Tools> {
     let local = std::env::current_dir()?.join("target/tools/bin");
     // Prefer a copy of both tools already on PATH at the right versions
     // (e.g. in ~/.cargo/bin); otherwise the project's own copy.
-    for dir in
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).chain([local.clone()])
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .chain([local.clone()])
     {
         if has_version(&dir, MDBOOK) && has_version(&dir, MDBOOK_MERMAID) {
             return Ok(Tools { bin_dir: dir });
@@ -49,7 +49,9 @@ pub fn ensure() -> Result<Tools> {
     for (name, version) in [MDBOOK, MDBOOK_MERMAID] {
         if !has_version(&local, (name, version)) {
             run::step(
-                &format!("Installing {name} {version} into target/tools (a few minutes, once)"),
+                &format!(
+                    "Installing {name} {version} into target/tools (a few minutes, once)"
+                ),
                 || {
                     run::cargo(&[
                         "install",

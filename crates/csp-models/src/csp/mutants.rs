@@ -72,7 +72,9 @@ fn wrong(
                 match label {
                     // Wrong: the kernel makes it a τ step.
                     Visible(e) if hidden.contains(&e) => {}
-                    Visible(e) if e.is_tick() => out.push((Visible(e), Process::Stop)),
+                    Visible(e) if e.is_tick() => {
+                        out.push((Visible(e), Process::Stop))
+                    }
                     other => out.push((other, next.hide(hidden.clone()))),
                 }
             }

@@ -17,13 +17,19 @@ pub fn runner(cases: u32) -> TestRunner {
         failure_persistence: None,
         ..Config::default()
     };
-    TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha))
+    TestRunner::new_with_rng(
+        config,
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    )
 }
 
 /// A random process over `events` in which the name `name` may appear, always
 /// right after an event and at the end (tail recursion), so that the state
 /// space stays finite.
-pub fn term(events: Vec<&'static str>, name: &'static str) -> BoxedStrategy<Process> {
+pub fn term(
+    events: Vec<&'static str>,
+    name: &'static str,
+) -> BoxedStrategy<Process> {
     let ev = proptest::sample::select(events.clone());
     let plain = call_free(events);
     let leaf = prop_oneof![
@@ -74,17 +80,19 @@ pub fn component(
     pool: &'static [&'static str],
     name: &'static str,
 ) -> impl Strategy<Value = Component> {
-    proptest::sample::subsequence(pool.to_vec(), 1..=pool.len()).prop_flat_map(move |events| {
-        let alpha = alphabet(events.iter().copied());
-        (Just(alpha), term(events.clone(), name), term(events, name)).prop_map(
-            move |(alphabet, body, main)| Component {
-                alphabet,
-                body,
-                main,
-                name,
-            },
-        )
-    })
+    proptest::sample::subsequence(pool.to_vec(), 1..=pool.len()).prop_flat_map(
+        move |events| {
+            let alpha = alphabet(events.iter().copied());
+            (Just(alpha), term(events.clone(), name), term(events, name)).prop_map(
+                move |(alphabet, body, main)| Component {
+                    alphabet,
+                    body,
+                    main,
+                    name,
+                },
+            )
+        },
+    )
 }
 
 /// The definitions of several components together.

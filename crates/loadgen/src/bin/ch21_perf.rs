@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail, ensure};
 use book_results::Measurement;
 use otlp_csp_loadgen::{
-    Bounds, Connection as _, HttpConnection, MAX_REQUESTS, Outcome, Report, Schedule, Target,
-    closed_loop, open_loop, procfs,
+    Bounds, Connection as _, HttpConnection, MAX_REQUESTS, Outcome, Report,
+    Schedule, Target, closed_loop, open_loop, procfs,
 };
 
 /// The runner's settings.
@@ -56,7 +56,9 @@ fn settings() -> Result<Settings> {
                 .parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite() && *v > 0.0)
-                .with_context(|| format!("{flag} {value:?}: expected a positive number"))
+                .with_context(|| {
+                    format!("{flag} {value:?}: expected a positive number")
+                })
         };
         match flag.as_str() {
             "--rotel" => s.rotel = PathBuf::from(&value),
@@ -159,8 +161,8 @@ fn main() -> Result<()> {
     std::fs::create_dir_all(&s.logs)?;
     let mut runs = Vec::new();
     for mode in MODES {
-        let run =
-            run_mode(&rt, &s, &target_bin, mode).with_context(|| format!("mode {}", mode.name))?;
+        let run = run_mode(&rt, &s, &target_bin, mode)
+            .with_context(|| format!("mode {}", mode.name))?;
         print_run(&run);
         runs.push(run);
     }
@@ -285,41 +287,44 @@ fn run_mode(
     })?;
     // ANCHOR_END: startup
     let phase = Duration::from_secs_f64(s.seconds);
-    let (warmup, saturation, cpu, before, fixed_rate, after) = rt.block_on(async {
-        let warm = Bounds::new(MAX_REQUESTS, phase.mul_f64(0.25))?;
-        let warmup = closed_loop(
-            HttpConnection::open_many(&hello, s.connections).await?,
-            warm,
-        );
-        let warmup = warmup.await?;
-        let bounds = Bounds::new(MAX_REQUESTS, phase)?;
-        let conns = HttpConnection::open_many(&hello, s.connections).await?;
-        let cpu0 = (
-            procfs::cpu_ticks(pid)?,
-            procfs::cpu_ticks(std::process::id())?,
-        );
-        let saturation = closed_loop(conns, bounds).await?;
-        let cpu1 = (
-            procfs::cpu_ticks(pid)?,
-            procfs::cpu_ticks(std::process::id())?,
-        );
-        let cpu = (cpu1.0 - cpu0.0, cpu1.1 - cpu0.1);
-        let before = stats(&addr)?;
-        let conns = HttpConnection::open_many(&hello, s.connections).await?;
-        let fixed_rate = open_loop(conns, Schedule::new(s.rate)?, bounds).await?;
-        let after = stats(&addr)?;
-        anyhow::Ok((warmup, saturation, cpu, before, fixed_rate, after))
-    })?;
+    let (warmup, saturation, cpu, before, fixed_rate, after) =
+        rt.block_on(async {
+            let warm = Bounds::new(MAX_REQUESTS, phase.mul_f64(0.25))?;
+            let warmup = closed_loop(
+                HttpConnection::open_many(&hello, s.connections).await?,
+                warm,
+            );
+            let warmup = warmup.await?;
+            let bounds = Bounds::new(MAX_REQUESTS, phase)?;
+            let conns = HttpConnection::open_many(&hello, s.connections).await?;
+            let cpu0 = (
+                procfs::cpu_ticks(pid)?,
+                procfs::cpu_ticks(std::process::id())?,
+            );
+            let saturation = closed_loop(conns, bounds).await?;
+            let cpu1 = (
+                procfs::cpu_ticks(pid)?,
+                procfs::cpu_ticks(std::process::id())?,
+            );
+            let cpu = (cpu1.0 - cpu0.0, cpu1.1 - cpu0.1);
+            let before = stats(&addr)?;
+            let conns = HttpConnection::open_many(&hello, s.connections).await?;
+            let fixed_rate =
+                open_loop(conns, Schedule::new(s.rate)?, bounds).await?;
+            let after = stats(&addr)?;
+            anyhow::Ok((warmup, saturation, cpu, before, fixed_rate, after))
+        })?;
     let status = procfs::status(pid)?;
     let hz = procfs::ticks_per_second()? as f64;
     let cpu_per_request_us = cpu.0 as f64 / hz * 1e6 / saturation.ok.max(1) as f64;
     let loadgen_cpu_share = cpu.1 as f64 / (cpu.0 + cpu.1).max(1) as f64;
     let served = (after["alloc_bytes"] - before["alloc_bytes"]) as f64;
     let alloc_per_request = served / fixed_rate.sent().max(1) as f64;
-    let large_per_request = (after["alloc_large_bytes"] - before["alloc_large_bytes"]) as f64
+    let large_per_request = (after["alloc_large_bytes"]
+        - before["alloc_large_bytes"]) as f64
         / fixed_rate.sent().max(1) as f64;
-    let allocs_per_request =
-        (after["allocs"] - before["allocs"]) as f64 / fixed_rate.sent().max(1) as f64;
+    let allocs_per_request = (after["allocs"] - before["allocs"]) as f64
+        / fixed_rate.sent().max(1) as f64;
 
     // Close stdin: the target stops, flushes its spans and prints its counts.
     drop(child.0.stdin.take());
@@ -417,7 +422,10 @@ fn parse_final(line: &str) -> Result<Spans> {
     })
 }
 
-fn wait_with_limit(child: &mut Child, limit: Duration) -> Result<std::process::ExitStatus> {
+fn wait_with_limit(
+    child: &mut Child,
+    limit: Duration,
+) -> Result<std::process::ExitStatus> {
     let deadline = Instant::now() + limit;
     loop {
         if let Some(status) = child.try_wait()? {
@@ -590,7 +598,12 @@ fn goals_text(goals: &[Goal]) -> String {
         .collect()
 }
 
-fn record(s: &Settings, load: f64, runs: &[Run], chain: Option<&chain::Chain>) -> Result<()> {
+fn record(
+    s: &Settings,
+    load: f64,
+    runs: &[Run],
+    chain: Option<&chain::Chain>,
+) -> Result<()> {
     let mut goals = goals(s, runs);
     if let Some(c) = chain {
         let p99 = c.fixed_rate.latency_ms(0.99);
@@ -606,7 +619,8 @@ fn record(s: &Settings, load: f64, runs: &[Run], chain: Option<&chain::Chain>) -
     print!("{}", goals_text(&goals));
     let g = |id: &str| format!("ch21_perf/{id}");
     let mut m = vec![
-        Measurement::count(g("load_average"), load, "runnable tasks").with_statistic("loadavg1"),
+        Measurement::count(g("load_average"), load, "runnable tasks")
+            .with_statistic("loadavg1"),
         Measurement::count(g("rate"), s.rate, "req/s"),
         Measurement::count(g("phase_seconds"), s.seconds, "s"),
         Measurement::count(g("connections"), s.connections as f64, "connections"),
@@ -617,36 +631,65 @@ fn record(s: &Settings, load: f64, runs: &[Run], chain: Option<&chain::Chain>) -
         m.extend([
             Measurement::count(id("startup"), r.startup.as_secs_f64() * 1e3, "ms"),
             Measurement::count(id("rss"), r.status.vm_rss_kb as f64 / 1024.0, "MiB"),
-            Measurement::count(id("peak_rss"), r.status.vm_hwm_kb as f64 / 1024.0, "MiB")
-                .with_statistic("max"),
+            Measurement::count(
+                id("peak_rss"),
+                r.status.vm_hwm_kb as f64 / 1024.0,
+                "MiB",
+            )
+            .with_statistic("max"),
             Measurement::count(id("throughput"), r.saturation.throughput(), "req/s"),
-            Measurement::count(id("p50"), r.fixed_rate.latency_ms(0.5), "ms").with_statistic("p50"),
+            Measurement::count(id("p50"), r.fixed_rate.latency_ms(0.5), "ms")
+                .with_statistic("p50"),
             Measurement::count(id("p99"), r.fixed_rate.latency_ms(0.99), "ms")
                 .with_statistic("p99"),
-            Measurement::count(id("service_p99"), r.fixed_rate.service_ms(0.99), "ms")
-                .with_statistic("p99"),
-            Measurement::count(id("saturation_p99"), r.saturation.latency_ms(0.99), "ms")
-                .with_statistic("p99"),
-            Measurement::count(id("alloc_per_request"), r.alloc_per_request, "B/req")
-                .with_statistic("mean"),
+            Measurement::count(
+                id("service_p99"),
+                r.fixed_rate.service_ms(0.99),
+                "ms",
+            )
+            .with_statistic("p99"),
+            Measurement::count(
+                id("saturation_p99"),
+                r.saturation.latency_ms(0.99),
+                "ms",
+            )
+            .with_statistic("p99"),
+            Measurement::count(
+                id("alloc_per_request"),
+                r.alloc_per_request,
+                "B/req",
+            )
+            .with_statistic("mean"),
             Measurement::count(
                 id("allocs_per_request"),
                 r.allocs_per_request,
                 "allocations/req",
             )
             .with_statistic("mean"),
-            Measurement::count(id("large_alloc_per_request"), r.large_per_request, "B/req")
-                .with_statistic("mean"),
+            Measurement::count(
+                id("large_alloc_per_request"),
+                r.large_per_request,
+                "B/req",
+            )
+            .with_statistic("mean"),
             Measurement::count(id("cpu_per_request"), r.cpu_per_request_us, "µs")
                 .with_statistic("mean"),
-            Measurement::count(id("loadgen_cpu_share"), r.loadgen_cpu_share * 100.0, "%")
-                .with_statistic("mean"),
+            Measurement::count(
+                id("loadgen_cpu_share"),
+                r.loadgen_cpu_share * 100.0,
+                "%",
+            )
+            .with_statistic("mean"),
             Measurement::count(id("threads"), r.status.threads as f64, "threads"),
             Measurement::count(id("spans_ended"), sp.ended as f64, "spans"),
             Measurement::count(id("spans_received"), sp.received as f64, "spans"),
             Measurement::count(id("spans_failed"), sp.failed as f64, "spans"),
             Measurement::count(id("spans_dropped"), sp.dropped as f64, "spans"),
-            Measurement::count(id("spans_uncounted"), sp.uncounted() as f64, "spans"),
+            Measurement::count(
+                id("spans_uncounted"),
+                sp.uncounted() as f64,
+                "spans",
+            ),
         ]);
     }
     if let Some(c) = chain {
@@ -657,12 +700,24 @@ fn record(s: &Settings, load: f64, runs: &[Run], chain: Option<&chain::Chain>) -
                 .with_statistic("p50"),
             Measurement::count(g("chain_p99"), c.fixed_rate.latency_ms(0.99), "ms")
                 .with_statistic("p99"),
-            Measurement::count(g("chain_service_p99"), c.fixed_rate.service_ms(0.99), "ms")
-                .with_statistic("p99"),
+            Measurement::count(
+                g("chain_service_p99"),
+                c.fixed_rate.service_ms(0.99),
+                "ms",
+            )
+            .with_statistic("p99"),
             Measurement::count(g("chain_spans_ended"), sp.ended as f64, "spans"),
-            Measurement::count(g("chain_spans_received"), sp.received as f64, "spans"),
+            Measurement::count(
+                g("chain_spans_received"),
+                sp.received as f64,
+                "spans",
+            ),
             Measurement::count(g("chain_spans_dropped"), sp.dropped as f64, "spans"),
-            Measurement::count(g("chain_spans_uncounted"), sp.uncounted() as f64, "spans"),
+            Measurement::count(
+                g("chain_spans_uncounted"),
+                sp.uncounted() as f64,
+                "spans",
+            ),
         ]);
     }
     let untraced = runs[0].saturation.throughput();

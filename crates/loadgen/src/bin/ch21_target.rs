@@ -34,7 +34,10 @@ static ALLOCATOR: Counting = Counting;
 // ANCHOR: handler
 /// The one hop: continue the caller's trace if it sent one, record one
 /// server span, answer. The tracer is made once, at start.
-async fn hello(State(tracer): State<Arc<BoxedTracer>>, headers: HeaderMap) -> &'static str {
+async fn hello(
+    State(tracer): State<Arc<BoxedTracer>>,
+    headers: HeaderMap,
+) -> &'static str {
     let parent = global::get_text_map_propagator(|p| {
         p.extract(&opentelemetry_http::HeaderExtractor(&headers))
     });
@@ -74,7 +77,9 @@ fn telemetry() -> Result<Option<Telemetry>> {
         .parse()
         .ok()
         .filter(|r| (0.0..=1.0).contains(r))
-        .with_context(|| format!("TARGET_SAMPLE_RATIO={ratio:?}: expected a number in [0, 1]"))?;
+        .with_context(|| {
+            format!("TARGET_SAMPLE_RATIO={ratio:?}: expected a number in [0, 1]")
+        })?;
     let Ok(endpoint) = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT") else {
         bail!("TARGET_SAMPLE_RATIO is set but OTEL_EXPORTER_OTLP_ENDPOINT is not");
     };

@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
-use otlp_csp_loadgen::{Bounds, HttpConnection, Schedule, Target, closed_loop, open_loop};
+use otlp_csp_loadgen::{
+    Bounds, HttpConnection, Schedule, Target, closed_loop, open_loop,
+};
 
 const USAGE: &str = "usage: loadgen open URL RATE REQUESTS SECONDS [CONNECTIONS]\n       \
                      loadgen closed URL REQUESTS SECONDS [CONNECTIONS]";

@@ -46,7 +46,11 @@ impl FanOut {
     }
 
     /// Applies `f` to every item and returns the results (in the configured order).
-    pub async fn map<T, R, I, F, Fut>(&self, items: I, f: F) -> Result<Vec<R>, RunError>
+    pub async fn map<T, R, I, F, Fut>(
+        &self,
+        items: I,
+        f: F,
+    ) -> Result<Vec<R>, RunError>
     where
         I: IntoIterator<Item = T>,
         T: Send + 'static,
@@ -63,7 +67,12 @@ impl FanOut {
     /// `sink`. Each item's span (`fan_out.item`, with its index) is a child
     /// of the caller's current span. The first panic stops the run and aborts
     /// the tasks still running.
-    pub async fn run<T, R, I, F, Fut, S>(&self, items: I, f: F, mut sink: S) -> Result<(), RunError>
+    pub async fn run<T, R, I, F, Fut, S>(
+        &self,
+        items: I,
+        f: F,
+        mut sink: S,
+    ) -> Result<(), RunError>
     where
         I: IntoIterator<Item = T>,
         T: Send + 'static,
@@ -85,7 +94,8 @@ impl FanOut {
                 let Some((index, item)) = items.next() else {
                     break;
                 };
-                let (f, tracing, parent) = (f.clone(), self.tracing.clone(), parent.clone());
+                let (f, tracing, parent) =
+                    (f.clone(), self.tracing.clone(), parent.clone());
                 let task = async move {
                     let step = tracing.step("fan_out.item", &parent);
                     step.attribute(|| KeyValue::new("item.index", index as i64));

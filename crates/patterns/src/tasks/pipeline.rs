@@ -14,7 +14,9 @@ use crate::error::{BuildError, Panicked, SendError, nonzero, panic_message};
 use crate::trace::{Traced, Tracing};
 
 type StageTask = Pin<Box<dyn Future<Output = ()> + Send>>;
-type Spawner = Box<dyn FnOnce(&Settings, &CancellationToken) -> (&'static str, StageTask) + Send>;
+type Spawner = Box<
+    dyn FnOnce(&Settings, &CancellationToken) -> (&'static str, StageTask) + Send,
+>;
 
 #[derive(Clone)]
 struct Settings {
@@ -76,7 +78,11 @@ impl<In: Send + 'static, Out: Send + 'static> Pipeline<In, Out> {
     }
 
     /// Appends a stage named `name` (also its span's name) running `f` on each item.
-    pub fn stage<Next, F, Fut>(mut self, name: &'static str, f: F) -> Pipeline<In, Next>
+    pub fn stage<Next, F, Fut>(
+        mut self,
+        name: &'static str,
+        f: F,
+    ) -> Pipeline<In, Next>
     where
         Next: Send + 'static,
         F: FnMut(Out) -> Fut + Send + 'static,
@@ -86,7 +92,14 @@ impl<In: Send + 'static, Out: Send + 'static> Pipeline<In, Out> {
         let rx = self.output;
         self.stages.push(Box::new(
             move |settings: &Settings, stop: &CancellationToken| {
-                let task = run_stage(name, rx, tx, f, settings.tracing.clone(), stop.clone());
+                let task = run_stage(
+                    name,
+                    rx,
+                    tx,
+                    f,
+                    settings.tracing.clone(),
+                    stop.clone(),
+                );
                 (name, Box::pin(task) as StageTask)
             },
         ));
@@ -182,7 +195,9 @@ impl<T> Input<T> {
                 Ok(())
             }
             // A stage that saw the token first has already dropped its end.
-            Some(Err(_)) if self.cancel.as_ref().is_some_and(|c| c.is_cancelled()) => {
+            Some(Err(_))
+                if self.cancel.as_ref().is_some_and(|c| c.is_cancelled()) =>
+            {
                 Err(SendError::Cancelled(msg.value))
             }
             Some(Err(_)) => Err(SendError::Closed(msg.value)),

@@ -173,7 +173,8 @@ where
             let outcome = AssertUnwindSafe(job.with_context(step.context().clone()))
                 .catch_unwind()
                 .await;
-            let outcome = settle_job(outcome, step, &worker.completed, &worker.panicked);
+            let outcome =
+                settle_job(outcome, step, &worker.completed, &worker.panicked);
             let _ = reply.send(outcome);
         })
     };

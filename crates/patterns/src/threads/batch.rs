@@ -38,7 +38,11 @@ impl Batcher {
 
     /// Takes items from `rx` until every sender is gone, calling `f` on each
     /// batch on this thread, inside the batch's span. Returns the number of batches.
-    pub fn run<T>(&self, rx: &Receiver<Traced<T>>, mut f: impl FnMut(Vec<T>)) -> usize {
+    pub fn run<T>(
+        &self,
+        rx: &Receiver<Traced<T>>,
+        mut f: impl FnMut(Vec<T>),
+    ) -> usize {
         let mut batches = 0;
         // Block for the first item of each batch; then fill it until full,
         // until the deadline, or until the channel is closed.
@@ -56,9 +60,11 @@ impl Batcher {
                     }
                 }
             }
-            let step = self
-                .tracing
-                .batch("batch", batch.iter().map(|t| &t.cx), batch.len());
+            let step = self.tracing.batch(
+                "batch",
+                batch.iter().map(|t| &t.cx),
+                batch.len(),
+            );
             {
                 let _in_span = step.context().clone().attach();
                 f(batch.into_iter().map(|t| t.value).collect());

@@ -78,7 +78,12 @@ impl FanOut {
     ///
     /// The first panic in `f` stops the run: no more items are started, and
     /// the panic is returned with the item's index.
-    pub fn run<T, R, I, F, S>(&self, items: I, f: F, mut sink: S) -> Result<(), RunError>
+    pub fn run<T, R, I, F, S>(
+        &self,
+        items: I,
+        f: F,
+        mut sink: S,
+    ) -> Result<(), RunError>
     where
         I: IntoIterator<Item = T>,
         I::IntoIter: Send,
@@ -105,7 +110,8 @@ impl FanOut {
             }
             spawn_scoped(scope, "fan-out-feed", move || {
                 for item in items.enumerate() {
-                    let no_credit = credits.as_ref().is_some_and(|c| c.recv().is_err());
+                    let no_credit =
+                        credits.as_ref().is_some_and(|c| c.recv().is_err());
                     if no_credit || work_tx.send(item).is_err() {
                         return; // the collector stopped early
                     }

@@ -3,11 +3,15 @@
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 
-use crossbeam_channel::{Receiver, Select, Sender, TryRecvError, TrySendError, bounded, select};
+use crossbeam_channel::{
+    Receiver, Select, Sender, TryRecvError, TrySendError, bounded, select,
+};
 use opentelemetry::Context;
 
 use super::CancelToken;
-use crate::error::{BuildError, Panicked, RunError, SendError, nonzero, panic_message};
+use crate::error::{
+    BuildError, Panicked, RunError, SendError, nonzero, panic_message,
+};
 use crate::trace::{Traced, Tracing};
 
 type Spawner = Box<dyn FnOnce(&Settings) -> Result<Running, BuildError> + Send>;
@@ -78,9 +82,10 @@ impl<In: Send + 'static, Out: Send + 'static> Pipeline<In, Out> {
         let rx = self.output;
         self.stages.push(Box::new(move |settings: &Settings| {
             let settings = settings.clone();
-            let handle = super::spawn("a pipeline stage", name.to_owned(), move || {
-                run_stage(name, rx, tx, f, settings)
-            })?;
+            let handle =
+                super::spawn("a pipeline stage", name.to_owned(), move || {
+                    run_stage(name, rx, tx, f, settings)
+                })?;
             Ok((name, handle))
         }));
         Pipeline {

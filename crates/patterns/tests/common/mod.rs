@@ -84,7 +84,9 @@ pub fn quiet_planned_panics() {
 
 /// Runs `f` on a thread and fails the test if it has not finished after a
 /// generous time: a guard against hangs, not a statement about speed.
-pub fn within_hang_guard<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+pub fn within_hang_guard<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
     let (tx, rx) = crossbeam_channel::bounded(1);
     let worker = std::thread::spawn(move || {
         let _ = tx.send(f());

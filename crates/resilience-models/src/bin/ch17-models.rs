@@ -39,14 +39,16 @@ fn real_main() -> Result<()> {
     let id = |name: &str| format!("{GROUP}/{name}");
 
     // The stateright models.
-    let (breaker_states, secs) = explore("circuit breaker", BreakerModel::chapter())?;
+    let (breaker_states, secs) =
+        explore("circuit breaker", BreakerModel::chapter())?;
     results.push(Measurement::count(
         id("breaker_states"),
         breaker_states as f64,
         "states",
     ));
     results.push(Measurement::count(id("breaker_seconds"), secs, "s"));
-    let (pipeline_states, secs) = explore("two-stage pipeline", PipelineModel::CHAPTER)?;
+    let (pipeline_states, secs) =
+        explore("two-stage pipeline", PipelineModel::CHAPTER)?;
     results.push(Measurement::count(
         id("pipeline_states"),
         pipeline_states as f64,
@@ -97,7 +99,8 @@ fn real_main() -> Result<()> {
         moved = action.map(|a| format!("{a:?}")).unwrap_or_default();
     }
     results.push(
-        Measurement::count(id("pipeline_bug_trace"), steps.len() as f64, "states").with_text(text),
+        Measurement::count(id("pipeline_bug_trace"), steps.len() as f64, "states")
+            .with_text(text),
     );
     println!(
         "stateright: the lossy pipeline loses items after {} states",
@@ -190,7 +193,13 @@ fn real_main() -> Result<()> {
 fn explore<M>(name: &str, model: M) -> Result<(usize, f64)>
 where
     M: Model + Send + Sync + 'static,
-    M::State: Clone + std::fmt::Debug + std::hash::Hash + PartialEq + Send + Sync + 'static,
+    M::State: Clone
+        + std::fmt::Debug
+        + std::hash::Hash
+        + PartialEq
+        + Send
+        + Sync
+        + 'static,
     M::Action: Clone + std::fmt::Debug + PartialEq + Send + Sync + 'static,
 {
     let start = Instant::now();
@@ -213,7 +222,13 @@ where
     Ok((checker.unique_state_count(), secs))
 }
 
-fn tlc_run(jar: &Path, dir: &Path, module: &str, config: &str, metadir: &Path) -> Result<TlcRun> {
+fn tlc_run(
+    jar: &Path,
+    dir: &Path,
+    module: &str,
+    config: &str,
+    metadir: &Path,
+) -> Result<TlcRun> {
     let run = tlc::run(jar, dir, module, config, metadir)?;
     println!(
         "TLC: {module} {config}: exit {}{}",
@@ -230,7 +245,8 @@ fn tlc_run(jar: &Path, dir: &Path, module: &str, config: &str, metadir: &Path) -
 /// Eps ahead of true time, the receipt Eps behind, after exactly 2·Eps ticks.
 fn check_t4_counterexample(run: &TlcRun) -> Result<()> {
     ensure!(
-        run.exit_code == EXIT_INVARIANT_VIOLATED && run.violated.as_deref() == Some("CausalOrder"),
+        run.exit_code == EXIT_INVARIANT_VIOLATED
+            && run.violated.as_deref() == Some("CausalOrder"),
         "T4 violated.cfg: expected CausalOrder to be violated (exit {EXIT_INVARIANT_VIOLATED}), \
          TLC exited with {} ({:?})",
         run.exit_code,

@@ -75,7 +75,9 @@ impl PeerError {
     pub fn retryable(&self) -> bool {
         matches!(
             self,
-            PeerError::Timeout { .. } | PeerError::Unreachable { .. } | PeerError::Upstream { .. }
+            PeerError::Timeout { .. }
+                | PeerError::Unreachable { .. }
+                | PeerError::Upstream { .. }
         )
     }
 
@@ -143,7 +145,12 @@ pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
 pub fn is_idempotent(method: &Method) -> bool {
     matches!(
         *method,
-        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+        Method::GET
+            | Method::HEAD
+            | Method::PUT
+            | Method::DELETE
+            | Method::OPTIONS
+            | Method::TRACE
     )
 }
 
@@ -175,7 +182,12 @@ impl std::fmt::Debug for Peer {
 impl Peer {
     // ANCHOR: stack
     /// A client for the service `name` at `base` (`http://host:port`).
-    pub fn new(name: &'static str, base: &str, config: ClientConfig, obs: &Obs) -> Self {
+    pub fn new(
+        name: &'static str,
+        base: &str,
+        config: ClientConfig,
+        obs: &Obs,
+    ) -> Self {
         let http = reqwest::Client::builder()
             .no_proxy()
             // Servers close a connection that sends no request head within
@@ -366,13 +378,19 @@ impl Peer {
         ];
         let outcome = match outcome {
             Ok((status, bytes)) => {
-                span.set_attribute(KeyValue::new(attr::STATUS, i64::from(status.as_u16())));
+                span.set_attribute(KeyValue::new(
+                    attr::STATUS,
+                    i64::from(status.as_u16()),
+                ));
                 labels.push(KeyValue::new(attr::STATUS, i64::from(status.as_u16())));
                 let failed = status == StatusCode::INTERNAL_SERVER_ERROR;
                 // Client spans: every 4xx and 5xx is an error.
                 if status.is_client_error() || status.is_server_error() {
                     let code = status.as_u16().to_string();
-                    span.set_attribute(KeyValue::new(attr::ERROR_TYPE, code.clone()));
+                    span.set_attribute(KeyValue::new(
+                        attr::ERROR_TYPE,
+                        code.clone(),
+                    ));
                     span.set_status(Status::error(format!("answered {status}")));
                     labels.push(KeyValue::new(attr::ERROR_TYPE, code));
                 }
@@ -418,7 +436,10 @@ impl Peer {
 
     /// Reads an answer's body, refusing it once it passes
     /// [`MAX_ANSWER_BYTES`] (whether or not `Content-Length` said so first).
-    async fn read_answer_body(&self, mut response: reqwest::Response) -> Result<Bytes, PeerError> {
+    async fn read_answer_body(
+        &self,
+        mut response: reqwest::Response,
+    ) -> Result<Bytes, PeerError> {
         let too_large = PeerError::AnswerTooLarge { peer: self.name };
         if response
             .content_length()
@@ -575,7 +596,8 @@ mod tests {
             &opentelemetry_sdk::trace::SdkTracerProvider::builder().build(),
             &opentelemetry_sdk::metrics::SdkMeterProvider::builder().build(),
         );
-        let peer = Peer::new("p", "http://127.0.0.1:9", ClientConfig::default(), &obs);
+        let peer =
+            Peer::new("p", "http://127.0.0.1:9", ClientConfig::default(), &obs);
         let mut distinct = std::collections::HashSet::new();
         for attempt in 0..10 {
             let ceiling = (ClientConfig::default().backoff_base * (1 << attempt))

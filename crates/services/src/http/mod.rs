@@ -10,5 +10,6 @@ pub use client::{BreakerEvent, MAX_ANSWER_BYTES, Peer, PeerError, is_idempotent}
 pub use extract::{ValidJson, Validate};
 pub use obs::{Obs, attr};
 pub use server::{
-    BODY_READ_TIMEOUT, MAX_BODY_BYTES, error_response, json_rejection, not_found, with_middleware,
+    BODY_READ_TIMEOUT, MAX_BODY_BYTES, error_response, json_rejection, not_found,
+    with_middleware,
 };

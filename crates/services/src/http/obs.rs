@@ -63,7 +63,11 @@ pub struct Obs {
 impl Obs {
     /// Handles from the providers of `telemetry` (one `init` per service).
     pub fn new(service: &'static str, telemetry: &Telemetry) -> Self {
-        Self::from_providers(service, telemetry.provider(), telemetry.meter_provider())
+        Self::from_providers(
+            service,
+            telemetry.provider(),
+            telemetry.meter_provider(),
+        )
     }
 
     /// Handles from explicit providers.
@@ -86,16 +90,22 @@ impl Obs {
             client_duration: meter
                 .f64_histogram("http.client.request.duration")
                 .with_unit("s")
-                .with_description("Duration of HTTP client requests (one per attempt)")
+                .with_description(
+                    "Duration of HTTP client requests (one per attempt)",
+                )
                 .with_boundaries(DURATION_BUCKETS.to_vec())
                 .build(),
             breaker_transitions: meter
                 .u64_counter("otlp_csp.breaker.transitions")
-                .with_description("Circuit breaker state changes, by peer, from and to")
+                .with_description(
+                    "Circuit breaker state changes, by peer, from and to",
+                )
                 .build(),
             rejected: meter
                 .u64_counter("otlp_csp.client.rejected")
-                .with_description("Outbound calls refused before sending, by peer and reason")
+                .with_description(
+                    "Outbound calls refused before sending, by peer and reason",
+                )
                 .build(),
             in_flight: Arc::new(AtomicUsize::new(0)),
         }

@@ -42,7 +42,9 @@ pub fn error_response(status: StatusCode, message: impl Into<String>) -> Respons
 /// `Content-Type: application/json` (`415`).
 pub fn json_rejection(rejection: JsonRejection) -> Response {
     let status = match rejection.status() {
-        s @ (StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE) => s,
+        s @ (StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE) => {
+            s
+        }
         _ => StatusCode::BAD_REQUEST,
     };
     error_response(status, rejection.body_text())
@@ -59,9 +61,15 @@ pub async fn not_found(request: Request) -> Response {
 // ANCHOR: middleware
 /// Continues the caller's trace (or starts one) with a server span, records
 /// `http.server.request.duration`, and logs the outcome inside the span.
-async fn trace_request(State(obs): State<Obs>, request: Request, next: Next) -> Response {
+async fn trace_request(
+    State(obs): State<Obs>,
+    request: Request,
+    next: Next,
+) -> Response {
     let start = Instant::now();
-    let parent = global::get_text_map_propagator(|p| p.extract(&HeaderCarrier(request.headers())));
+    let parent = global::get_text_map_propagator(|p| {
+        p.extract(&HeaderCarrier(request.headers()))
+    });
     let method = request.method().as_str().to_owned();
     // `None` for unknown routes: the span is then named after the method only,
     // as the semantic conventions ask (a raw path would explode cardinality).
@@ -159,7 +167,8 @@ async fn read_body_within_deadline(request: Request, next: Next) -> Response {
                 .await
         }
         Ok(Err(e)) => {
-            let over = std::error::Error::source(&e).is_some_and(|s| s.is::<LengthLimitError>());
+            let over = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<LengthLimitError>());
             if over {
                 too_large()
             } else {

@@ -9,7 +9,9 @@
 //! baggage-octet  = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
 //! ```
 
-use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
+use percent_encoding::{
+    AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode,
+};
 
 /// The most list-members propagated. Baggage §Limits: "A platform MUST
 /// propagate all list-members ... up to at least 64 list-members"; 64 is also
@@ -109,7 +111,8 @@ fn parse_property(prop: &str) -> Option<String> {
     match prop.split_once('=') {
         Some((k, v)) => {
             let (k, v) = (k.trim_matches([' ', '\t']), v.trim_matches([' ', '\t']));
-            (is_token(k) && v.bytes().all(is_baggage_octet)).then(|| format!("{k}={v}"))
+            (is_token(k) && v.bytes().all(is_baggage_octet))
+                .then(|| format!("{k}={v}"))
         }
         None => is_token(prop).then(|| prop.to_owned()),
     }
@@ -182,7 +185,8 @@ mod tests {
 
     #[test]
     fn values_round_trip_through_percent_encoding() {
-        for value in ["DF 28", "a=b", "50%", "%41", "a\\b", "naïve, \"quoted\"; x"] {
+        for value in ["DF 28", "a=b", "50%", "%41", "a\\b", "naïve, \"quoted\"; x"]
+        {
             let (header, skipped) = format_baggage([("k", value, "")]);
             assert_eq!(skipped, 0);
             let back = parse_baggage([header.as_str()]);

@@ -4,7 +4,8 @@
 //! which is how libFuzzer recognises a finding.
 
 use super::{
-    format_baggage, format_traceparent, parse_baggage, parse_traceparent, parse_tracestate,
+    format_baggage, format_traceparent, parse_baggage, parse_traceparent,
+    parse_tracestate,
 };
 
 /// `traceparent`: whatever parses formats to a version-00 value that parses
@@ -14,8 +15,12 @@ pub fn traceparent(data: &[u8]) {
         return;
     };
     if let Ok(tp) = parse_traceparent(text) {
-        let again = parse_traceparent(&format_traceparent(tp.trace_id, tp.parent_id, tp.flags))
-            .expect("a formatted traceparent parses");
+        let again = parse_traceparent(&format_traceparent(
+            tp.trace_id,
+            tp.parent_id,
+            tp.flags,
+        ))
+        .expect("a formatted traceparent parses");
         assert_eq!(again.version, 0);
         assert_eq!(
             (again.trace_id, again.parent_id),
@@ -35,7 +40,8 @@ pub fn tracestate(data: &[u8]) {
         let header = ts.header();
         assert!(header.len() <= super::TRACESTATE_MAX_LEN);
         assert!(ts.entries.len() <= super::TRACESTATE_MAX_MEMBERS);
-        let again = parse_tracestate([header.as_str()]).expect("a formatted tracestate parses");
+        let again = parse_tracestate([header.as_str()])
+            .expect("a formatted tracestate parses");
         assert_eq!(again.entries, ts.entries);
     }
 }

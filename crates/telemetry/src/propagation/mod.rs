@@ -31,21 +31,23 @@ mod traceparent;
 mod tracestate;
 
 pub use baggage::{
-    BaggageMember, MAX_BYTES as BAGGAGE_MAX_BYTES, MAX_MEMBERS as BAGGAGE_MAX_MEMBERS,
-    ParsedBaggage, format_baggage, is_token, parse_baggage,
+    BaggageMember, MAX_BYTES as BAGGAGE_MAX_BYTES,
+    MAX_MEMBERS as BAGGAGE_MAX_MEMBERS, ParsedBaggage, format_baggage, is_token,
+    parse_baggage,
 };
 pub use carrier::{HeaderCarrier, HeaderCarrierMut};
 pub use propagators::{
-    PropagationCounters, PropagationCounts, W3cBaggage, W3cTraceContext, global_counters,
-    w3c_propagator, w3c_propagator_with,
+    PropagationCounters, PropagationCounts, W3cBaggage, W3cTraceContext,
+    global_counters, w3c_propagator, w3c_propagator_with,
 };
 pub use traceparent::{
-    FLAG_RANDOM, FLAG_SAMPLED, KNOWN_FLAGS, TRACEPARENT_LEN, Traceparent, TraceparentError,
-    format_traceparent, parse_traceparent,
+    FLAG_RANDOM, FLAG_SAMPLED, KNOWN_FLAGS, TRACEPARENT_LEN, Traceparent,
+    TraceparentError, format_traceparent, parse_traceparent,
 };
 pub use tracestate::{
-    LONG_ENTRY_LEN, MAX_COMBINED_LEN as TRACESTATE_MAX_LEN, MAX_KEY_LEN as TRACESTATE_MAX_KEY_LEN,
-    MAX_MEMBERS as TRACESTATE_MAX_MEMBERS, MAX_VALUE_LEN as TRACESTATE_MAX_VALUE_LEN, Tracestate,
-    TracestateError, format_tracestate, merge_received, parse_tracestate,
+    LONG_ENTRY_LEN, MAX_COMBINED_LEN as TRACESTATE_MAX_LEN,
+    MAX_KEY_LEN as TRACESTATE_MAX_KEY_LEN, MAX_MEMBERS as TRACESTATE_MAX_MEMBERS,
+    MAX_VALUE_LEN as TRACESTATE_MAX_VALUE_LEN, Tracestate, TracestateError,
+    format_tracestate, merge_received, parse_tracestate,
     valid_key as valid_tracestate_key, valid_value as valid_tracestate_value,
 };

@@ -9,11 +9,17 @@ use opentelemetry::propagation::text_map_propagator::FieldIter;
 use opentelemetry::propagation::{
     Extractor, Injector, TextMapCompositePropagator, TextMapPropagator,
 };
-use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+use opentelemetry::trace::{
+    SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
+};
 
 use super::baggage::{format_baggage, parse_baggage};
-use super::traceparent::{KNOWN_FLAGS, TraceparentError, format_traceparent, parse_traceparent};
-use super::tracestate::{format_tracestate, merge_received, parse_tracestate, split_entries};
+use super::traceparent::{
+    KNOWN_FLAGS, TraceparentError, format_traceparent, parse_traceparent,
+};
+use super::tracestate::{
+    format_tracestate, merge_received, parse_tracestate, split_entries,
+};
 
 const TRACEPARENT: &str = "traceparent";
 const TRACESTATE: &str = "tracestate";
@@ -207,11 +213,15 @@ fn is_forwardable(header: &str) -> bool {
 
 /// The entries `TraceState` can hold, stored in one; and, only when it
 /// could not hold them all, the list of those it does.
-fn to_trace_state(entries: &[(String, String)]) -> (TraceState, Option<Vec<(String, String)>>) {
+fn to_trace_state(
+    entries: &[(String, String)],
+) -> (TraceState, Option<Vec<(String, String)>>) {
     if entries.is_empty() {
         return (TraceState::NONE, None);
     }
-    if let Ok(state) = TraceState::from_key_value(entries.iter().map(|(k, v)| (k, v))) {
+    if let Ok(state) =
+        TraceState::from_key_value(entries.iter().map(|(k, v)| (k, v)))
+    {
         return (state, None);
     }
     let held: Vec<(String, String)> = entries
@@ -220,7 +230,8 @@ fn to_trace_state(entries: &[(String, String)]) -> (TraceState, Option<Vec<(Stri
         .cloned()
         .collect();
     // Every pair passed `insert`'s own checks, so this cannot fail.
-    let state = TraceState::from_key_value(held.iter().map(|(k, v)| (k, v))).unwrap_or_default();
+    let state = TraceState::from_key_value(held.iter().map(|(k, v)| (k, v)))
+        .unwrap_or_default();
     (state, Some(held))
 }
 
@@ -243,9 +254,9 @@ impl TextMapPropagator for W3cTraceContext {
         // §3.3.3.1: whole entries are truncated to the documented maximum.
         let now = sc.trace_state().header();
         let header = match cx.get::<ReceivedTracestate>() {
-            Some(r) if r.trace_id == sc.trace_id() => {
-                format_tracestate(&merge_received(&r.received, &r.held, &split_entries(&now)))
-            }
+            Some(r) if r.trace_id == sc.trace_id() => format_tracestate(
+                &merge_received(&r.received, &r.held, &split_entries(&now)),
+            ),
             _ => now,
         };
         if header.is_empty() {
@@ -268,10 +279,16 @@ impl TextMapPropagator for W3cTraceContext {
         }
     }
 
-    fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
+    fn extract_with_context(
+        &self,
+        cx: &Context,
+        extractor: &dyn Extractor,
+    ) -> Context {
         match self.extract_parts(extractor) {
             Ok((sc, None)) => cx.with_remote_span_context(sc),
-            Ok((sc, Some(received))) => cx.with_remote_span_context(sc).with_value(received),
+            Ok((sc, Some(received))) => {
+                cx.with_remote_span_context(sc).with_value(received)
+            }
             Err(_) => cx.clone(),
         }
     }
@@ -328,7 +345,11 @@ impl TextMapPropagator for W3cBaggage {
         }
     }
 
-    fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
+    fn extract_with_context(
+        &self,
+        cx: &Context,
+        extractor: &dyn Extractor,
+    ) -> Context {
         let Some(fields) = extractor.get_all(BAGGAGE) else {
             return cx.clone();
         };
@@ -353,7 +374,9 @@ impl TextMapPropagator for W3cBaggage {
 }
 
 /// Both propagators, sharing `counters`: what `init` installs globally.
-pub fn w3c_propagator_with(counters: PropagationCounters) -> TextMapCompositePropagator {
+pub fn w3c_propagator_with(
+    counters: PropagationCounters,
+) -> TextMapCompositePropagator {
     TextMapCompositePropagator::new(vec![
         Box::new(W3cTraceContext::with_counters(counters.clone())),
         Box::new(W3cBaggage::with_counters(counters)),
@@ -367,6 +390,7 @@ pub fn w3c_propagator() -> TextMapCompositePropagator {
 
 /// The counters of the propagators made by [`w3c_propagator`].
 pub fn global_counters() -> PropagationCounters {
-    static GLOBAL: std::sync::OnceLock<PropagationCounters> = std::sync::OnceLock::new();
+    static GLOBAL: std::sync::OnceLock<PropagationCounters> =
+        std::sync::OnceLock::new();
     GLOBAL.get_or_init(PropagationCounters::default).clone()
 }

@@ -47,7 +47,9 @@ pub enum TraceparentError {
     #[error("a version-00 traceparent has 55 characters, this one has {0}")]
     Length(usize),
     /// A higher-version value is shorter than 55 characters (§3.2.4).
-    #[error("a traceparent of a higher version has at least 55 characters, this one has {0}")]
+    #[error(
+        "a traceparent of a higher version has at least 55 characters, this one has {0}"
+    )]
     TooShort(usize),
     /// A field is not followed by a dash where the format needs one.
     #[error("expected a dash at character {0}")]
@@ -121,7 +123,11 @@ pub fn parse_traceparent(value: &str) -> Result<Traceparent, TraceparentError> {
 }
 
 /// Formats a version-00 `traceparent`; unknown flag bits are cleared (§3.2.2.5.3).
-pub fn format_traceparent(trace_id: [u8; 16], parent_id: [u8; 8], flags: u8) -> String {
+pub fn format_traceparent(
+    trace_id: [u8; 16],
+    parent_id: [u8; 8],
+    flags: u8,
+) -> String {
     let mut s = String::with_capacity(TRACEPARENT_LEN);
     s.push_str("00-");
     push_hex(&mut s, &trace_id);
@@ -207,8 +213,12 @@ mod tests {
 
     #[test]
     fn unknown_flags_are_not_forwarded() {
-        let tp =
-            parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-ff").unwrap();
-        assert!(format_traceparent(tp.trace_id, tp.parent_id, tp.flags).ends_with("-03"));
+        let tp = parse_traceparent(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-ff",
+        )
+        .unwrap();
+        assert!(
+            format_traceparent(tp.trace_id, tp.parent_id, tp.flags).ends_with("-03")
+        );
     }
 }

@@ -152,7 +152,8 @@ pub fn valid_value(value: &str) -> bool {
 /// starting from the end of tracestate." Returns how many were removed.
 fn truncate(entries: &mut Vec<(String, String)>) -> usize {
     let len = |e: &[(String, String)]| {
-        e.iter().map(|(k, v)| k.len() + 1 + v.len()).sum::<usize>() + e.len().saturating_sub(1)
+        e.iter().map(|(k, v)| k.len() + 1 + v.len()).sum::<usize>()
+            + e.len().saturating_sub(1)
     };
     let mut removed = 0;
     while len(entries) > MAX_COMBINED_LEN {

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail, ensure};
 use bytes::Bytes;
 use otlp_csp_loadgen::{
-    Bounds, Connection as _, HttpConnection, MAX_REQUESTS, Outcome, Report, Schedule, Target,
-    open_loop,
+    Bounds, Connection as _, HttpConnection, MAX_REQUESTS, Outcome, Report,
+    Schedule, Target, open_loop,
 };
 
 use super::{Killed, Rotel, Settings, Spans, wait_with_limit};
@@ -59,7 +59,12 @@ struct Service {
     reader: std::thread::JoinHandle<()>,
 }
 
-fn start(dir: &Path, name: &'static str, grpc: u16, peers: &[(&str, &str)]) -> Result<Service> {
+fn start(
+    dir: &Path,
+    name: &'static str,
+    grpc: u16,
+    peers: &[(&str, &str)],
+) -> Result<Service> {
     let mut cmd = Command::new(dir.join(name));
     cmd.env("LISTEN_ADDR", "127.0.0.1:0")
         .env(
@@ -214,8 +219,11 @@ pub fn run(rt: &tokio::runtime::Runtime, s: &Settings) -> Result<Chain> {
 
     let phase = Duration::from_secs_f64(s.seconds);
     let fixed_rate = rt.block_on(async {
-        let first = HttpConnection::open_post(&target, body.clone(), "application/json").await?;
-        let mut probe = HttpConnection::open_post(&target, body, "application/json").await?;
+        let first =
+            HttpConnection::open_post(&target, body.clone(), "application/json")
+                .await?;
+        let mut probe =
+            HttpConnection::open_post(&target, body, "application/json").await?;
         let outcome = probe.call().await;
         ensure!(
             outcome == Outcome::Ok,
@@ -247,7 +255,8 @@ mod tests {
 
     #[test]
     fn reads_both_kinds_of_last_words() {
-        let ok = "gateway: flushing telemetry\ngateway: 12 span(s) exported; exit 0\n";
+        let ok =
+            "gateway: flushing telemetry\ngateway: 12 span(s) exported; exit 0\n";
         let s = spans_from_stderr("gateway", ok).unwrap();
         assert_eq!((s.ended, s.exported), (12, 12));
         let lost = "order: telemetry shutdown failed: 7 of 100 spans not exported \
