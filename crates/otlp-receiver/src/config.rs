@@ -2,6 +2,8 @@
 
 use std::net::SocketAddr;
 
+use crate::{Fault, FaultPlan};
+
 /// The default limit on a request body, compressed or not: 4 MiB, the
 /// default message limit of gRPC servers.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -26,6 +28,7 @@ pub struct Config {
     pub(crate) fail_first: u64,
     pub(crate) partial_success: Option<PartialSuccess>,
     pub(crate) keep_requests: bool,
+    pub(crate) fault: Option<FaultPlan>,
 }
 
 impl Default for Config {
@@ -37,6 +40,7 @@ impl Default for Config {
             fail_first: 0,
             partial_success: None,
             keep_requests: true,
+            fault: None,
         }
     }
 }
@@ -66,6 +70,14 @@ impl Config {
     /// `UNAVAILABLE`, without keeping them.
     pub fn fail_first(mut self, n: u64) -> Self {
         self.fail_first = n;
+        self
+    }
+
+    /// Answers `hit` of every `every` well-formed export requests with
+    /// `fault` instead of keeping them (see [`Fault`]); after the requests
+    /// [`fail_first`](Config::fail_first) takes, if any.
+    pub fn fault(mut self, fault: Fault, hit: u64, every: u64) -> Self {
+        self.fault = Some(FaultPlan { fault, hit, every });
         self
     }
 

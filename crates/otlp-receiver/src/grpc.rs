@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderValue;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
     LogsService, LogsServiceServer,
 };
@@ -30,18 +30,19 @@ use prost::Message;
 use tonic::codec::CompressionEncoding;
 use tonic::{Request, Status};
 
-use crate::store::{Admission, Logs, Metrics, Signal, Store, Traces};
-use crate::{Compression, Protocol};
+use crate::store::{Logs, Metrics, Signal, Store, Traces};
+use crate::{Compression, Fault, Protocol};
 
 /// Marks a status the receiver produced on purpose, so the counting layer
-/// does not count it as bad input.
+/// does not count it as bad input. Its value says what to answer: `1` the
+/// status as it is, `reset` a cut response, `not-otlp` an HTML page.
 const INJECTED: &str = "x-otlp-receiver-injected";
 
 #[derive(Clone)]
 struct Service(Arc<Store>);
 
 impl Service {
-    fn export<S: Signal>(
+    async fn export<S: Signal>(
         &self,
         request: Request<S::Request>,
     ) -> Result<S::Response, Status> {
@@ -56,23 +57,55 @@ impl Service {
         let wire = request.extensions().get::<WireSize>().map(|w| w.0);
         let request = request.into_inner();
         let size = wire.unwrap_or_else(|| request.encoded_len());
-        match self
-            .0
-            .admit::<S>(request, Protocol::Grpc, compression, size)
-        {
-            Admission::Accepted(response) => Ok(response),
-            Admission::InjectedFailure => {
-                let mut status = Status::unavailable(
-                    "the receiver was told to fail this request (retry it)",
-                );
-                status.metadata_mut().insert(
-                    INJECTED,
-                    tonic::metadata::MetadataValue::from_static("1"),
-                );
-                Err(status)
-            }
+        if let Some(fault) = self.0.fault::<S>(&request) {
+            return Err(faulted(fault).await);
         }
+        Ok(self.0.admit::<S>(request, Protocol::Grpc, compression, size))
     }
+}
+
+/// The status for a request the fault plan hit (the request is not kept),
+/// marked so that `count_refusals` lets it through or replaces it.
+async fn faulted(fault: Fault) -> Status {
+    use tonic_types::{ErrorDetails, StatusExt};
+    let with_delay = |code, message: &str, delay: Option<std::time::Duration>| match delay {
+        Some(delay) => Status::with_error_details(
+            code,
+            message,
+            ErrorDetails::with_retry_info(Some(delay)),
+        ),
+        None => Status::new(code, message),
+    };
+    let (mut status, mark) = match fault {
+        Fault::Throttle(delay) => (
+            with_delay(
+                tonic::Code::ResourceExhausted,
+                "throttled by the receiver's fault plan",
+                delay,
+            ),
+            "1",
+        ),
+        Fault::Unavailable(delay) => (
+            with_delay(
+                tonic::Code::Unavailable,
+                "the receiver was told to fail this request (retry it)",
+                delay,
+            ),
+            "1",
+        ),
+        Fault::Stall(delay) => {
+            tokio::time::sleep(delay).await;
+            let message = "the receiver stalled, then refused this request";
+            (Status::unavailable(message), "1")
+        }
+        Fault::Reset => (Status::unavailable("cut"), "reset"),
+        Fault::NotOtlp => (Status::unavailable("not OTLP"), "not-otlp"),
+    };
+    status.metadata_mut().insert(
+        INJECTED,
+        tonic::metadata::MetadataValue::from_static(mark),
+    );
+    status
 }
 
 #[tonic::async_trait]
@@ -81,7 +114,9 @@ impl TraceService for Service {
         &self,
         request: Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, Status> {
-        Service::export::<Traces>(self, request).map(tonic::Response::new)
+        Service::export::<Traces>(self, request)
+            .await
+            .map(tonic::Response::new)
     }
 }
 
@@ -91,7 +126,9 @@ impl MetricsService for Service {
         &self,
         request: Request<ExportMetricsServiceRequest>,
     ) -> Result<tonic::Response<ExportMetricsServiceResponse>, Status> {
-        Service::export::<Metrics>(self, request).map(tonic::Response::new)
+        Service::export::<Metrics>(self, request)
+            .await
+            .map(tonic::Response::new)
     }
 }
 
@@ -101,7 +138,9 @@ impl LogsService for Service {
         &self,
         request: Request<ExportLogsServiceRequest>,
     ) -> Result<tonic::Response<ExportLogsServiceResponse>, Status> {
-        Service::export::<Logs>(self, request).map(tonic::Response::new)
+        Service::export::<Logs>(self, request)
+            .await
+            .map(tonic::Response::new)
     }
 }
 
@@ -182,8 +221,18 @@ async fn count_refusals(
     mut response: Response,
 ) -> Response {
     let headers = response.headers_mut();
-    if headers.remove(INJECTED).is_some() {
-        return response;
+    match headers.remove(INJECTED).as_ref().map(HeaderValue::as_bytes) {
+        Some(b"reset") => return crate::fault::cut_response("application/grpc"),
+        Some(b"not-otlp") => {
+            return (
+                axum::http::StatusCode::OK,
+                [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                crate::fault::NOT_OTLP_PAGE,
+            )
+                .into_response();
+        }
+        Some(_) => return response,
+        None => {}
     }
     let Some(code) = headers.get("grpc-status").and_then(|v| v.to_str().ok()) else {
         return response;

@@ -6,14 +6,15 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use prost::Message;
 
 use crate::decode::{self, DecodeError, JSON, PROTOBUF};
-use crate::store::{Admission, Logs, Metrics, Signal, Store, Traces};
-use crate::{Compression, Protocol};
+use crate::fault::{NOT_OTLP_PAGE, retry_after_seconds};
+use crate::store::{Logs, Metrics, Signal, Store, Traces};
+use crate::{Compression, Fault, Protocol};
 
 /// `google.rpc.Status`, the body of every OTLP/HTTP error response
 /// (OTLP specification, "OTLP/HTTP Response", "Failures").
@@ -64,6 +65,7 @@ impl Refusal {
 
 // google.rpc.Code values used below.
 const NOT_FOUND: i32 = 5;
+const RESOURCE_EXHAUSTED: i32 = 8;
 const UNAVAILABLE: i32 = 14;
 
 async fn not_found(
@@ -87,24 +89,60 @@ async fn export<S: Signal>(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    match decode::<S>(&store, &headers, body).await {
-        Err((refusal, protocol)) => {
-            store.reject();
-            refusal.into_response(protocol)
-        }
-        Ok((request, protocol, compression, size)) => {
-            match store.admit::<S>(request, protocol, compression, size) {
-                Admission::Accepted(response) => {
-                    encoded(StatusCode::OK, protocol, &response)
-                }
-                Admission::InjectedFailure => Refusal::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    UNAVAILABLE,
-                    "the receiver was told to fail this request (retry it)",
-                )
-                .into_response(protocol),
+    let (request, protocol, compression, size) =
+        match decode::<S>(&store, &headers, body).await {
+            Ok(decoded) => decoded,
+            Err((refusal, protocol)) => {
+                store.reject();
+                return refusal.into_response(protocol);
             }
+        };
+    if let Some(fault) = store.fault::<S>(&request) {
+        return faulted(fault, protocol).await;
+    }
+    let response = store.admit::<S>(request, protocol, compression, size);
+    encoded(StatusCode::OK, protocol, &response)
+}
+
+/// The answer to a request the fault plan hit (the request is not kept).
+async fn faulted(fault: Fault, protocol: Protocol) -> Response {
+    let refuse = |status, code, message: &str, delay: Option<std::time::Duration>| {
+        let mut response = Refusal::new(status, code, message).into_response(protocol);
+        if let Some(delay) = delay {
+            let seconds = HeaderValue::from(retry_after_seconds(delay));
+            response.headers_mut().insert(header::RETRY_AFTER, seconds);
         }
+        response
+    };
+    match fault {
+        Fault::Throttle(delay) => refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            RESOURCE_EXHAUSTED,
+            "throttled by the receiver's fault plan",
+            delay,
+        ),
+        Fault::Unavailable(delay) => refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            UNAVAILABLE,
+            "the receiver was told to fail this request (retry it)",
+            delay,
+        ),
+        Fault::Stall(delay) => {
+            tokio::time::sleep(delay).await;
+            refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                UNAVAILABLE,
+                "the receiver stalled, then refused this request",
+                None,
+            )
+        }
+        Fault::Reset => crate::fault::cut_response(PROTOBUF),
+        Fault::NotOtlp => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            NOT_OTLP_PAGE,
+        )
+            .into_response(),
     }
 }
 

@@ -16,7 +16,10 @@
 //!
 //! For the chapter on the protocol, a receiver can be told to answer the
 //! first N requests with a retryable error (`503` / `UNAVAILABLE`), or to
-//! answer every request with a partial success.
+//! answer every request with a partial success; for fault runs, to answer
+//! some of the requests the way a misbehaving collector does ([`Fault`]:
+//! throttling with or without a retry delay, a stall, a cut response, a page
+//! that is not OTLP).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), otlp_receiver::Error> {
@@ -31,7 +34,8 @@
 //! # Layout
 //!
 //! - `receiver`: [`Receiver`], the running servers and what they received.
-//! - `config`: [`Config`], how a receiver listens and answers.
+//! - `config`: [`Config`], how a receiver listens and answers; `fault`:
+//!   [`Fault`], how it can answer badly.
 //! - `received`: [`Received`], one accepted request, and [`Stats`].
 //! - `grpc`, `http`: the two servers; [`decode`]: an OTLP/HTTP body
 //!   decoded without a server; [`json`]: OTLP/JSON; `store`: what is kept.
@@ -40,6 +44,7 @@
 mod config;
 pub mod decode;
 mod error;
+mod fault;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod grpc;
@@ -51,6 +56,7 @@ mod store;
 
 pub use config::{Config, DEFAULT_MAX_BODY_BYTES, PartialSuccess};
 pub use error::Error;
+pub use fault::{Fault, FaultPlan, ParseFaultError};
 pub use http::RpcStatus;
 pub use opentelemetry_proto::tonic as proto;
 pub use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! otlp-receiver [--grpc-port P] [--http-port P] [--spans N] [--timeout SECS]
-//!               [--capture FILE]
+//!               [--capture FILE] [--counts-only] [--fault FAULT[@K/N]]
 //! ```
 //!
 //! It prints `grpc 127.0.0.1:P` and `http 127.0.0.1:P` once both servers
@@ -15,13 +15,20 @@
 //! then a line `received N spans in M requests (R rejected)`. With
 //! `--capture FILE` it also writes every trace request it accepted to FILE
 //! as OTLP/JSON Lines, which `trace-view FILE -o page.html` draws.
+//!
+//! For load and fault runs, `--counts-only` keeps nothing but counts (no
+//! span lines, constant memory), and `--fault FAULT@K/N` answers K of every
+//! N well-formed requests with FAULT instead of keeping them (`throttle[:MS]`,
+//! `unavailable[:MS]`, `stall:MS`, `reset`, `not-otlp`; `@K/N` defaults to
+//! every request). The last line then also counts the faulted requests and
+//! their spans, metric points and log records.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use otlp_receiver::proto::common::v1::any_value::Value;
-use otlp_receiver::{Config, Receiver};
+use otlp_receiver::{Config, Fault, Receiver};
 use tokio::io::AsyncReadExt;
 
 struct Args {
@@ -30,6 +37,24 @@ struct Args {
     spans: Option<usize>,
     timeout: Duration,
     capture: Option<std::path::PathBuf>,
+    counts_only: bool,
+    fault: Option<(Fault, u64, u64)>,
+}
+
+const USAGE: &str = "usage: otlp-receiver [--grpc-port P] [--http-port P] [--spans N] \
+                     [--timeout SECS] [--capture FILE] [--counts-only] [--fault FAULT[@K/N]]";
+
+/// `FAULT[@K/N]`: the fault, hitting K of every N requests (default 1/1).
+fn fault_plan(text: &str) -> Result<(Fault, u64, u64), String> {
+    let (fault, rate) = text.split_once('@').unwrap_or((text, "1/1"));
+    let fault: Fault = fault.parse().map_err(|e| format!("--fault: {e}"))?;
+    let rate = rate.split_once('/').and_then(|(k, n)| {
+        let (k, n) = (k.parse::<u64>().ok()?, n.parse::<u64>().ok()?);
+        (k <= n && n > 0).then_some((k, n))
+    });
+    let (hit, every) =
+        rate.ok_or_else(|| format!("--fault {text}: after `@`, K/N with 0 <= K <= N, N > 0"))?;
+    Ok((fault, hit, every))
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -39,6 +64,8 @@ fn parse_args() -> Result<Args, String> {
         spans: None,
         timeout: Duration::from_secs(60),
         capture: None,
+        counts_only: false,
+        fault: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -51,12 +78,9 @@ fn parse_args() -> Result<Args, String> {
                 args.timeout = Duration::from_secs(number(&flag, &value()?)?)
             }
             "--capture" => args.capture = Some(value()?.into()),
-            other => {
-                return Err(format!(
-                    "unknown argument {other}; usage: otlp-receiver [--grpc-port P] \
-                     [--http-port P] [--spans N] [--timeout SECS] [--capture FILE]"
-                ));
-            }
+            "--counts-only" => args.counts_only = true,
+            "--fault" => args.fault = Some(fault_plan(&value()?)?),
+            other => return Err(format!("unknown argument {other}; {USAGE}")),
         }
     }
     Ok(args)
@@ -140,9 +164,25 @@ fn summary(receiver: &Receiver) {
         }
     }
     let stats = receiver.stats();
+    let faulted = if stats.injected_failures > 0 {
+        format!(
+            "; {} faulted requests held {} spans, {} metric points, {} log records",
+            stats.injected_failures,
+            stats.faulted_spans,
+            stats.faulted_metric_points,
+            stats.faulted_log_records
+        )
+    } else {
+        String::new()
+    };
     println!(
-        "received {} spans in {} requests ({} rejected)",
-        stats.spans, stats.accepted_requests, stats.rejected_requests
+        "received {} spans, {} metric points, {} log records in {} requests \
+         ({} rejected){faulted}",
+        stats.spans,
+        stats.metric_points,
+        stats.log_records,
+        stats.accepted_requests,
+        stats.rejected_requests
     );
 }
 
@@ -155,9 +195,19 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let config = Config::default()
+    if args.counts_only && args.capture.is_some() {
+        eprintln!("otlp-receiver: --capture needs the requests --counts-only drops");
+        return ExitCode::from(2);
+    }
+    let mut config = Config::default()
         .grpc_addr(SocketAddr::from(([127, 0, 0, 1], args.grpc_port)))
         .http_addr(SocketAddr::from(([127, 0, 0, 1], args.http_port)));
+    if args.counts_only {
+        config = config.discard_requests();
+    }
+    if let Some((fault, hit, every)) = args.fault {
+        config = config.fault(fault, hit, every);
+    }
     let receiver = match Receiver::start_with(config).await {
         Ok(r) => r,
         Err(e) => {

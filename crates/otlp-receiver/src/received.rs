@@ -54,7 +54,9 @@ pub struct Stats {
     pub accepted_requests: u64,
     /// Requests refused as bad input (400, 404, 413, 415 and their gRPC codes).
     pub rejected_requests: u64,
-    /// Well-formed requests answered with the configured retryable error.
+    /// Well-formed requests answered with an injected fault
+    /// ([`Config::fail_first`](crate::Config::fail_first),
+    /// [`Config::fault`](crate::Config::fault)), none of them kept.
     pub injected_failures: u64,
     /// Accepted requests answered with the configured partial success.
     pub partial_successes: u64,
@@ -64,4 +66,10 @@ pub struct Stats {
     pub metric_points: u64,
     /// Log records in the accepted requests.
     pub log_records: u64,
+    /// Spans in the requests answered with an injected fault.
+    pub faulted_spans: u64,
+    /// Metric data points in the requests answered with an injected fault.
+    pub faulted_metric_points: u64,
+    /// Log records in the requests answered with an injected fault.
+    pub faulted_log_records: u64,
 }

@@ -17,7 +17,7 @@ use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use prost::Message;
 use tokio::sync::watch;
 
-use crate::{Compression, Config, PartialSuccess, Protocol, Received, Stats};
+use crate::{Compression, Config, Fault, PartialSuccess, Protocol, Received, Stats};
 
 /// Locks a mutex, ignoring poisoning: the data is plain and a panicking test
 /// thread must not hide what was received.
@@ -69,6 +69,9 @@ pub(crate) trait Signal: Send + Sync + 'static {
         + Send
         + 'static;
     type Response: Message + Default + serde::Serialize + Send + 'static;
+    /// Where the signal's faulted items are counted: 0 spans, 1 metric
+    /// points, 2 log records.
+    const INDEX: usize;
     /// Items in a request (spans, data points, log records).
     fn count(req: &Self::Request) -> usize;
     /// The response for an accepted request.
@@ -82,6 +85,7 @@ pub(crate) struct Metrics;
 pub(crate) struct Logs;
 
 impl Signal for Traces {
+    const INDEX: usize = 0;
     type Request = ExportTraceServiceRequest;
     type Response = ExportTraceServiceResponse;
     fn count(req: &Self::Request) -> usize {
@@ -106,6 +110,7 @@ impl Signal for Traces {
 }
 
 impl Signal for Metrics {
+    const INDEX: usize = 1;
     type Request = ExportMetricsServiceRequest;
     type Response = ExportMetricsServiceResponse;
     fn count(req: &Self::Request) -> usize {
@@ -130,6 +135,7 @@ impl Signal for Metrics {
 }
 
 impl Signal for Logs {
+    const INDEX: usize = 2;
     type Request = ExportLogsServiceRequest;
     type Response = ExportLogsServiceResponse;
     fn count(req: &Self::Request) -> usize {
@@ -153,13 +159,6 @@ impl Signal for Logs {
     }
 }
 
-/// The outcome of admitting a well-formed request.
-pub(crate) enum Admission<R> {
-    /// Kept; answer with this response.
-    Accepted(R),
-    /// Refused on purpose with a retryable error (see [`Config::fail_first`]).
-    InjectedFailure,
-}
 
 /// Everything received, and the counters.
 #[derive(Debug)]
@@ -176,6 +175,10 @@ pub(crate) struct Store {
     metric_points: AtomicU64,
     log_records: AtomicU64,
     failures_left: AtomicU64,
+    /// Well-formed requests seen by the fault plan.
+    seen: AtomicU64,
+    /// Items in faulted requests: spans, metric points, log records.
+    faulted: [AtomicU64; 3],
     /// Bumped after every accepted request; waiters watch it.
     pub(crate) changed: watch::Sender<u64>,
 }
@@ -195,6 +198,8 @@ impl Store {
             spans: AtomicU64::new(0),
             metric_points: AtomicU64::new(0),
             log_records: AtomicU64::new(0),
+            seen: AtomicU64::new(0),
+            faulted: Default::default(),
             changed: watch::Sender::new(0),
         }
     }
@@ -208,6 +213,9 @@ impl Store {
             spans: self.spans.load(Ordering::SeqCst),
             metric_points: self.metric_points.load(Ordering::SeqCst),
             log_records: self.log_records.load(Ordering::SeqCst),
+            faulted_spans: self.faulted[0].load(Ordering::SeqCst),
+            faulted_metric_points: self.faulted[1].load(Ordering::SeqCst),
+            faulted_log_records: self.faulted[2].load(Ordering::SeqCst),
         }
     }
 
@@ -216,23 +224,36 @@ impl Store {
         self.rejected.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Admits a decoded request: fails it on purpose while failures are
-    /// left, else keeps it and builds the response.
+    /// The fault a well-formed request gets, if any ([`Config::fail_first`]
+    /// first, then the fault plan); a faulted request's items are counted.
+    pub(crate) fn fault<S: Signal>(&self, request: &S::Request) -> Option<Fault> {
+        let fail_first = self
+            .failures_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        let fault = if fail_first {
+            Some(Fault::Unavailable(None))
+        } else {
+            let plan = self.config.fault?;
+            plan.hits(self.seen.fetch_add(1, Ordering::SeqCst))
+                .then_some(plan.fault)
+        };
+        if fault.is_some() {
+            self.injected.fetch_add(1, Ordering::SeqCst);
+            self.faulted[S::INDEX]
+                .fetch_add(S::count(request) as u64, Ordering::SeqCst);
+        }
+        fault
+    }
+
+    /// Keeps a decoded request and builds the response.
     pub(crate) fn admit<S: Signal>(
         &self,
         request: S::Request,
         protocol: Protocol,
         compression: Compression,
         body_bytes: usize,
-    ) -> Admission<S::Response> {
-        let fail = self
-            .failures_left
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        if fail {
-            self.injected.fetch_add(1, Ordering::SeqCst);
-            return Admission::InjectedFailure;
-        }
+    ) -> S::Response {
         let protobuf_bytes = request.encoded_len();
         S::keep(
             self,
@@ -250,6 +271,6 @@ impl Store {
         }
         self.accepted.fetch_add(1, Ordering::SeqCst);
         self.changed.send_modify(|n| *n += 1);
-        Admission::Accepted(S::response(partial))
+        S::response(partial)
     }
 }
