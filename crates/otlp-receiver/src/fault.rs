@@ -36,7 +36,8 @@ pub enum Fault {
 
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let delay = |f: &mut fmt::Formatter<'_>, name, d: &Option<Duration>| match d {
+        let delay = |f: &mut fmt::Formatter<'_>, name, d: &Option<Duration>| match d
+        {
             Some(d) => write!(f, "{name}:{}ms", d.as_millis()),
             None => write!(f, "{name}"),
         };
@@ -121,7 +122,8 @@ pub(crate) fn cut_response(content_type: &'static str) -> axum::response::Respon
             "cut by the receiver's fault plan",
         ))
     });
-    let mut response = axum::response::Response::new(axum::body::Body::from_stream(cut));
+    let mut response =
+        axum::response::Response::new(axum::body::Body::from_stream(cut));
     response.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,
         axum::http::HeaderValue::from_static(content_type),
@@ -151,7 +153,10 @@ mod tests {
             let fault: Fault = text.parse().unwrap();
             assert_eq!(fault.to_string(), text);
         }
-        assert_eq!("stall:20".parse(), Ok(Fault::Stall(Duration::from_millis(20))));
+        assert_eq!(
+            "stall:20".parse(),
+            Ok(Fault::Stall(Duration::from_millis(20)))
+        );
         for bad in ["", "stall", "reset:1", "throttle:x", "teapot"] {
             let error = bad.parse::<Fault>().unwrap_err().to_string();
             assert!(error.contains("is not a fault"), "{bad}: {error}");

@@ -60,7 +60,9 @@ impl Service {
         if let Some(fault) = self.0.fault::<S>(&request) {
             return Err(faulted(fault).await);
         }
-        Ok(self.0.admit::<S>(request, Protocol::Grpc, compression, size))
+        Ok(self
+            .0
+            .admit::<S>(request, Protocol::Grpc, compression, size))
     }
 }
 
@@ -68,14 +70,15 @@ impl Service {
 /// marked so that `count_refusals` lets it through or replaces it.
 async fn faulted(fault: Fault) -> Status {
     use tonic_types::{ErrorDetails, StatusExt};
-    let with_delay = |code, message: &str, delay: Option<std::time::Duration>| match delay {
-        Some(delay) => Status::with_error_details(
-            code,
-            message,
-            ErrorDetails::with_retry_info(Some(delay)),
-        ),
-        None => Status::new(code, message),
-    };
+    let with_delay =
+        |code, message: &str, delay: Option<std::time::Duration>| match delay {
+            Some(delay) => Status::with_error_details(
+                code,
+                message,
+                ErrorDetails::with_retry_info(Some(delay)),
+            ),
+            None => Status::new(code, message),
+        };
     let (mut status, mark) = match fault {
         Fault::Throttle(delay) => (
             with_delay(
@@ -101,10 +104,9 @@ async fn faulted(fault: Fault) -> Status {
         Fault::Reset => (Status::unavailable("cut"), "reset"),
         Fault::NotOtlp => (Status::unavailable("not OTLP"), "not-otlp"),
     };
-    status.metadata_mut().insert(
-        INJECTED,
-        tonic::metadata::MetadataValue::from_static(mark),
-    );
+    status
+        .metadata_mut()
+        .insert(INJECTED, tonic::metadata::MetadataValue::from_static(mark));
     status
 }
 

@@ -106,14 +106,16 @@ async fn export<S: Signal>(
 
 /// The answer to a request the fault plan hit (the request is not kept).
 async fn faulted(fault: Fault, protocol: Protocol) -> Response {
-    let refuse = |status, code, message: &str, delay: Option<std::time::Duration>| {
-        let mut response = Refusal::new(status, code, message).into_response(protocol);
-        if let Some(delay) = delay {
-            let seconds = HeaderValue::from(retry_after_seconds(delay));
-            response.headers_mut().insert(header::RETRY_AFTER, seconds);
-        }
-        response
-    };
+    let refuse =
+        |status, code, message: &str, delay: Option<std::time::Duration>| {
+            let mut response =
+                Refusal::new(status, code, message).into_response(protocol);
+            if let Some(delay) = delay {
+                let seconds = HeaderValue::from(retry_after_seconds(delay));
+                response.headers_mut().insert(header::RETRY_AFTER, seconds);
+            }
+            response
+        };
     match fault {
         Fault::Throttle(delay) => refuse(
             StatusCode::TOO_MANY_REQUESTS,

@@ -52,8 +52,9 @@ fn fault_plan(text: &str) -> Result<(Fault, u64, u64), String> {
         let (k, n) = (k.parse::<u64>().ok()?, n.parse::<u64>().ok()?);
         (k <= n && n > 0).then_some((k, n))
     });
-    let (hit, every) =
-        rate.ok_or_else(|| format!("--fault {text}: after `@`, K/N with 0 <= K <= N, N > 0"))?;
+    let (hit, every) = rate.ok_or_else(|| {
+        format!("--fault {text}: after `@`, K/N with 0 <= K <= N, N > 0")
+    })?;
     Ok((fault, hit, every))
 }
 

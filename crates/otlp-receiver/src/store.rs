@@ -159,7 +159,6 @@ impl Signal for Logs {
     }
 }
 
-
 /// Everything received, and the counters.
 #[derive(Debug)]
 pub(crate) struct Store {

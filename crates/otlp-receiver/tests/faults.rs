@@ -133,7 +133,10 @@ fn without_a_delay_a_retryable_answer_is_retried_soon() {
         assert!(result.is_ok(), "{transport:?}: {result:?}");
         delivered_on_attempt(&stats, 2);
         // The recommended policy: 100 ms, plus up to 100 ms of jitter.
-        assert!(took >= Duration::from_millis(100), "{transport:?}: {took:?}");
+        assert!(
+            took >= Duration::from_millis(100),
+            "{transport:?}: {took:?}"
+        );
         assert!(took < Duration::from_secs(2), "{transport:?}: {took:?}");
     }
 }
@@ -157,14 +160,17 @@ fn throttling_without_retry_info_is_final_over_grpc_but_retried_over_http() {
 fn a_cut_connection_is_retried_but_a_reset_grpc_stream_is_not() {
     // HTTP/1: the connection closes mid-response, a network error, which the
     // exporter retries.
-    let (result, _, stats) = export_once(Transport::Http, Fault::Reset, 1, 2, TIMEOUT);
+    let (result, _, stats) =
+        export_once(Transport::Http, Fault::Reset, 1, 2, TIMEOUT);
     assert!(result.is_ok(), "{result:?}");
     delivered_on_attempt(&stats, 2);
     // HTTP/2: hyper resets the stream with INTERNAL_ERROR, tonic reports
     // `INTERNAL`, which OTLP does not retry: the batch is lost, as a failed
     // export the SDK reports.
-    let (result, _, stats) = export_once(Transport::Grpc, Fault::Reset, 1, 2, TIMEOUT);
-    let error = format!("{:?}", result.expect_err("a reset stream fails the export"));
+    let (result, _, stats) =
+        export_once(Transport::Grpc, Fault::Reset, 1, 2, TIMEOUT);
+    let error =
+        format!("{:?}", result.expect_err("a reset stream fails the export"));
     assert!(error.contains("Internal"), "{error}");
     assert_eq!((stats.injected_failures, stats.accepted_requests), (1, 0));
 }
@@ -190,10 +196,12 @@ fn a_page_that_is_not_otlp_is_success_to_the_http_exporter() {
     // for a partial success, and an unreadable one is ignored): the span is
     // lost and only the receiver's count shows it. gRPC checks the content
     // type and fails the export.
-    let (result, _, stats) = export_once(Transport::Http, Fault::NotOtlp, 1, 1, TIMEOUT);
+    let (result, _, stats) =
+        export_once(Transport::Http, Fault::NotOtlp, 1, 1, TIMEOUT);
     assert!(result.is_ok(), "{result:?}");
     assert_eq!((stats.faulted_spans, stats.spans), (1, 0));
-    let (result, _, stats) = export_once(Transport::Grpc, Fault::NotOtlp, 1, 1, TIMEOUT);
+    let (result, _, stats) =
+        export_once(Transport::Grpc, Fault::NotOtlp, 1, 1, TIMEOUT);
     assert!(result.is_err(), "{result:?}");
     assert_eq!((stats.faulted_spans, stats.spans), (1, 0));
 }
