@@ -22,6 +22,7 @@ impl SpanExporter for Discard {
 }
 
 // ANCHOR: bench
+// ANCHOR: unrecorded
 fn span_cost(c: &mut Criterion) {
     let mut group = c.benchmark_group("ch01_span_cost");
 
@@ -38,7 +39,9 @@ fn span_cost(c: &mut Criterion) {
     group.bench_function("sampled_out", |b| {
         b.iter(|| off_tracer.start(black_box("op")))
     });
+    // ANCHOR_END: unrecorded
 
+    // ANCHOR: recorded
     // Sampled and recorded, handed to the batch processor's queue on end.
     let on = SdkTracerProvider::builder()
         .with_sampler(Sampler::AlwaysOn)
@@ -52,6 +55,7 @@ fn span_cost(c: &mut Criterion) {
     group.finish();
     on.shutdown().expect("flush the batch processor");
 }
+// ANCHOR_END: recorded
 // ANCHOR_END: bench
 
 criterion_group!(benches, span_cost);

@@ -124,6 +124,7 @@ fn flume(
 }
 
 // ANCHOR: threads
+// ANCHOR: producers
 /// Moves `total` values from `producers` threads to `consumers` threads and
 /// returns the time from the moment all threads are ready until the last
 /// value is received.
@@ -147,6 +148,8 @@ fn move_values<T: Tx, R: Rx>(
             }
         }));
     }
+    // ANCHOR_END: producers
+    // ANCHOR: consumers
     drop(tx); // the consumers stop when the last producer's sender is dropped
     for rx in rxs {
         let start = start.clone();
@@ -164,6 +167,7 @@ fn move_values<T: Tx, R: Rx>(
     }
     began.elapsed()
 }
+// ANCHOR_END: consumers
 // ANCHOR_END: threads
 
 /// The same for tokio's mpsc: producer tasks and one consumer task.

@@ -26,6 +26,7 @@ impl SpanExporter for Discard {
 }
 
 // ANCHOR: bench
+// ANCHOR: workload
 /// Items per iteration; every function pushes the same items through.
 const ITEMS: u64 = 1_000;
 
@@ -48,7 +49,9 @@ fn run(tracing: Tracing) -> Vec<u64> {
         .run(0..ITEMS)
         .expect("no stage panics")
 }
+// ANCHOR_END: workload
 
+// ANCHOR: setups
 /// A provider that samples a `ratio` of new traces (children follow their
 /// parent) and hands recorded spans to a batch processor.
 fn provider(ratio: f64) -> SdkTracerProvider {
@@ -77,6 +80,7 @@ fn tracing_cost(c: &mut Criterion) {
         p.shutdown().expect("flush the batch processor");
     }
 }
+// ANCHOR_END: setups
 // ANCHOR_END: bench
 
 criterion_group! {

@@ -17,6 +17,7 @@ use opentelemetry_sdk::trace::{Sampler, SamplingResult, ShouldSample};
 use otlp_csp::telemetry::sampling::{Adaptive, Match, RateLimited, RuleBased};
 
 // ANCHOR: bench
+// ANCHOR: decide
 /// One root-span decision with trace id `n` (mixed so its low bits vary).
 fn decide(
     sampler: &dyn ShouldSample,
@@ -34,7 +35,9 @@ fn decide(
         &[],
     )
 }
+// ANCHOR_END: decide
 
+// ANCHOR: builtin
 fn samplers(c: &mut Criterion) {
     let mut group = c.benchmark_group("ch11_samplers");
     let attributes = [KeyValue::new("http.route", "/orders")];
@@ -54,6 +57,8 @@ fn samplers(c: &mut Criterion) {
         "parentbased_traceidratio",
         &Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.1))),
     );
+    // ANCHOR_END: builtin
+    // ANCHOR: book_samplers
     // Over its limit almost at once, so this is mostly the "no token" path.
     bench("rate_limited", &RateLimited::per_second(100).unwrap());
     bench("adaptive", &Adaptive::new(100.0).unwrap());
@@ -66,7 +71,9 @@ fn samplers(c: &mut Criterion) {
     .rule(Match::name_prefix("internal."), Sampler::AlwaysOff)
     .rule(Match::attribute("http.route", "/debug"), Sampler::AlwaysOff);
     bench("rule_based_4_rules", &rules);
+    // ANCHOR_END: book_samplers
 
+    // ANCHOR: child
     // A child of a sampled remote parent: what every non-root span pays.
     let parent = Context::new().with_remote_span_context(SpanContext::new(
         TraceId::from(7u128 << 64),
@@ -90,6 +97,7 @@ fn samplers(c: &mut Criterion) {
     });
     group.finish();
 }
+// ANCHOR_END: child
 // ANCHOR_END: bench
 
 criterion_group! {

@@ -124,6 +124,7 @@ fn throughput(c: &mut Criterion) {
             }
             .build();
             let tracer = provider.tracer("bench");
+            // ANCHOR: per_delivered
             let (mut offered, mut timed) = (0, Duration::ZERO);
             group.bench_function(BenchmarkId::new(name, threads), |b| {
                 b.iter_custom(|spans| {
@@ -144,6 +145,7 @@ fn throughput(c: &mut Criterion) {
                     per_delivered
                 })
             });
+            // ANCHOR_END: per_delivered
             provider.shutdown().expect("shutdown");
             if offered == 0 {
                 continue; // filtered out on the command line: nothing to record

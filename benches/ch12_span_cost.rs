@@ -59,6 +59,7 @@ fn setups() -> Vec<(&'static str, SdkTracerProvider)> {
                 .with_span_processor(fast(Discard))
                 .build(),
         ),
+        // ANCHOR: two_processors
         // The set-up `telemetry::init` had before this chapter: a counting
         // processor registered first, then the SDK's batch processor
         // around a counting exporter. Two processors, so two copies.
@@ -75,6 +76,8 @@ fn setups() -> Vec<(&'static str, SdkTracerProvider)> {
                 )
                 .build(),
         ),
+        // ANCHOR_END: two_processors
+        // ANCHOR: book_setup
         // What `telemetry::init` installs for OTLP now: the same accounting
         // with one processor. The fast processor counts what it is offered
         // and what it drops; the wrapper counts what is exported.
@@ -84,6 +87,7 @@ fn setups() -> Vec<(&'static str, SdkTracerProvider)> {
                 .with_span_processor(fast(CountingExporter::new(Discard, counters)))
                 .build(),
         ),
+        // ANCHOR_END: book_setup
     ]
 }
 // ANCHOR_END: setups

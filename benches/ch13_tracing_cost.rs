@@ -34,6 +34,7 @@ fn provider(sampler: Sampler) -> SdkTracerProvider {
 }
 
 // ANCHOR: bench
+// ANCHOR: both
 fn tracing_cost(c: &mut Criterion) {
     let mut group = c.benchmark_group("ch13_tracing_cost");
     for (sampled, sampler) in [
@@ -56,7 +57,9 @@ fn tracing_cost(c: &mut Criterion) {
         });
         provider.shutdown().expect("flush the batch processor");
     }
+    // ANCHOR_END: both
 
+    // ANCHOR: filtered
     // A level filter in front of the layer: a `debug_span!` under an INFO
     // filter is never built, and the provider is never reached.
     let provider = provider(Sampler::AlwaysOn);
@@ -77,6 +80,7 @@ fn tracing_cost(c: &mut Criterion) {
     group.finish();
     provider.shutdown().expect("flush the batch processor");
 }
+// ANCHOR_END: filtered
 // ANCHOR_END: bench
 
 criterion_group!(benches, tracing_cost);

@@ -12,6 +12,7 @@ use opentelemetry::{Context, KeyValue, global};
 // ANCHOR_END: imports
 
 // ANCHOR: main
+// ANCHOR: root
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // One call reads the OTEL_* variables and installs the tracer provider.
@@ -22,6 +23,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // code is what makes their spans children of this one.
     let root = tracer.start("handle_request");
     let cx = Context::current_with_span(root);
+    // ANCHOR_END: root
 
     // ANCHOR: tokio_task
     // A tokio task does not inherit the caller's context: attach it to the future.
@@ -55,6 +57,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     consumer.join().expect("consumer thread panicked");
     // ANCHOR_END: channel
 
+    // ANCHOR: finish
     cx.span().end();
 
     // ANCHOR: shutdown
@@ -67,4 +70,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
     // ANCHOR_END: shutdown
 }
+// ANCHOR_END: finish
 // ANCHOR_END: main

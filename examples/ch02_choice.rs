@@ -49,6 +49,7 @@ fn internal_machine(coin: Receiver<()>, choc: Sender<()>, toffee: Sender<()>) {
 // ANCHOR_END: internal
 
 // ANCHOR: customers
+// ANCHOR: chooses
 /// Buys twice from the external-choice machine: toffee, then chocolate.
 fn customer_chooses() {
     let (coin_tx, coin_rx) = bounded(0);
@@ -64,7 +65,9 @@ fn customer_chooses() {
     let trace = machine.join().unwrap();
     println!("external choice, machine's trace: {trace:?}");
 }
+// ANCHOR_END: chooses
 
+// ANCHOR: takes_either
 /// Buys twice from the internal-choice machine, taking whatever comes out.
 fn customer_takes_either() {
     let (coin_tx, coin_rx) = bounded(0);
@@ -84,7 +87,9 @@ fn customer_takes_either() {
     machine.join().unwrap();
     println!("internal choice, customer takes either: got {got:?}");
 }
+// ANCHOR_END: takes_either
 
+// ANCHOR: wants_choc
 /// Buys twice from the internal-choice machine, but takes only chocolate.
 fn customer_wants_choc() {
     let (coin_tx, coin_rx) = bounded(0);
@@ -103,6 +108,7 @@ fn customer_wants_choc() {
     drop(coin_tx);
     machine.join().unwrap();
 }
+// ANCHOR_END: wants_choc
 // ANCHOR_END: customers
 
 fn main() {

@@ -13,6 +13,7 @@ use std::time::Duration;
 const PATIENCE: Duration = Duration::from_millis(500);
 
 // ANCHOR: exchange
+// ANCHOR: send_first
 /// Sends `n` messages, then receives `n`. Every step gives up after
 /// `PATIENCE`, so a deadlock is reported instead of hanging the program.
 fn send_first(name: &str, n: u32, out: &Sender<u32>, inp: &Receiver<u32>) -> String {
@@ -32,6 +33,7 @@ fn send_first(name: &str, n: u32, out: &Sender<u32>, inp: &Receiver<u32>) -> Str
     }
     format!("{name}: sent {n}, received {n}")
 }
+// ANCHOR_END: send_first
 
 /// The same exchange in the other order: receive `n`, then send `n`.
 fn receive_first(

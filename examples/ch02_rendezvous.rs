@@ -65,9 +65,8 @@ fn main() {
 
     for capacity in [0, 1] {
         let there = receiver_was_there(capacity);
-        println!(
-            "bounded({capacity}): receiver already in recv when send returned: {there}"
-        );
+        let what = "receiver already in recv when send returned";
+        println!("bounded({capacity}): {what}: {there}");
     }
 }
 // ANCHOR_END: main

@@ -14,7 +14,9 @@ async fn worker(name: &'static str, token: CancellationToken) -> String {
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     loop {
         tokio::select! {
-            _ = token.cancelled() => return format!("{name}: stopped, its token was cancelled"),
+            _ = token.cancelled() => {
+                return format!("{name}: stopped, its token was cancelled");
+            }
             _ = tick.tick() => { /* one unit of work */ }
         }
     }

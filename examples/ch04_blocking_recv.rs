@@ -11,6 +11,7 @@ use std::time::Duration;
 const DELAY: Duration = Duration::from_millis(50);
 
 // ANCHOR: main
+// ANCHOR: ticker
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     // A task that should tick every millisecond, whatever else happens.
@@ -24,7 +25,9 @@ async fn main() {
         }
     });
     tokio::task::yield_now().await;
+    // ANCHOR_END: ticker
 
+    // ANCHOR: wrong
     // Wrong: std's recv() blocks the runtime's only thread until the answer
     // comes, and no other task runs meanwhile.
     let rx = answer_later();
@@ -34,7 +37,9 @@ async fn main() {
     println!(
         "std recv() in a task: got {value}, the ticker ran {missed} times meanwhile"
     );
+    // ANCHOR_END: wrong
 
+    // ANCHOR: spawn_blocking
     // Right: hand the blocking call to tokio's pool of blocking threads and
     // await its result.
     let rx = answer_later();
@@ -47,7 +52,9 @@ async fn main() {
     println!(
         "std recv() in spawn_blocking: got {value}, the ticker kept running: {ran}"
     );
+    // ANCHOR_END: spawn_blocking
 
+    // ANCHOR: async_channel
     // Also right: an async channel. The thread uses its blocking send, the
     // task awaits, and only the task waits.
     let (tx, mut rx) = tokio::sync::mpsc::channel(1);
@@ -61,6 +68,7 @@ async fn main() {
     assert!(ran);
     println!("tokio mpsc recv().await: got {value}, the ticker kept running: {ran}");
 }
+// ANCHOR_END: async_channel
 
 /// A std channel whose answer a plain thread sends after `DELAY`.
 fn answer_later() -> std::sync::mpsc::Receiver<u64> {

@@ -31,6 +31,7 @@ async fn main() {
 // ANCHOR_END: bridge
 
 // ANCHOR: semantics
+// ANCHOR: shared_queue
 fn semantics() {
     // Capacity 0 is a rendezvous: with nobody receiving, there is no room.
     let (tx, rx) = flume::bounded::<u64>(0);
@@ -53,7 +54,9 @@ fn semantics() {
     let handled: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
     assert_eq!(handled, 100);
     println!("two receivers shared one queue: {handled} of 100 values handled once");
+    // ANCHOR_END: shared_queue
 
+    // ANCHOR: closing
     // Every receiver dropped: send fails at once and hands the value back.
     drop((rx, work_rx));
     let closed = tx.send(2).unwrap_err();
@@ -80,4 +83,5 @@ fn semantics() {
     assert_eq!(picked, "work");
     println!("Selector over an idle and a busy receiver: got {picked:?}");
 }
+// ANCHOR_END: closing
 // ANCHOR_END: semantics

@@ -37,9 +37,10 @@ async fn main() {
             Err(TrySendError::Closed(_)) => unreachable!("the receiver is alive"),
         }
     }
+    let queued = rx.len();
     println!(
-        "bounded(1024), try_send: {accepted} accepted, {refused} refused as Full, {} queued",
-        rx.len()
+        "bounded(1024), try_send: {accepted} accepted, {refused} refused as Full, \
+         {queued} queued"
     );
 
     // send().await instead waits for room: the producer is slowed to the

@@ -8,11 +8,14 @@ use std::time::Duration;
 use otlp_csp::patterns::{Order, tasks, threads};
 
 // ANCHOR: threads
+// ANCHOR: input_order
 fn threads_fan() -> Result<(), Box<dyn std::error::Error>> {
     // Three workers; results come back in input order, however they finish.
     let fan = threads::FanOut::new(3)?;
     let squares = fan.map(1..=9u64, |n| n * n)?;
     println!("input order:      {squares:?}");
+    // ANCHOR_END: input_order
+    // ANCHOR: completion_order
 
     // Completion order. Item 1 is held until the other eight have arrived,
     // so it must come last.
@@ -41,6 +44,7 @@ fn threads_fan() -> Result<(), Box<dyn std::error::Error>> {
     );
     Ok(())
 }
+// ANCHOR_END: completion_order
 // ANCHOR_END: threads
 
 // ANCHOR: tasks

@@ -11,6 +11,7 @@ use otlp_csp::patterns::{Rate, tasks};
 use tokio::task::JoinSet;
 
 // ANCHOR: limiter
+// ANCHOR: limited_calls
 async fn limits() -> Result<(), Box<dyn std::error::Error>> {
     // At most 3 calls at once, starting at most 50 a second after a burst of 5.
     let limiter = tasks::Limiter::new(3)?.with_rate(Rate::per_second(50, 5)?);
@@ -32,6 +33,8 @@ async fn limits() -> Result<(), Box<dyn std::error::Error>> {
                 .await
         });
     }
+    // ANCHOR_END: limited_calls
+    // ANCHOR: limits_held
     let finished = calls
         .join_all()
         .await
@@ -51,6 +54,7 @@ async fn limits() -> Result<(), Box<dyn std::error::Error>> {
     println!("after close: {:?}", limiter.run(async { 1 }).await);
     Ok(())
 }
+// ANCHOR_END: limits_held
 // ANCHOR_END: limiter
 
 // ANCHOR: blocking

@@ -52,6 +52,7 @@ async fn tokio_pipeline() -> Result<(), Box<dyn std::error::Error>> {
 // ANCHOR_END: tasks
 
 // ANCHOR: failures
+// ANCHOR: panic
 fn failures() -> Result<(), Box<dyn std::error::Error>> {
     // A stage that panics ends the run; the error names the stage.
     let pipeline = threads::Pipeline::new(2)?
@@ -61,7 +62,9 @@ fn failures() -> Result<(), Box<dyn std::error::Error>> {
         Ok(v) => println!("unexpected success: {v:?}"),
         Err(e) => println!("run failed: {e}"),
     }
+    // ANCHOR_END: panic
 
+    // ANCHOR: early_exit
     // A consumer that leaves early: `join` stops the stages even though an
     // Input is still alive, and later sends fail instead of blocking.
     let (input, output) = threads::Pipeline::new(2)?
@@ -82,6 +85,7 @@ fn failures() -> Result<(), Box<dyn std::error::Error>> {
     }
     Ok(())
 }
+// ANCHOR_END: early_exit
 // ANCHOR_END: failures
 
 #[tokio::main]

@@ -9,6 +9,7 @@ use crossbeam_channel::bounded;
 use otlp_csp::patterns::{tasks, threads};
 
 // ANCHOR: pool
+// ANCHOR: occupy
 fn pool() -> Result<(), Box<dyn std::error::Error>> {
     // Two workers, room for two waiting jobs.
     let pool = threads::WorkerPool::new(2, 2)?;
@@ -27,6 +28,8 @@ fn pool() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect::<Result<_, _>>()?;
     (0..2).for_each(|_| started.recv().unwrap());
+    // ANCHOR_END: occupy
+    // ANCHOR: fill
     let queued = pool.submit(|| 2)?;
     let panics = pool.submit(|| -> i32 { panic!("bad input") })?;
 
@@ -35,7 +38,9 @@ fn pool() -> Result<(), Box<dyn std::error::Error>> {
         Ok(_) => println!("unexpected: accepted"),
         Err(e) => println!("try_submit: {e}"),
     }
+    // ANCHOR_END: fill
 
+    // ANCHOR: drain
     drop(release); // the busy jobs return
     for handle in busy {
         println!("busy job: {:?}", handle.join());
@@ -55,9 +60,11 @@ fn pool() -> Result<(), Box<dyn std::error::Error>> {
     }
     Ok(())
 }
+// ANCHOR_END: drain
 // ANCHOR_END: pool
 
 // ANCHOR: cycle
+// ANCHOR: blocking_cycle
 fn job_waits_on_its_own_pool() -> Result<(), Box<dyn std::error::Error>> {
     // One worker, one queue slot. The running job submits a follow-up while
     // another job fills the queue: it waits for room that only it could make.
@@ -78,7 +85,9 @@ fn job_waits_on_its_own_pool() -> Result<(), Box<dyn std::error::Error>> {
             "blocking submit from a job: still waiting after 200ms (deadlock)"
         ),
     }
+    // ANCHOR_END: blocking_cycle
 
+    // ANCHOR: try_cycle
     // With try_submit, the job learns at once and can do something else.
     let pool = threads::WorkerPool::new(1, 1)?;
     let (queued_tx, queued) = bounded::<()>(1);
@@ -93,6 +102,7 @@ fn job_waits_on_its_own_pool() -> Result<(), Box<dyn std::error::Error>> {
     pool.shutdown();
     Ok(())
 }
+// ANCHOR_END: try_cycle
 // ANCHOR_END: cycle
 
 // ANCHOR: tasks

@@ -12,6 +12,7 @@ use otlp_csp::telemetry::{
     CountEnded, CountingExporter, GatedExporter, SpanCounters,
 };
 
+// ANCHOR: provider
 const QUEUE: usize = 16;
 const BATCH: usize = 8;
 const SPANS: u64 = 1_000;
@@ -34,7 +35,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_span_processor(CountEnded(counters.clone()))
         .with_span_processor(processor)
         .build();
+    // ANCHOR_END: provider
 
+    // ANCHOR: burst
     // A burst of spans while the exporter is stuck: the queue fills up.
     let tracer = provider.tracer("ch06");
     for _ in 0..SPANS {
@@ -55,4 +58,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     Ok(())
 }
+// ANCHOR_END: burst
 // ANCHOR_END: main

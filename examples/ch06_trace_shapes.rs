@@ -276,6 +276,7 @@ fn show(title: &str, spans: Vec<SpanData>, check: fn(&Spans) -> Res) -> Res {
 }
 
 // ANCHOR: checks
+// ANCHOR: check_pipeline
 /// Pipeline: per item, one trace that is a chain produce → parse → enrich → store.
 fn check_pipeline(spans: &Spans) -> Res {
     let roots = spans.roots();
@@ -296,6 +297,7 @@ fn check_pipeline(spans: &Spans) -> Res {
     }
     Ok(())
 }
+// ANCHOR_END: check_pipeline
 
 /// Fan-out: one trace; every item's span is a child of the caller's span.
 fn check_fan_out(spans: &Spans) -> Res {
@@ -338,6 +340,7 @@ fn check_pool(spans: &Spans) -> Res {
     )
 }
 
+// ANCHOR: batch_shape
 /// Batch: each batch span starts its own trace, with one link per item and
 /// no parent; together the links name every producer's span exactly once.
 fn check_batch(spans: &Spans) -> Res {
@@ -352,6 +355,8 @@ fn check_batch(spans: &Spans) -> Res {
         batches.len() == 2 && produced.len() == 5,
         "two batches of five items",
     )?;
+    // ANCHOR_END: batch_shape
+    // ANCHOR: batch_links
     let mut linked = Vec::new();
     for b in batches {
         ensure(
@@ -379,4 +384,5 @@ fn check_batch(spans: &Spans) -> Res {
         "every item linked exactly once",
     )
 }
+// ANCHOR_END: batch_links
 // ANCHOR_END: checks

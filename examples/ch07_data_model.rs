@@ -56,6 +56,7 @@ fn main() -> Result<()> {
     // ANCHOR_END: resource
 
     // ANCHOR: trace
+    // ANCHOR: trace_provider
     let exporter = SpanExporter::builder()
         .with_http()
         .with_protocol(Protocol::HttpJson)
@@ -66,7 +67,9 @@ fn main() -> Result<()> {
         .with_batch_exporter(exporter)
         .build();
     let tracer = tracer_provider.tracer_with_scope(scope.clone());
+    // ANCHOR_END: trace_provider
 
+    // ANCHOR: trace_link
     // A span from another trace that this one links to (say, the batch job
     // that queued the order), with a vendor entry in its trace state.
     let queued = SpanContext::new(
@@ -76,6 +79,8 @@ fn main() -> Result<()> {
         true,
         TraceState::from_key_value([("shop", "q1")])?,
     );
+    // ANCHOR_END: trace_link
+    // ANCHOR: trace_spans
     let root = tracer
         .span_builder("POST /checkout")
         .with_kind(SpanKind::Server)
@@ -93,6 +98,7 @@ fn main() -> Result<()> {
         .start_with_context(&tracer, &cx);
     charge.add_event("retry", vec![KeyValue::new("attempt", 2)]);
     charge.set_status(Status::error("card declined"));
+    // ANCHOR_END: trace_spans
     // ANCHOR_END: trace
 
     // ANCHOR: log
@@ -149,49 +155,58 @@ fn main() -> Result<()> {
         receiver.wait_for_metric_points(1, WAIT).await
     })?;
     match signal.as_str() {
-        "traces" => {
-            for received in receiver.traces() {
-                let spans = otlp_receiver::span_count(&received.request);
-                println!(
-                    "{} request: {spans} spans, {} bytes of JSON, {} bytes as protobuf",
-                    received.protocol, received.body_bytes, received.protobuf_bytes
-                );
-                let mut request = received.request;
-                for rs in &mut request.resource_spans {
-                    sort_attributes(rs.resource.as_mut());
-                }
-                println!("{}", json::masked(&request)?);
-            }
-        }
-        "logs" => {
-            if let Some(span) =
-                receiver.spans().iter().find(|s| s.name == "charge card")
-            {
-                println!(
-                    "span `charge card`: traceId {}, spanId {}",
-                    hex(&span.trace_id),
-                    hex(&span.span_id)
-                );
-            }
-            for received in receiver.logs() {
-                let mut request = received.request;
-                for rl in &mut request.resource_logs {
-                    sort_attributes(rl.resource.as_mut());
-                }
-                println!("{}", json::masked(&request)?);
-            }
-        }
-        _ => {
-            for received in receiver.metrics() {
-                let mut request = received.request;
-                for rm in &mut request.resource_metrics {
-                    sort_attributes(rm.resource.as_mut());
-                }
-                println!("{}", json::masked(&request)?);
-            }
-        }
+        "traces" => print_traces(&receiver),
+        "logs" => print_logs(&receiver),
+        _ => print_metrics(&receiver),
     }
     // ANCHOR_END: print
+}
+
+// ANCHOR: print_traces
+fn print_traces(receiver: &Receiver) -> Result<()> {
+    for received in receiver.traces() {
+        let spans = otlp_receiver::span_count(&received.request);
+        print!("{} request: {spans} spans, ", received.protocol);
+        println!(
+            "{} bytes of JSON, {} bytes as protobuf",
+            received.body_bytes, received.protobuf_bytes
+        );
+        let mut request = received.request;
+        for rs in &mut request.resource_spans {
+            sort_attributes(rs.resource.as_mut());
+        }
+        println!("{}", json::masked(&request)?);
+    }
+    Ok(())
+}
+// ANCHOR_END: print_traces
+
+fn print_logs(receiver: &Receiver) -> Result<()> {
+    if let Some(span) = receiver.spans().iter().find(|s| s.name == "charge card") {
+        println!(
+            "span `charge card`: traceId {}, spanId {}",
+            hex(&span.trace_id),
+            hex(&span.span_id)
+        );
+    }
+    for received in receiver.logs() {
+        let mut request = received.request;
+        for rl in &mut request.resource_logs {
+            sort_attributes(rl.resource.as_mut());
+        }
+        println!("{}", json::masked(&request)?);
+    }
+    Ok(())
+}
+
+fn print_metrics(receiver: &Receiver) -> Result<()> {
+    for received in receiver.metrics() {
+        let mut request = received.request;
+        for rm in &mut request.resource_metrics {
+            sort_attributes(rm.resource.as_mut());
+        }
+        println!("{}", json::masked(&request)?);
+    }
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use otlp_receiver::{Config, Receiver};
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 // ANCHOR: main
+// ANCHOR: partial_receiver
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
     for protocol in [Protocol::Grpc, Protocol::HttpBinary, Protocol::HttpJson] {
@@ -19,6 +20,8 @@ async fn main() -> Result<()> {
         let config =
             Config::default().partial_success(1, "span `debug` has 300 attributes");
         let receiver = Receiver::start_with(config).await?;
+        // The exporter and the counters, built as in `ch08_retry`:
+        // ANCHOR_END: partial_receiver
         let exporter = match protocol {
             Protocol::Grpc => SpanExporter::builder()
                 .with_tonic()
@@ -39,16 +42,16 @@ async fn main() -> Result<()> {
         tracer.in_span("checkout", |_| tracer.in_span("debug", |_| {}));
         tokio::task::spawn_blocking(move || provider.shutdown()).await??;
 
+        // ANCHOR: partial_report
         let sent = counters.snapshot();
         let seen = receiver.stats();
+        print!("{:<10} exporter: ", format!("{protocol:?}"));
         println!(
-            "{:<10} exporter: exported {}, failed {}; receiver: partial successes {}",
-            format!("{protocol:?}"),
-            sent.exported,
-            sent.failed,
-            seen.partial_successes
+            "exported {}, failed {}; receiver: partial successes {}",
+            sent.exported, sent.failed, seen.partial_successes
         );
     }
     Ok(())
 }
+// ANCHOR_END: partial_report
 // ANCHOR_END: main

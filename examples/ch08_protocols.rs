@@ -21,6 +21,7 @@ use otlp_receiver::Receiver;
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 // ANCHOR: exporters
+// ANCHOR: exporter_grpc
 /// An OTLP span exporter for one transport and encoding.
 fn exporter(
     receiver: &Receiver,
@@ -38,6 +39,8 @@ fn exporter(
                 false => builder.build()?,
             }
         }
+        // ANCHOR_END: exporter_grpc
+        // ANCHOR: exporter_http
         // HTTP: port 4318 by default; set in code, the endpoint is the
         // full URL of the signal (`/v1/traces`).
         _ => {
@@ -53,6 +56,7 @@ fn exporter(
     };
     Ok(exporter)
 }
+// ANCHOR_END: exporter_http
 // ANCHOR_END: exporters
 
 /// A request with a root span and three children, in one batch.
@@ -76,6 +80,7 @@ fn one_trace(provider: &SdkTracerProvider) {
 }
 
 // ANCHOR: main
+// ANCHOR: runs
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
     let receiver = Receiver::start().await?;
@@ -87,6 +92,8 @@ async fn main() -> Result<()> {
         (Protocol::HttpBinary, true),
         (Protocol::HttpJson, true),
     ];
+    // ANCHOR_END: runs
+    // ANCHOR: send
     let mut sent = 0;
     for (protocol, gzip) in runs {
         let provider = SdkTracerProvider::builder()
@@ -103,6 +110,8 @@ async fn main() -> Result<()> {
             .wait_for_spans(sent, Duration::from_secs(10))
             .await?;
     }
+    // ANCHOR_END: send
+    // ANCHOR: report
     for received in receiver.traces() {
         let spans = otlp_receiver::span_count(&received.request);
         let body = match received.compression {
@@ -126,4 +135,5 @@ async fn main() -> Result<()> {
     );
     Ok(())
 }
+// ANCHOR_END: report
 // ANCHOR_END: main

@@ -16,6 +16,7 @@ use otlp_receiver::{Config, Receiver};
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 // ANCHOR: run
+// ANCHOR: run_exporter
 /// Sends two spans in one batch to a receiver that fails the first
 /// `failures` requests, and reports what each side saw.
 async fn run(protocol: Protocol, failures: u64, policy: RetryPolicy) -> Result<()> {
@@ -34,6 +35,8 @@ async fn run(protocol: Protocol, failures: u64, policy: RetryPolicy) -> Result<(
             .with_retry_policy(policy)
             .build()?,
     };
+    // ANCHOR_END: run_exporter
+    // ANCHOR: run_count
     let counters = SpanCounters::default();
     let provider = SdkTracerProvider::builder()
         .with_span_processor(CountEnded(counters.clone()))
@@ -45,15 +48,18 @@ async fn run(protocol: Protocol, failures: u64, policy: RetryPolicy) -> Result<(
 
     let sent = counters.snapshot();
     let seen = receiver.stats();
+    let attempts = seen.injected_failures + seen.accepted_requests;
+    print!(
+        "{:<10} receiver fails {failures}: ",
+        format!("{protocol:?}")
+    );
     println!(
-        "{:<10} receiver fails {failures}: attempts {}, spans exported {}, failed {}",
-        format!("{protocol:?}"),
-        seen.injected_failures + seen.accepted_requests,
-        sent.exported,
-        sent.failed,
+        "attempts {attempts}, spans exported {}, failed {}",
+        sent.exported, sent.failed,
     );
     Ok(())
 }
+// ANCHOR_END: run_count
 // ANCHOR_END: run
 
 // ANCHOR: main

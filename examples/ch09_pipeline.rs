@@ -9,7 +9,6 @@ use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
-// ANCHOR: exporter
 use opentelemetry::trace::{Tracer, TracerProvider};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
@@ -17,6 +16,7 @@ use opentelemetry_sdk::trace::{
     SimpleSpanProcessor, SpanData, SpanExporter,
 };
 
+// ANCHOR: exporter
 /// Sends the names of every batch it is given to the program, and records
 /// which thread called it.
 #[derive(Debug)]
@@ -64,6 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // ANCHOR_END: simple
 
     // ANCHOR: batch
+    // ANCHOR: batch_build
     let (exporter, exports) = report();
     let processor = BatchSpanProcessor::builder(exporter)
         .with_batch_config(
@@ -77,6 +78,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let provider = SdkTracerProvider::builder()
         .with_span_processor(processor)
         .build();
+    // ANCHOR_END: batch_build
+    // ANCHOR: batch_run
     let tracer = provider.tracer("ch09");
     println!("batch processor, batches of 3, a scheduled delay of an hour:");
     for name in ["c", "d"] {
@@ -92,6 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(tracer.start("g"));
     provider.shutdown()?; // a final flush, then the worker thread stops
     show("after g ended and shutdown", exports.try_recv()?);
+    // ANCHOR_END: batch_run
     // ANCHOR_END: batch
 
     // ANCHOR: delay

@@ -16,6 +16,7 @@ use opentelemetry_sdk::trace::{
 };
 use otlp_csp::telemetry::{CountEnded, CountingExporter, SpanCounters, SpanStats};
 
+// ANCHOR: slow
 /// Takes 20 ms per batch, whatever its size.
 #[derive(Debug)]
 struct Slow;
@@ -30,7 +31,9 @@ impl SpanExporter for Slow {
 
 const BURST: u64 = 200;
 const BATCH: usize = 4;
+// ANCHOR_END: slow
 
+// ANCHOR: burst
 fn burst(queue: usize) -> Result<SpanStats, Box<dyn std::error::Error>> {
     let counters = SpanCounters::default();
     let processor =
@@ -43,7 +46,8 @@ fn burst(queue: usize) -> Result<SpanStats, Box<dyn std::error::Error>> {
             )
             .build();
     let provider = SdkTracerProvider::builder()
-        .with_span_processor(CountEnded(counters.clone())) // counts every span that ends
+        // Counts every span that ends.
+        .with_span_processor(CountEnded(counters.clone()))
         .with_span_processor(processor)
         .build();
     let tracer = provider.tracer("ch09");
@@ -53,7 +57,9 @@ fn burst(queue: usize) -> Result<SpanStats, Box<dyn std::error::Error>> {
     provider.shutdown()?; // exports what is still queued (50 batches take 1 s)
     Ok(counters.snapshot())
 }
+// ANCHOR_END: burst
 
+// ANCHOR: check
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     for queue in [8, 256] {
         let stats = burst(queue)?;
@@ -73,4 +79,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     Ok(())
 }
+// ANCHOR_END: check
 // ANCHOR_END: main

@@ -12,6 +12,7 @@ use otlp_receiver::Receiver;
 use otlp_receiver::proto::common::v1::any_value::Value;
 
 // ANCHOR: main
+// ANCHOR: send
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let receiver = Receiver::start().await?;
@@ -31,7 +32,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     span.end();
     telemetry.shutdown().await?;
+    // ANCHOR_END: send
 
+    // ANCHOR: read
     let request = &receiver.traces()[0].request;
     let resource = request.resource_spans[0]
         .resource
@@ -47,6 +50,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     pairs.sort();
     println!("resource: {}", pairs.join(" "));
+    // ANCHOR_END: read
+    // ANCHOR: read_span
     let span = &request.resource_spans[0].scope_spans[0].spans[0];
     println!(
         "span {}: {} attributes kept, {} dropped; {} events kept, {} dropped",
@@ -59,4 +64,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     receiver.shutdown().await;
     Ok(())
 }
+// ANCHOR_END: read_span
 // ANCHOR_END: main

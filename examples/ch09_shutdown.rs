@@ -15,6 +15,7 @@ use opentelemetry::trace::Tracer;
 use otlp_csp::telemetry::{Protocol, TelemetryConfig, init_with};
 use tokio::runtime::{Builder, Runtime};
 
+// ANCHOR: setup
 const SPANS: usize = 3;
 
 fn config(collector: &str) -> TelemetryConfig {
@@ -38,10 +39,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let collector = collector_rt.block_on(Receiver::start())?;
     let endpoint = collector.grpc_endpoint();
+    // ANCHOR_END: setup
 
+    // ANCHOR: trap_one
     // Trap one: building the gRPC exporter outside any runtime (tonic panics;
     // the book's set-up checks first and returns an error).
-    std::panic::set_hook(Box::new(|_| {})); // print the message below, not a backtrace
+    // Print the message below, not a backtrace.
+    std::panic::set_hook(Box::new(|_| {}));
     let outside =
         std::panic::catch_unwind(|| init_with(config(&endpoint)).map(drop));
     let _ = std::panic::take_hook();
@@ -56,7 +60,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .unwrap_or("(no message)")
         ),
     }
+    // ANCHOR_END: trap_one
 
+    // ANCHOR: trap_two
     // Trap two: the SDK's blocking shutdown on the runtime's only thread.
     let app = current_thread()?;
     let outcome = app.block_on(async {
@@ -73,7 +79,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("provider.shutdown() on a current-thread runtime: {outcome:?}");
     println!("spans the collector has: {}", collector.spans().len());
     drop(app); // stops the stuck export for good
+    // ANCHOR_END: trap_two
 
+    // ANCHOR: answer
     // The answer: the same program, shutting down with `.await`.
     let app = current_thread()?;
     let stats = app.block_on(async {
@@ -90,4 +98,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("spans the collector has: {}", collector.spans().len());
     Ok(())
 }
+// ANCHOR_END: answer
 // ANCHOR_END: main

@@ -22,6 +22,7 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 
 // ANCHOR: client
+// ANCHOR: carrier
 /// gRPC metadata as an OpenTelemetry `Injector`.
 struct MetadataCarrier<'a>(&'a mut MetadataMap);
 
@@ -37,7 +38,9 @@ impl Injector for MetadataCarrier<'_> {
         }
     }
 }
+// ANCHOR_END: carrier
 
+// ANCHOR: interceptor
 /// The client's interceptor: runs for every call, with the caller's context current.
 fn inject(
     mut request: tonic::Request<()>,
@@ -46,9 +49,11 @@ fn inject(
     global::get_text_map_propagator(|p| p.inject(&mut carrier));
     Ok(request)
 }
+// ANCHOR_END: interceptor
 // ANCHOR_END: client
 
 // ANCHOR: server
+// ANCHOR: server_type
 /// A layer around a gRPC service: each call runs inside a server span whose
 /// parent is the context in the call's metadata (HTTP/2 headers).
 #[derive(Clone)]
@@ -63,6 +68,7 @@ where
     type Error = S::Error;
     type Future =
         Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+    // ANCHOR_END: server_type
 
     fn poll_ready(
         &mut self,
@@ -71,6 +77,7 @@ where
         self.0.poll_ready(cx)
     }
 
+    // ANCHOR: server_call
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let parent = global::get_text_map_propagator(|p| {
             p.extract(&HeaderCarrier(request.headers()))
@@ -88,6 +95,7 @@ where
         Box::pin(self.0.call(request).with_context(parent.with_span(span)))
     }
 }
+// ANCHOR_END: server_call
 
 impl<S: NamedService> NamedService for ServerSpans<S> {
     const NAME: &'static str = S::NAME;

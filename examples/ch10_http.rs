@@ -20,6 +20,7 @@ use otlp_csp::telemetry::propagation::{
 // ANCHOR_END: imports
 
 // ANCHOR: server
+// ANCHOR: server_span
 /// The server's handler: the caller's context comes in with the headers.
 async fn work(headers: HeaderMap) -> String {
     let parent =
@@ -37,7 +38,9 @@ async fn work(headers: HeaderMap) -> String {
         .start_with_context(&tracer, &parent);
     span.set_attribute(KeyValue::new("tenant", tenant.clone()));
     let cx = parent.with_span(span);
+    // ANCHOR_END: server_span
 
+    // ANCHOR: server_task
     // Inside the process the context moves as in chapter 1: attached to the
     // future of a tokio task, or sent along a channel to a thread.
     tokio::spawn(
@@ -53,9 +56,11 @@ async fn work(headers: HeaderMap) -> String {
     cx.span().end();
     format!("continued={continued} tenant={tenant}")
 }
+// ANCHOR_END: server_task
 // ANCHOR_END: server
 
 // ANCHOR: client
+// ANCHOR: client_span
 /// The client: a span of its own, baggage, and the headers that carry both.
 async fn call(
     client: &reqwest::Client,
@@ -68,7 +73,9 @@ async fn call(
         .start(&tracer);
     let cx = Context::current_with_span(span)
         .with_baggage(vec![KeyValue::new("tenant", "acme corp")]);
+    // ANCHOR_END: client_span
 
+    // ANCHOR: client_inject
     let mut headers = HeaderMap::new();
     global::get_text_map_propagator(|p| {
         p.inject_context(&cx, &mut HeaderCarrierMut(&mut headers))
@@ -89,6 +96,7 @@ async fn call(
     cx.span().end();
     Ok(reply)
 }
+// ANCHOR_END: client_inject
 // ANCHOR_END: client
 
 // ANCHOR: main
@@ -107,6 +115,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // ANCHOR_END: main
 
     // ANCHOR: bad_headers
+    // ANCHOR: bad_list
     // Requests a new user might meet in the wild. Each is a valid HTTP request
     // whose trace context the W3C rules reject.
     let tid = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -127,6 +136,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ],
         ),
     ];
+    // ANCHOR_END: bad_list
+    // ANCHOR: bad_send
     for (what, fields) in bad {
         let mut request =
             client.get(&url).header("baggage", "tenant=acme,bad key=1");
@@ -141,6 +152,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "rejected traceparent headers: {}, dropped baggage members: {}",
         counts.traceparent_rejected, counts.baggage_members_dropped
     );
+    // ANCHOR_END: bad_send
     // ANCHOR_END: bad_headers
 
     server.abort();

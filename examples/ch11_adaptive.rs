@@ -13,6 +13,7 @@ use otlp_csp::telemetry::sampling::{
     Adaptive, FakeRelativeClock, SeededIdGenerator,
 };
 
+// ANCHOR: setup
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let clock = FakeRelativeClock::default();
     let sampler = Adaptive::with_clock(100.0, clock.clone())?;
@@ -21,7 +22,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_id_generator(SeededIdGenerator::new(7))
         .build();
     let tracer = provider.tracer("ch11");
+    // ANCHOR_END: setup
 
+    // ANCHOR: load
     println!("second  requests/s  ratio   sampled");
     let load = [1_000u32; 6]
         .into_iter()
@@ -43,4 +46,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     Ok(())
 }
+// ANCHOR_END: load
 // ANCHOR_END: main

@@ -16,6 +16,7 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use otlp_csp::telemetry::sampling::SeededIdGenerator;
 
+// ANCHOR: provider
 const TRACES: u32 = 10_000;
 
 fn provider(sampler: Sampler, seed: u64) -> SdkTracerProvider {
@@ -24,7 +25,9 @@ fn provider(sampler: Sampler, seed: u64) -> SdkTracerProvider {
         .with_id_generator(SeededIdGenerator::new(seed))
         .build()
 }
+// ANCHOR_END: provider
 
+// ANCHOR: run
 /// Runs `TRACES` requests through A and B; returns (roots kept by A,
 /// children kept by B, children kept whose root was dropped).
 fn run(a: Sampler, b: Sampler) -> (u32, u32, u32) {
@@ -50,11 +53,13 @@ fn run(a: Sampler, b: Sampler) -> (u32, u32, u32) {
     }
     (roots, children, orphans)
 }
+// ANCHOR_END: run
 
-fn main() {
+/// The pairs of samplers, A's and B's, with the label the run prints.
+fn cases() -> [(&'static str, Sampler, Sampler); 7] {
     let ratio = |p| Sampler::TraceIdRatioBased(p);
     let parent_based = |s| Sampler::ParentBased(Box::new(s));
-    let cases = [
+    [
         ("always_on", Sampler::AlwaysOn, Sampler::AlwaysOn),
         ("always_off", Sampler::AlwaysOff, Sampler::AlwaysOff),
         ("traceidratio 0.25 in both", ratio(0.25), ratio(0.25)),
@@ -78,14 +83,18 @@ fn main() {
             ratio(0.25),
             parent_based(ratio(0.5)),
         ),
-    ];
+    ]
+}
+
+// ANCHOR: report
+fn main() {
     println!("{TRACES} requests, A -> B");
-    for (label, a, b) in cases {
+    for (label, a, b) in cases() {
         let (roots, children, orphans) = run(a, b);
         println!("{label}:");
-        println!(
-            "  A kept {roots} roots, B kept {children} children, {orphans} without their root"
-        );
+        print!("  A kept {roots} roots, B kept {children} children, ");
+        println!("{orphans} without their root");
     }
 }
+// ANCHOR_END: report
 // ANCHOR_END: main

@@ -13,7 +13,7 @@ use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{Span, TraceContextExt, Tracer, TracerProvider};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use opentelemetry_sdk::trace::{Sampler, SdkTracer, SdkTracerProvider};
 use otlp_csp::telemetry::sampling::SeededIdGenerator;
 
 type Res<T = ()> = Result<T, Box<dyn std::error::Error>>;
@@ -28,6 +28,36 @@ fn service(name: &str, sampler: Sampler, seed: u64) -> Res<SdkTracerProvider> {
     Ok(builder.build())
 }
 // ANCHOR_END: provider
+
+// ANCHOR: request
+/// One request from A to B, through `traceparent` headers; returns R when
+/// root and child were kept, r for the root only, c for the child only, and
+/// . for neither.
+fn request(ta: &SdkTracer, tb: &SdkTracer, case: &'static str, n: i64) -> char {
+    let propagator = TraceContextPropagator::new();
+    let root = ta
+        .span_builder("GET /checkout")
+        .with_attributes([KeyValue::new("case", case), KeyValue::new("request", n)])
+        .start(ta);
+    let root = Context::current_with_span(root);
+    let mut headers = HashMap::new();
+    propagator.inject_context(&root, &mut headers);
+    let mut child =
+        tb.start_with_context("charge_card", &propagator.extract(&headers));
+    let kept = (
+        root.span().span_context().is_sampled(),
+        child.span_context().is_sampled(),
+    );
+    child.end();
+    root.span().end();
+    match kept {
+        (true, true) => 'R',
+        (true, false) => 'r',
+        (false, true) => 'c',
+        (false, false) => '.',
+    }
+}
+// ANCHOR_END: request
 
 // ANCHOR: main
 fn main() -> Res {
@@ -45,39 +75,11 @@ fn main() -> Res {
             ratio(0.5),
         ),
     ];
-    let propagator = TraceContextPropagator::new();
     // A seed per case, so that no trace id or span id is used twice.
     for ((case, a, b), seed) in cases.into_iter().zip([1, 6]) {
         let (a, b) = (service("A", a, seed)?, service("B", b, seed + 100)?);
         let (ta, tb) = (a.tracer("a"), b.tracer("b"));
-        let mut line = String::new();
-        for request in 0..8 {
-            let root = ta
-                .span_builder("GET /checkout")
-                .with_attributes([
-                    KeyValue::new("case", case),
-                    KeyValue::new("request", request),
-                ])
-                .start(&ta);
-            let root = Context::current_with_span(root);
-            let mut headers = HashMap::new();
-            propagator.inject_context(&root, &mut headers);
-            let mut child =
-                tb.start_with_context("charge_card", &propagator.extract(&headers));
-            // R: root and child kept; r: root only; c: child only; .: neither.
-            let kept = (
-                root.span().span_context().is_sampled(),
-                child.span_context().is_sampled(),
-            );
-            line.push(match kept {
-                (true, true) => 'R',
-                (true, false) => 'r',
-                (false, true) => 'c',
-                (false, false) => '.',
-            });
-            child.end();
-            root.span().end();
-        }
+        let line: String = (0..8).map(|n| request(&ta, &tb, case, n)).collect();
         println!("{case}: {line}");
         a.shutdown()?;
         b.shutdown()?;

@@ -13,6 +13,7 @@ use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use otlp_csp::telemetry::BaggageToAttributes;
 
+// ANCHOR: setup
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let exporter = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
@@ -22,7 +23,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }))
         .with_simple_exporter(exporter.clone())
         .build();
+    // ANCHOR_END: setup
 
+    // ANCHOR: request
     // The headers of an incoming request, as another service sent them.
     let headers = HashMap::from([
         (
@@ -45,6 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The in-memory exporter forgets its spans at shutdown: read them first.
     let spans = exporter.get_finished_spans()?;
     provider.shutdown()?;
+    // ANCHOR_END: request
 
     for span in spans {
         println!("span {} trace={}", span.name, span.span_context.trace_id());

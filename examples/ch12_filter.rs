@@ -10,6 +10,7 @@ use opentelemetry_sdk::trace::{
 };
 use otlp_csp::telemetry::{CountEnded, CountingExporter, Filter, SpanCounters, Tee};
 
+// ANCHOR: setup
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let exporter = InMemorySpanExporter::default();
     let counters = SpanCounters::default();
@@ -29,7 +30,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let provider = SdkTracerProvider::builder()
         .with_span_processor(filter)
         .build();
+    // ANCHOR_END: setup
 
+    // ANCHOR: spans
     let tracer = provider.tracer("ch12");
     for route in ["GET /health", "GET /orders", "GET /health", "POST /orders"] {
         drop(tracer.start(route));
@@ -49,4 +52,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     Ok(())
 }
+// ANCHOR_END: spans
 // ANCHOR_END: main

@@ -11,6 +11,7 @@ use otlp_csp::telemetry::{
     CountEnded, CountingExporter, FastBatchProcessor, GatedExporter, SpanCounters,
 };
 
+// ANCHOR: setup
 const QUEUE: usize = 16;
 const BATCH: usize = 8;
 const PER_THREAD: u64 = 5_000;
@@ -30,7 +31,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_span_processor(CountEnded(counters.clone()))
         .with_span_processor(processor)
         .build();
+    // ANCHOR_END: setup
 
+    // ANCHOR: burst
     // Two threads end spans while the exporter is stuck: the queue fills.
     std::thread::scope(|s| {
         for _ in 0..2 {
@@ -44,7 +47,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     gate.open();
     provider.shutdown()?;
+    // ANCHOR_END: burst
 
+    // ANCHOR: check
     let f = fast.snapshot();
     let book = counters.snapshot();
     println!("offered to the processor: {}", f.offered);
@@ -65,4 +70,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     Ok(())
 }
+// ANCHOR_END: check
 // ANCHOR_END: main

@@ -11,6 +11,7 @@ use opentelemetry_sdk::trace::{
 };
 use otlp_csp::telemetry::Redact;
 
+// ANCHOR: setup
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let exporter = InMemorySpanExporter::default();
     // Redact wraps the exporting processor: it edits the finished span
@@ -23,7 +24,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let provider = SdkTracerProvider::builder()
         .with_span_processor(redact)
         .build();
+    // ANCHOR_END: setup
 
+    // ANCHOR: span
     let tracer = provider.tracer("ch12");
     let mut span = tracer.start("POST /login");
     span.set_attribute(KeyValue::new("user.email", "ada@example.com"));
@@ -40,6 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The in-memory exporter forgets its spans at shutdown: read them first.
     let spans = exporter.get_finished_spans()?;
     provider.shutdown()?;
+    // ANCHOR_END: span
 
     for span in spans {
         println!("span {}", span.name);

@@ -9,6 +9,7 @@ use opentelemetry::{KeyValue, global};
 use opentelemetry_sdk::metrics::{Aggregation, Instrument, Stream};
 use otlp_csp::telemetry::{TelemetryConfig, View, init_with_views};
 
+// ANCHOR: library
 /// Stands for a library that records its latency in seconds but leaves the
 /// buckets to the SDK's millisecond defaults.
 fn library_call(seconds: f64) {
@@ -18,7 +19,9 @@ fn library_call(seconds: f64) {
         .build()
         .record(seconds, &[KeyValue::new("op", "get")]);
 }
+// ANCHOR_END: library
 
+// ANCHOR: seconds_view
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Buckets in seconds for the library's histogram, under a new name.
     let seconds_buckets: View = Arc::new(|instrument: &Instrument| {
@@ -35,6 +38,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .flatten()
     });
+    // ANCHOR_END: seconds_view
+    // ANCHOR: exponential_view
     // An exponential histogram picks its own buckets from the data, so it
     // needs no unit-aware boundaries at all.
     let exponential: View = Arc::new(|instrument: &Instrument| {
@@ -51,6 +56,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .flatten()
     });
+    // ANCHOR_END: exponential_view
+    // ANCHOR: install
     let config = TelemetryConfig::from_env("ch13-views")?;
     let telemetry = init_with_views(config, vec![seconds_buckets, exponential])?;
 
@@ -68,4 +75,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     telemetry.shutdown_blocking()?;
     Ok(())
 }
+// ANCHOR_END: install
 // ANCHOR_END: views

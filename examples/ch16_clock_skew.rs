@@ -36,7 +36,9 @@ fn main() {
             .start_with_context(&tracer, &cx);
         server.end_with_timestamp(b_clock(t0 + delay + MS));
         client.end_with_timestamp(t0 + 2 * delay + MS);
+        // ANCHOR_END: skew
 
+        // ANCHOR: skew_order
         let mut spans = exporter.get_finished_spans().unwrap();
         exporter.reset();
         spans.sort_by_key(|s| s.start_time);
@@ -52,7 +54,7 @@ fn main() {
             }
         );
     }
-    // ANCHOR_END: skew
+    // ANCHOR_END: skew_order
     // ANCHOR: vector
     // The same two events as an execution: p0 sends m0, p1 receives it.
     let x = Execution::new(vec![

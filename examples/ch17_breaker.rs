@@ -21,7 +21,7 @@ impl Clock for Manual {
 // ANCHOR_END: clock
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // ANCHOR: main
+    // ANCHOR: setup
     let clock = Manual::default();
     // Open after 3 failures in a row, for 10 s; then 1 probe at a time.
     let config = BreakerConfig::new(3, Duration::from_secs(10), 1)?;
@@ -35,6 +35,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok("200 OK")
         }
     };
+    // ANCHOR_END: setup
+    // ANCHOR: calls
     for t in [0, 2, 3, 4, 5, 13, 14, 15, 23, 24, 25] {
         clock.0.store(t, Ordering::SeqCst);
         let outcome = match breaker.try_acquire() {
@@ -60,6 +62,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `call` wraps the same steps.
     let answer: Result<u32, CallError<&str>> = breaker.call(|| Ok(42));
     println!("state: {:?}, call: {answer:?}", breaker.state());
-    // ANCHOR_END: main
+    // ANCHOR_END: calls
     Ok(())
 }

@@ -85,7 +85,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|s| s.service == "gateway" && s.kind == "server")
         .collect();
     roots.sort_by_key(|s| s.start);
-    // The request that tripped the breaker (the third failure), and the first refused.
+    // The request that tripped the breaker (the third failure), and the first
+    // refused one.
     for root in &roots[3..5] {
         println!("trace {}:", tree::hex(&root.trace_id));
         print!("{}", tree::render(&tree::of_trace(&all, &root.trace_id)));

@@ -14,6 +14,7 @@ use otlp_csp::loadgen::{Bounds, HttpConnection, Schedule, Target, open_loop};
 const SLOW: u64 = 100_000_000;
 
 // ANCHOR: main
+// ANCHOR: refusals
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Load only goes to this machine, and only within two bounds.
@@ -25,7 +26,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Err(e) = Bounds::new(0, Duration::from_secs(1)) {
         println!("{e}");
     }
+    // ANCHOR_END: refusals
 
+    // ANCHOR: stalling_service
     // A service that answers at once, except its 101st request: 300 ms.
     let served = Arc::new(AtomicU64::new(0));
     let app = axum::Router::new().route(
@@ -43,7 +46,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let target = Target::parse(&format!("http://{}/", listener.local_addr()?))?;
     tokio::spawn(async move { axum::serve(listener, app).await });
+    // ANCHOR_END: stalling_service
 
+    // ANCHOR: load
     // One connection, one request due every millisecond, for one second.
     let connections = HttpConnection::open_many(&target, 1).await?;
     let bounds = Bounds::new(1_000, Duration::from_secs(1))?;
@@ -61,4 +66,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("answered more than 100 ms after falling due: {many}");
     Ok(())
 }
+// ANCHOR_END: load
 // ANCHOR_END: main

@@ -12,6 +12,7 @@
 (* offsets, send time and delay up to Horizon and checks CausalOrder: the *)
 (* receive stamp is strictly greater than the send stamp.                 *)
 (***************************************************************************)
+\* ANCHOR: state
 EXTENDS Integers
 
 CONSTANTS Eps, MinDelay, MaxDelay, Horizon
@@ -28,7 +29,9 @@ VARIABLES now,        \* true time
 vars == <<now, offP, offQ, pc, sentAt, sendStamp, recvStamp>>
 
 Offsets == -Eps..Eps
+\* ANCHOR_END: state
 
+\* ANCHOR: time
 Init == /\ now = 0
         /\ offP \in Offsets
         /\ offQ \in Offsets
@@ -45,7 +48,9 @@ Tick == /\ now < Horizon
         /\ offP' \in Offsets
         /\ offQ' \in Offsets
         /\ UNCHANGED <<pc, sentAt, sendStamp, recvStamp>>
+\* ANCHOR_END: time
 
+\* ANCHOR: message
 Send == /\ pc = "idle"
         /\ pc' = "sent"
         /\ sentAt' = now
@@ -61,7 +66,9 @@ Receive == /\ pc = "sent"
 Next == Tick \/ Send \/ Receive
 
 Spec == Init /\ [][Next]_vars
+\* ANCHOR_END: message
 
+\* ANCHOR: property
 TypeOK == /\ now \in 0..Horizon
           /\ offP \in Offsets /\ offQ \in Offsets
           /\ pc \in {"idle", "sent", "received"}
@@ -71,4 +78,5 @@ CausalOrder == pc = "received" => sendStamp < recvStamp
 
 \* The delay the message actually had (for reading a counterexample).
 Delay == now - sentAt
+\* ANCHOR_END: property
 =============================================================================

@@ -13,6 +13,7 @@
 (***************************************************************************)
 EXTENDS Naturals, Sequences
 
+\* ANCHOR: state
 CONSTANTS N, Q, B
 
 ASSUME N \in Nat /\ Q \in Nat \ {0} /\ B \in Nat \ {0}
@@ -22,9 +23,13 @@ VARIABLES ended, queue, batch, exported, failed, droppedFull, droppedClosed,
 
 vars == <<ended, queue, batch, exported, failed, droppedFull, droppedClosed,
           closed, stopped>>
+\* ANCHOR_END: state
 
+\* ANCHOR: min
 Min(a, b) == IF a < b THEN a ELSE b
+\* ANCHOR_END: min
 
+\* ANCHOR: init
 Init == /\ ended = 0
         /\ queue = <<>>
         /\ batch = <<>>
@@ -34,7 +39,9 @@ Init == /\ ended = 0
         /\ droppedClosed = 0
         /\ closed = FALSE
         /\ stopped = FALSE
+\* ANCHOR_END: init
 
+\* ANCHOR: end
 \* The application ends span ended + 1: queued, or dropped and counted.
 End == /\ ended < N
        /\ ended' = ended + 1
@@ -48,7 +55,9 @@ End == /\ ended < N
                  /\ queue' = Append(queue, ended + 1)
                  /\ UNCHANGED <<droppedFull, droppedClosed>>
        /\ UNCHANGED <<batch, exported, failed, closed, stopped>>
+\* ANCHOR_END: end
 
+\* ANCHOR: take
 \* The exporter takes up to B spans (on a full batch or on its timer).
 Take == /\ ~stopped
         /\ batch = <<>>
@@ -57,7 +66,9 @@ Take == /\ ~stopped
         /\ queue' = SubSeq(queue, Min(B, Len(queue)) + 1, Len(queue))
         /\ UNCHANGED <<ended, exported, failed, droppedFull, droppedClosed,
                        closed, stopped>>
+\* ANCHOR_END: take
 
+\* ANCHOR: export
 Export == /\ batch # <<>>
           /\ exported' = exported \o batch
           /\ batch' = <<>>
@@ -69,7 +80,9 @@ Fail == /\ batch # <<>>
         /\ batch' = <<>>
         /\ UNCHANGED <<ended, queue, exported, droppedFull, droppedClosed,
                        closed, stopped>>
+\* ANCHOR_END: export
 
+\* ANCHOR: shutdown
 Shutdown == /\ ~closed
             /\ closed' = TRUE
             /\ UNCHANGED <<ended, queue, batch, exported, failed, droppedFull,
@@ -86,7 +99,9 @@ Stop == /\ ~stopped
 Next == End \/ Take \/ Export \/ Fail \/ Shutdown \/ Stop
 
 Spec == Init /\ [][Next]_vars /\ WF_vars(Next)
+\* ANCHOR_END: shutdown
 
+\* ANCHOR: properties
 Finished == stopped /\ ended = N
 
 \* Safety.
@@ -100,4 +115,5 @@ NoEarlyDeadlock == ~ENABLED Next => Finished
 
 \* Liveness: under weak fairness every behaviour finishes.
 ShutdownTerminates == <>Finished
+\* ANCHOR_END: properties
 =============================================================================

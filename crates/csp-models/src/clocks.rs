@@ -101,6 +101,8 @@ impl Execution {
                 hb[send_of[&m]][j] = true;
             }
         }
+        // ANCHOR_END: happens_before
+        // ANCHOR: transitive
         // Transitive closure; every edge goes forward in the recorded order.
         for j in 0..n {
             for k in 0..j {
@@ -115,7 +117,7 @@ impl Execution {
         }
         hb
     }
-    // ANCHOR_END: happens_before
+    // ANCHOR_END: transitive
 
     // ANCHOR: lamport
     /// Lamport clocks: each process counts its events; a message carries

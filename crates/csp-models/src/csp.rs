@@ -270,7 +270,6 @@ pub enum Label {
     Tau(Option<Event>),
 }
 
-// ANCHOR: transitions
 /// Every transition `process --label--> next` (the operational semantics of
 /// Roscoe 2010, for this subset). Names are unfolded on the way.
 pub fn transitions(
@@ -280,6 +279,7 @@ pub fn transitions(
     step(process, defs, 0)
 }
 
+// ANCHOR: step_basic
 fn step(
     p: &Process,
     defs: &Definitions,
@@ -298,6 +298,8 @@ fn step(
         Process::Internal(l, r) => {
             vec![(Tau(None), (**l).clone()), (Tau(None), (**r).clone())]
         }
+        // ANCHOR_END: step_basic
+        // ANCHOR: step_external
         Process::External(l, r) => {
             let mut out = Vec::new();
             // A visible event (or ✓) resolves the choice; τ does not.
@@ -315,6 +317,8 @@ fn step(
             }
             out
         }
+        // ANCHOR_END: step_external
+        // ANCHOR: step_seq
         Process::Seq(first, second) => step(first, defs, unfolded)?
             .into_iter()
             .map(|(label, next)| {
@@ -326,6 +330,8 @@ fn step(
                 }
             })
             .collect(),
+        // ANCHOR_END: step_seq
+        // ANCHOR: step_parallel_own
         Process::Parallel(l, a, b, r) => {
             let left = step(l, defs, unfolded)?;
             let right = step(r, defs, unfolded)?;
@@ -353,6 +359,8 @@ fn step(
                     _ => {}
                 }
             }
+            // ANCHOR_END: step_parallel_own
+            // ANCHOR: step_parallel_sync
             // Shared events, and ✓ (both must finish), need both sides.
             for (label, p) in &left {
                 let Visible(e) = label else { continue };
@@ -373,6 +381,8 @@ fn step(
             }
             out
         }
+        // ANCHOR_END: step_parallel_sync
+        // ANCHOR: step_interleave
         Process::Interleave(l, r) => {
             let left = step(l, defs, unfolded)?;
             let right = step(r, defs, unfolded)?;
@@ -394,6 +404,8 @@ fn step(
             }
             out
         }
+        // ANCHOR_END: step_interleave
+        // ANCHOR: step_hide_call
         Process::Hide(inner, hidden) => step(inner, defs, unfolded)?
             .into_iter()
             .map(|(label, next)| match label {
@@ -412,4 +424,4 @@ fn step(
         }
     })
 }
-// ANCHOR_END: transitions
+// ANCHOR_END: step_hide_call

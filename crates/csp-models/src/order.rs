@@ -197,7 +197,9 @@ impl Pomset {
         self.extend(&mut placed, &mut word, &mut out);
         out
     }
+    // ANCHOR_END: linearisations
 
+    // ANCHOR: extend
     fn extend(
         &self,
         placed: &mut [bool],
@@ -221,7 +223,7 @@ impl Pomset {
             }
         }
     }
-    // ANCHOR_END: linearisations
+    // ANCHOR_END: extend
 
     /// Labels and the covering pairs (`i < j` with nothing in between): the
     /// edges of the pomset's Hasse diagram.
@@ -273,7 +275,7 @@ impl fmt::Display for Pomset {
     }
 }
 
-// ANCHOR: network_run
+// ANCHOR: network_setup
 /// The run of a choice-free network: each component is a fixed sequence of
 /// events over its alphabet, and components synchronise on shared events.
 /// Returns the largest partial order the network can execute (it stops
@@ -288,6 +290,8 @@ pub fn network_run(components: &[(Trace, Alphabet)]) -> Result<Pomset, ModelErro
     let mut last: Vec<Option<usize>> = vec![None; components.len()];
     let mut labels = Vec::new();
     let mut edges = Vec::new();
+    // ANCHOR_END: network_setup
+    // ANCHOR: network_enabled
     loop {
         // An event is enabled when it is next in every component that has it.
         let enabled = components.iter().enumerate().find_map(|(c, (seq, _))| {
@@ -302,6 +306,8 @@ pub fn network_run(components: &[(Trace, Alphabet)]) -> Result<Pomset, ModelErro
         let Some(e) = enabled else {
             break;
         };
+        // ANCHOR_END: network_enabled
+        // ANCHOR: network_order
         let id = labels.len();
         labels.push(e.clone());
         for (c, (_, alpha)) in components.iter().enumerate() {
@@ -316,4 +322,4 @@ pub fn network_run(components: &[(Trace, Alphabet)]) -> Result<Pomset, ModelErro
     }
     Pomset::new(labels, &edges)
 }
-// ANCHOR_END: network_run
+// ANCHOR_END: network_order

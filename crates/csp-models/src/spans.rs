@@ -178,6 +178,7 @@ impl CausalLog {
             clock: VectorClock::default(),
         }
     }
+    // ANCHOR_END: causal_log
 
     fn push(&self, event: Stamped) {
         self.events
@@ -194,6 +195,7 @@ impl CausalLog {
             .clone()
     }
 
+    // ANCHOR: causal_log_first
     /// The first event recorded in each span: the span's start, as far as
     /// happens-before is concerned.
     pub fn first_in_each_span(&self) -> HashMap<SpanId, Stamped> {
@@ -212,4 +214,4 @@ impl CausalLog {
         out
     }
 }
-// ANCHOR_END: causal_log
+// ANCHOR_END: causal_log_first

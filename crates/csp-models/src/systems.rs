@@ -131,6 +131,8 @@ pub fn retrying_link() -> (Definitions, Process) {
                 prefix(&format!("mid.{v}"), accept.int(refuse))
             }),
         );
+    // ANCHOR_END: retry
+    // ANCHOR: retry_try
     for v in VALUES {
         let again = prefix("ok", call("SEND"))
             .ext(prefix("retry", call(&format!("TRY.{v}"))));
@@ -143,7 +145,7 @@ pub fn retrying_link() -> (Definitions, Process) {
     let system = parallel(call("SEND"), send, recv, call("RECV")).hide(shared);
     (defs, system)
 }
-// ANCHOR_END: retry
+// ANCHOR_END: retry_try
 
 /// Whether `trace` takes values out of `out` in a different order than
 /// they went into `in` (something no FIFO buffer does).

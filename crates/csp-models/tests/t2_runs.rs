@@ -93,7 +93,7 @@ fn t2_a_choice_free_network_has_one_run() {
     .unwrap();
 }
 
-// ANCHOR: t2_choice
+// ANCHOR: t2_choice_inputs
 /// A component that chooses between two straight lines (`l → s₁ □ r → s₂`),
 /// beside a choice-free one it shares nothing with: the maximal traces are
 /// the linearisations of two different runs, and of no single partial order
@@ -106,6 +106,8 @@ fn t2_with_choice_there_are_several_runs() {
     };
     let other =
         proptest::collection::vec(proptest::sample::select(vec!["c", "d"]), 0..=3);
+    // ANCHOR_END: t2_choice_inputs
+    // ANCHOR: t2_choice_system
     runner(CASES)
         .run(&(side(), side(), other), |(left, right, other)| {
             let ab = alphabet(["l", "r", "a", "b"]);
@@ -123,6 +125,8 @@ fn t2_with_choice_there_are_several_runs() {
                 .ext(prefix("r", as_process(&r[1..].to_vec())));
             let system =
                 parallel(chooser.clone(), ab.clone(), cd.clone(), as_process(&o));
+            // ANCHOR_END: t2_choice_system
+            // ANCHOR: t2_choice_runs
             let runs = [
                 network_run(&[(l, ab.clone()), (o.clone(), cd.clone())]).unwrap(),
                 network_run(&[(r, ab.clone()), (o, cd.clone())]).unwrap(),
@@ -141,7 +145,7 @@ fn t2_with_choice_there_are_several_runs() {
             Ok(())
         })
         .expect("several runs");
-    // ANCHOR_END: t2_choice
+    // ANCHOR_END: t2_choice_runs
     record(
         "ch16_t2_choice",
         vec![

@@ -337,6 +337,8 @@ fn pool_threads(
     let per_thread = PerThread::new(log.clone());
     let (tx, rx) = crossbeam_channel::bounded::<VectorClock>(1);
     let mut handles = Vec::new();
+    // ANCHOR_END: t3_siblings
+    // ANCHOR: t3_siblings_jobs
     {
         let _guard = cx.clone().attach();
         for j in 0..jobs {
@@ -363,7 +365,7 @@ fn pool_threads(
             handles.push(pool.submit(job).unwrap());
         }
     }
-    // ANCHOR_END: t3_siblings
+    // ANCHOR_END: t3_siblings_jobs
     for h in handles {
         h.join().unwrap();
     }

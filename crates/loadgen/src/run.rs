@@ -21,6 +21,7 @@ pub trait Connection: Send + 'static {
 pub const GRACE: Duration = Duration::from_secs(10);
 
 // ANCHOR: open_loop
+// ANCHOR: open_loop_dispatch
 /// Sends requests at `schedule`'s rate over `connections` until `bounds`
 /// is reached. A dispatcher thread releases request `i` at `t0 + i/rate`
 /// into a queue; a free connection takes it and records its latency from
@@ -54,6 +55,8 @@ pub async fn open_loop<C: Connection>(
             }
         }
     });
+    // ANCHOR_END: open_loop_dispatch
+    // ANCHOR: open_loop_connections
     let workers: Vec<_> = connections
         .into_iter()
         .map(|mut conn| {
@@ -80,6 +83,7 @@ pub async fn open_loop<C: Connection>(
     drop(rx);
     finish(workers, t0, Some(dispatcher)).await
 }
+// ANCHOR_END: open_loop_connections
 // ANCHOR_END: open_loop
 
 // ANCHOR: closed_loop

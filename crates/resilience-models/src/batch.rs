@@ -13,7 +13,6 @@
 
 use stateright::{Model, Property};
 
-// ANCHOR: model
 /// N spans, a queue of capacity Q, batches of at most B.
 #[derive(Debug, Clone, Copy)]
 pub struct BatchModel {
@@ -25,6 +24,7 @@ pub struct BatchModel {
     pub batch: usize,
 }
 
+// ANCHOR: state
 /// One state; the fields are the TLA+ spec's variables, one for one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct BatchState {
@@ -47,6 +47,7 @@ pub struct BatchState {
     /// `stopped`: the exporter has finished.
     pub stopped: bool,
 }
+// ANCHOR_END: state
 
 /// The spec's actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,6 +84,7 @@ impl Model for BatchModel {
         }]
     }
 
+    // ANCHOR: actions
     fn actions(&self, s: &BatchState, actions: &mut Vec<BatchAction>) {
         if s.ended < self.spans {
             actions.push(BatchAction::End);
@@ -101,7 +103,9 @@ impl Model for BatchModel {
             actions.push(BatchAction::Stop);
         }
     }
+    // ANCHOR_END: actions
 
+    // ANCHOR: next_end
     fn next_state(
         &self,
         last: &BatchState,
@@ -119,6 +123,8 @@ impl Model for BatchModel {
                     s.queue.push(s.ended);
                 }
             }
+            // ANCHOR_END: next_end
+            // ANCHOR: next_rest
             BatchAction::Take => {
                 let n = s.queue.len().min(self.batch);
                 s.batch = s.queue.drain(..n).collect();
@@ -133,7 +139,9 @@ impl Model for BatchModel {
         }
         Some(s)
     }
+    // ANCHOR_END: next_rest
 
+    // ANCHOR: safety
     fn properties(&self) -> Vec<Property<Self>> {
         vec![
             Property::<Self>::always("no duplicates", |_, s| {
@@ -152,6 +160,8 @@ impl Model for BatchModel {
             Property::<Self>::always("flush on shutdown", |_, s| {
                 !s.stopped || (s.queue.is_empty() && s.batch.is_empty())
             }),
+            // ANCHOR_END: safety
+            // ANCHOR: termination
             // Every step makes progress (see `progress`), so every path is
             // finite; a state with no successor must be the finished one.
             Property::<Self>::always("shutdown terminates", |m, s| {
@@ -161,8 +171,8 @@ impl Model for BatchModel {
             }),
         ]
     }
+    // ANCHOR_END: termination
 }
-// ANCHOR_END: model
 
 /// A measure that every action strictly increases, which is why the state
 /// graph has no cycles (checked by a test over every reachable state): a

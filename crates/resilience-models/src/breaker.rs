@@ -9,7 +9,6 @@ use otlp_csp_resilience::{
     BreakerConfig, CircuitBreaker, Permit, Rejected, StateKind,
 };
 
-// ANCHOR: model
 /// Callers that acquire, succeed, fail or abandon in any order while the
 /// clock ticks from 0 to `horizon` (one tick = one second of `now`).
 #[derive(Debug, Clone)]
@@ -25,7 +24,8 @@ pub struct BreakerModel {
     pub asserted_probe_limit: u32,
 }
 
-/// One state: the breaker, what each caller holds, and two ghost variables
+// ANCHOR: state
+/// One state: the breaker, what each caller holds, and ghost variables
 /// that record history the breaker itself does not keep.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct BreakerState {
@@ -42,6 +42,7 @@ pub struct BreakerState {
     /// Ghost: some call has been rejected with [`Rejected::Open`].
     pub rejected_open: bool,
 }
+// ANCHOR_END: state
 
 /// What can happen next.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -77,6 +78,7 @@ impl Model for BreakerModel {
         }]
     }
 
+    // ANCHOR: actions
     fn actions(&self, state: &BreakerState, actions: &mut Vec<BreakerAction>) {
         if state.now < self.horizon {
             actions.push(BreakerAction::Tick);
@@ -91,7 +93,9 @@ impl Model for BreakerModel {
             }
         }
     }
+    // ANCHOR_END: actions
 
+    // ANCHOR: acquire
     fn next_state(
         &self,
         last: &BreakerState,
@@ -115,6 +119,8 @@ impl Model for BreakerModel {
                     return None;
                 }
             },
+            // ANCHOR_END: acquire
+            // ANCHOR: verdicts
             BreakerAction::Succeed(i) => {
                 let permit = s.callers[i].take()?;
                 s.breaker.on_success(permit, now);
@@ -134,7 +140,9 @@ impl Model for BreakerModel {
         }
         Some(s)
     }
+    // ANCHOR_END: verdicts
 
+    // ANCHOR: safety
     fn properties(&self) -> Vec<Property<Self>> {
         vec![
             Property::<Self>::always("at most K probes while half-open", |m, s| {
@@ -147,6 +155,8 @@ impl Model for BreakerModel {
                 "no call admitted during the cool-down",
                 |_, s| !s.admitted_too_early,
             ),
+            // ANCHOR_END: safety
+            // ANCHOR: reachable
             Property::<Self>::sometimes("open", |_, s| {
                 s.breaker.state().kind() == StateKind::Open
             }),
@@ -163,8 +173,8 @@ impl Model for BreakerModel {
             }),
         ]
     }
+    // ANCHOR_END: reachable
 }
-// ANCHOR_END: model
 
 impl BreakerModel {
     /// The configuration the chapter checks: 2 failures open the breaker for

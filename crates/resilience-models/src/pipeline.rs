@@ -6,7 +6,6 @@
 
 use stateright::{Model, Property};
 
-// ANCHOR: model
 /// N items through two stages joined by channels of capacity C.
 #[derive(Debug, Clone, Copy)]
 pub struct PipelineModel {
@@ -19,6 +18,7 @@ pub struct PipelineModel {
     pub stop_on_empty: bool,
 }
 
+// ANCHOR: stage
 /// A stage is waiting to receive, holds an item to send, or has exited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stage {
@@ -29,7 +29,9 @@ pub enum Stage {
     /// Left its loop and dropped its sender.
     Exited,
 }
+// ANCHOR_END: stage
 
+// ANCHOR: state
 /// One state of the pipeline.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PipelineState {
@@ -48,6 +50,7 @@ pub struct PipelineState {
     /// What the sink received, in order.
     pub out: Vec<u8>,
 }
+// ANCHOR_END: state
 
 /// Who moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,10 +73,12 @@ impl PipelineModel {
         s.ch1_closed
     }
 
+    // ANCHOR: may_exit
     /// May a stage whose input is `input` (closed when `closed`) exit now?
     fn may_exit(&self, input: &[u8], closed: bool) -> bool {
         input.is_empty() && (closed || self.stop_on_empty)
     }
+    // ANCHOR_END: may_exit
 }
 
 impl Model for PipelineModel {
@@ -92,6 +97,7 @@ impl Model for PipelineModel {
         }]
     }
 
+    // ANCHOR: actions
     fn actions(&self, s: &PipelineState, actions: &mut Vec<PipelineAction>) {
         // Only actions that can move are offered: a blocked thread waits.
         if !self.source_done(s)
@@ -109,6 +115,8 @@ impl Model for PipelineModel {
         if stage1_can_move {
             actions.push(PipelineAction::Stage1);
         }
+        // ANCHOR_END: actions
+        // ANCHOR: stage2
         let ch2_closed = s.stage1 == Stage::Exited;
         let stage2_can_move = match s.stage2 {
             Stage::Receiving => {
@@ -121,7 +129,9 @@ impl Model for PipelineModel {
             actions.push(PipelineAction::Stage2);
         }
     }
+    // ANCHOR_END: stage2
 
+    // ANCHOR: next_state
     fn next_state(
         &self,
         last: &PipelineState,
@@ -143,6 +153,7 @@ impl Model for PipelineModel {
                 }
                 Stage::Exited => return None,
             },
+            // ANCHOR_END: next_state
             PipelineAction::Stage2 => match s.stage2 {
                 Stage::Receiving if s.ch2.is_empty() => s.stage2 = Stage::Exited,
                 Stage::Receiving => s.stage2 = Stage::Sending(s.ch2.remove(0) + 1),
@@ -156,6 +167,7 @@ impl Model for PipelineModel {
         Some(s)
     }
 
+    // ANCHOR: properties
     fn properties(&self) -> Vec<Property<Self>> {
         vec![
             Property::<Self>::always("FIFO and nothing invented", |_, s| {
@@ -174,8 +186,8 @@ impl Model for PipelineModel {
             }),
         ]
     }
+    // ANCHOR_END: properties
 }
-// ANCHOR_END: model
 
 impl PipelineModel {
     /// The chapter's constants: 3 items, channels of capacity 1.

@@ -197,7 +197,7 @@ impl CircuitBreaker {
         self.probes
     }
 
-    // ANCHOR: acquire
+    // ANCHOR: acquire_open
     /// Asks to make a call at `now`.
     pub fn try_acquire(&mut self, now: Duration) -> Result<Permit, Rejected> {
         if let State::Open { until } = self.state {
@@ -208,6 +208,8 @@ impl CircuitBreaker {
             }
             self.enter(State::HalfOpen);
         }
+        // ANCHOR_END: acquire_open
+        // ANCHOR: acquire_admit
         match self.state {
             State::Closed { .. } => Ok(Permit {
                 epoch: self.epoch,
@@ -229,7 +231,7 @@ impl CircuitBreaker {
             }
         }
     }
-    // ANCHOR_END: acquire
+    // ANCHOR_END: acquire_admit
 
     /// Reports that the call of `permit` succeeded.
     pub fn on_success(

@@ -61,6 +61,7 @@ pub fn main(service: Service) -> ExitCode {
 }
 
 // ANCHOR: run
+// ANCHOR: run_env
 fn run(service: Service) -> Result<ExitCode, BoxError> {
     let name = service.name();
     // Everything from the environment first: a bad variable fails before
@@ -79,13 +80,16 @@ fn run(service: Service) -> Result<ExitCode, BoxError> {
         ),
         Service::User | Service::Payment => (None, None, None),
     };
+    // ANCHOR_END: run_env
 
+    // ANCHOR: run_start
     let sizing = runtime::detect()?;
     let rt = runtime::build(&sizing)?;
     rt.block_on(async move {
         let mut signals = ShutdownSignal::listen()?;
         let telemetry = otlp_csp_telemetry::init(name)?;
         let obs = Obs::new(name, &telemetry);
+        // ANCHOR_END: run_start
         let app = match service {
             Service::Gateway => {
                 let order = Peer::new(
@@ -112,8 +116,11 @@ fn run(service: Service) -> Result<ExitCode, BoxError> {
                 order::router(&obs, max_concurrent, user, payment)
             }
             Service::User => user::router(&obs, max_concurrent),
-            Service::Payment => payment::router(&obs, max_concurrent, Arc::default()),
+            Service::Payment => {
+                payment::router(&obs, max_concurrent, Arc::default())
+            }
         };
+        // ANCHOR: run_listen
         let listener = TcpListener::bind(listen)
             .await
             .map_err(|e| format!("LISTEN_ADDR={listen}: cannot listen: {e}"))?;
@@ -124,10 +131,13 @@ fn run(service: Service) -> Result<ExitCode, BoxError> {
             sizing.workers,
             sizing.reason
         );
+        // ANCHOR_END: run_listen
 
+        // ANCHOR: run_stop
         let signal = signals.recv().await;
         eprintln!(
-            "{name}: {signal}: stop accepting, drain in-flight requests (deadline {deadline:?})"
+            "{name}: {signal}: stop accepting, drain in-flight requests \
+             (deadline {deadline:?})"
         );
         let report = running.stop(deadline).await;
         if !report.drained {
@@ -139,16 +149,24 @@ fn run(service: Service) -> Result<ExitCode, BoxError> {
             eprintln!("{name}: drained");
         }
         eprintln!("{name}: flushing telemetry");
+        // Read after a failed shutdown too: every span is then still counted.
+        let spans = telemetry.span_counters();
         match telemetry.shutdown().await {
             Ok(stats) => {
                 eprintln!("{name}: {} span(s) exported; exit 0", stats.exported);
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
+                let s = spans.snapshot();
                 eprintln!("{name}: {e}");
+                eprintln!(
+                    "{name}: spans ended {} exported {} failed {} dropped {}; exit 1",
+                    s.ended, s.exported, s.failed, s.dropped
+                );
                 Ok(ExitCode::FAILURE)
             }
         }
     })
 }
+// ANCHOR_END: run_stop
 // ANCHOR_END: run

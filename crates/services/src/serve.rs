@@ -92,7 +92,7 @@ impl RunningService {
     // ANCHOR_END: stop
 }
 
-// ANCHOR: accept
+// ANCHOR: accept_limits
 /// A client that has not sent a request's whole head (request line and
 /// headers) this long after starting it is disconnected: a "slowloris"
 /// cannot hold a connection open by trickling one header byte at a time.
@@ -106,7 +106,9 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// The most header fields one request may carry; more is `431` too.
 pub const MAX_HEADERS: usize = 64;
+// ANCHOR_END: accept_limits
 
+// ANCHOR: accept_builder
 /// What `axum::serve` does, plus the limits it cannot be given: a deadline
 /// for the request head and a bound on its size. Accepts until `stop` is
 /// cancelled, then closes the listener, asks every open connection to
@@ -130,6 +132,8 @@ async fn accept_loop(
         .max_buf_size(MAX_HEADER_BYTES)
         .max_headers(MAX_HEADERS);
     let graceful = GracefulShutdown::new();
+    // ANCHOR_END: accept_builder
+    // ANCHOR: accept_loop
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -143,6 +147,8 @@ async fn accept_loop(
             },
             () = stop.cancelled() => break,
         };
+        // ANCHOR_END: accept_loop
+        // ANCHOR: accept_connection
         let service = app.clone().map_request(
             |r: axum::http::Request<hyper::body::Incoming>| {
                 r.map(axum::body::Body::new)
@@ -161,6 +167,8 @@ async fn accept_loop(
             let _ = connection.await;
         });
     }
+    // ANCHOR_END: accept_connection
+    // ANCHOR: accept_stop
     // The listener closes before any connection is told to: a client whose
     // kept-alive connection the shutdown closes reconnects into a refused
     // connect, never into the queue of a listener about to close (whose
@@ -169,9 +177,10 @@ async fn accept_loop(
     graceful.shutdown().await;
     Ok(())
 }
-// ANCHOR_END: accept
+// ANCHOR_END: accept_stop
 
 // ANCHOR: signal
+// ANCHOR: signal_listen
 /// SIGTERM (what `docker stop` and Kubernetes send) and SIGINT (Ctrl-C),
 /// listened for from the moment [`ShutdownSignal::listen`] returns: a signal
 /// that arrives before anyone awaits [`ShutdownSignal::recv`] is not lost.
@@ -198,6 +207,8 @@ impl ShutdownSignal {
         Ok(Self {})
     }
 
+    // ANCHOR_END: signal_listen
+    // ANCHOR: signal_recv
     /// Resolves on the first signal, with its name.
     pub async fn recv(&mut self) -> &'static str {
         #[cfg(unix)]
@@ -214,4 +225,5 @@ impl ShutdownSignal {
         }
     }
 }
+// ANCHOR_END: signal_recv
 // ANCHOR_END: signal

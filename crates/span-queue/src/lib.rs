@@ -202,6 +202,7 @@ impl<T> BoundedQueue<T> {
     /// every n-th item, e.g. wake a consumer once per batch, without reading
     /// the consumer's side of the queue.
     #[inline]
+    // ANCHOR: push_numbered
     pub fn push_numbered(&self, item: T) -> Result<u64, Rejected<T>> {
         let mut tail = self.tail.0.load(Ordering::Relaxed);
         loop {
@@ -241,6 +242,7 @@ impl<T> BoundedQueue<T> {
             }
         }
     }
+    // ANCHOR_END: push_numbered
     // ANCHOR_END: push
 
     /// Takes the oldest item, if any. An item whose push is still in

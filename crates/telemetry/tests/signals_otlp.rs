@@ -180,6 +180,7 @@ async fn all_signals_arrive_over_grpc_on_a_current_thread_runtime() {
 /// a histogram recorded inside a sampled span arrives with no exemplar. If
 /// this test fails, the SDK has started recording them and chapter 13's
 /// section on exemplars must be rewritten.
+// ANCHOR: exemplars_record
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sdk_0_33_records_no_exemplars() {
     let receiver = Receiver::start().await.expect("receiver starts");
@@ -190,16 +191,9 @@ async fn sdk_0_33_records_no_exemplars() {
     ))
     .expect("init");
     let tracer = telemetry.provider().tracer("exemplars");
-    let latency = telemetry
-        .meter_provider()
-        .meter("exemplars")
-        .f64_histogram("latency")
-        .build();
-    let counter = telemetry
-        .meter_provider()
-        .meter("exemplars")
-        .u64_counter("hits")
-        .build();
+    let meter = telemetry.meter_provider().meter("exemplars");
+    let latency = meter.f64_histogram("latency").build();
+    let counter = meter.u64_counter("hits").build();
     let sampled = tracer.in_span("request", |cx| {
         latency.record(0.25, &[]);
         counter.add(1, &[]);
@@ -207,6 +201,8 @@ async fn sdk_0_33_records_no_exemplars() {
     });
     assert!(sampled, "the sample was taken inside a sampled span");
     telemetry.shutdown().await.expect("nothing lost");
+    // ANCHOR_END: exemplars_record
+    // ANCHOR: exemplars_check
     let metrics = receiver
         .wait_for_metric_points(2, WAIT)
         .await
@@ -221,6 +217,7 @@ async fn sdk_0_33_records_no_exemplars() {
         .expect("the histogram arrived");
     assert_eq!(histogram.count, 1);
     assert!(histogram.exemplars.is_empty(), "{:?}", histogram.exemplars);
+    // ANCHOR_END: exemplars_check
     let hits = metrics
         .iter()
         .find(|m| m.name == "hits")

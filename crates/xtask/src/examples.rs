@@ -156,8 +156,10 @@ pub(crate) static TRACE_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b[0-9a-f]{32}\b").unwrap());
 pub(crate) static SPAN_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b[0-9a-f]{16}\b").unwrap());
-/// A duration as the book's examples print it: `12µs`, `3.5ms`, `2s`.
-pub(crate) const DURATION_PATTERN: &str = r"\d+(?:\.\d+)?(?:ns|µs|us|ms|s)";
+/// A duration as the book's examples print it: `12µs`, `3.5ms`, `2s`, and
+/// as cargo prints a slow build: `1m 05s`.
+pub(crate) const DURATION_PATTERN: &str =
+    r"(?:\d+m )?\d+(?:\.\d+)?(?:ns|µs|us|ms|s)";
 pub(crate) static DURATION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"\b{DURATION_PATTERN}\b")).unwrap());
 
@@ -290,6 +292,16 @@ mod tests {
                 "```console\n$ cargo run --example x --release\n```\n"
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn a_slow_cargo_build_is_a_duration_too() {
+        let line = "    Finished `dev` profile [unoptimized + debuginfo] target(s) in 1m 05s";
+        let shown = "    Finished `dev` profile [unoptimized + debuginfo] target(s) in 9.81s";
+        assert_eq!(
+            DURATION.replace_all(line, "<duration>"),
+            DURATION.replace_all(shown, "<duration>")
         );
     }
 

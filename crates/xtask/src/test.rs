@@ -33,6 +33,13 @@ pub fn all(root: &Path) -> Result<()> {
         }),
     );
     record(
+        "listings",
+        step(
+            "Listings as a reader sees them: lengths and widths, none over budget without a reason",
+            || run::preprocessor(&["listings"]),
+        ),
+    );
+    record(
         "clippy",
         step("cargo clippy (all targets, warnings are errors)", || {
             run::cargo(&[

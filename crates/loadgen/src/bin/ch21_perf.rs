@@ -11,6 +11,12 @@
 //! binaries beside this one) are loaded too, through the gateway.
 //!
 //! `--rotel` is the rotel-agent binary (`cargo xtask load` installs it).
+//!
+//! `ch21-perf --faults RECEIVER [--seconds S] [--chain-rate R]` runs only
+//! chapter 19's faults: the four services at the chain rate against the
+//! book's `otlp-receiver` (the binary RECEIVER) answering part of the export
+//! requests badly, one run per fault ([`faults::CASES`]); results group
+//! `ch19_faults`.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -35,6 +41,8 @@ struct Settings {
     logs: PathBuf,
     /// Requests per second through the four-service chain; 0: no chain run.
     chain_rate: f64,
+    /// The otlp-receiver binary: run the fault cases only.
+    faults: Option<PathBuf>,
 }
 
 fn settings() -> Result<Settings> {
@@ -46,6 +54,7 @@ fn settings() -> Result<Settings> {
         connections: 32,
         logs: PathBuf::from("target"),
         chain_rate: 0.0,
+        faults: None,
     };
     while let Some(flag) = args.next() {
         let value = args
@@ -67,13 +76,20 @@ fn settings() -> Result<Settings> {
             "--connections" => s.connections = number()? as usize,
             "--logs" => s.logs = PathBuf::from(&value),
             "--chain-rate" => s.chain_rate = number()?,
+            "--faults" => s.faults = Some(PathBuf::from(&value)),
             other => bail!("unknown option {other}"),
         }
     }
-    ensure!(
-        s.rotel.is_file(),
-        "--rotel PATH (the rotel-agent binary) is required"
-    );
+    match &s.faults {
+        Some(receiver) => ensure!(
+            receiver.is_file() && s.chain_rate > 0.0,
+            "--faults RECEIVER needs the otlp-receiver binary and --chain-rate"
+        ),
+        None => ensure!(
+            s.rotel.is_file(),
+            "--rotel PATH (the rotel-agent binary) is required"
+        ),
+    }
     ensure!(
         (1..=1024).contains(&s.connections),
         "--connections must be in 1..=1024"
@@ -159,6 +175,9 @@ fn main() -> Result<()> {
         target_bin.display()
     );
     std::fs::create_dir_all(&s.logs)?;
+    if let Some(receiver) = &s.faults {
+        return fault_runs(&rt, &s, receiver, load);
+    }
     let mut runs = Vec::new();
     for mode in MODES {
         let run = run_mode(&rt, &s, &target_bin, mode)
@@ -771,8 +790,79 @@ fn check(runs: &[Run]) -> Result<()> {
     Ok(())
 }
 
+/// Chapter 19's fault runs: every case, the table, the check, the record.
+fn fault_runs(
+    rt: &tokio::runtime::Runtime,
+    s: &Settings,
+    receiver: &Path,
+    load: f64,
+) -> Result<()> {
+    let mut runs = Vec::new();
+    for case in faults::CASES {
+        let run = faults::run(rt, s, receiver, case)
+            .with_context(|| format!("fault run {}", case.name))?;
+        println!(
+            "{}: {}; spans ended {} received {} failed {} dropped {}",
+            case.name,
+            run.load.summary(),
+            run.spans.ended,
+            run.spans.received,
+            run.spans.failed,
+            run.spans.dropped
+        );
+        runs.push(run);
+    }
+    let table = faults::table(&runs);
+    print!("{table}");
+    faults::check(&runs)?;
+    let g = |id: &str| format!("ch19_faults/{id}");
+    let mut m = vec![
+        Measurement::count(g("load_average"), load, "runnable tasks")
+            .with_statistic("loadavg1"),
+        Measurement::count(g("chain_rate"), s.chain_rate, "req/s"),
+        Measurement::count(g("phase_seconds"), s.seconds, "s"),
+    ];
+    let healthy = runs[0].load.throughput();
+    for r in &runs {
+        let id = |what: &str| g(&format!("{}_{what}", r.case.name));
+        let sp = &r.spans;
+        m.extend([
+            Measurement::count(id("throughput"), r.load.throughput(), "req/s"),
+            Measurement::count(id("vs_healthy"), r.load.throughput() / healthy, "×")
+                .with_statistic("ratio"),
+            Measurement::count(id("p99"), r.load.latency_ms(0.99), "ms")
+                .with_statistic("p99"),
+            Measurement::count(id("spans_ended"), sp.ended as f64, "spans"),
+            Measurement::count(id("spans_received"), sp.received as f64, "spans"),
+            Measurement::count(id("spans_failed"), sp.failed as f64, "spans"),
+            Measurement::count(id("spans_dropped"), sp.dropped as f64, "spans"),
+            Measurement::count(
+                id("spans_uncounted"),
+                sp.uncounted() as f64,
+                "spans",
+            ),
+            Measurement::count(id("faulted_spans"), r.faulted_spans as f64, "spans"),
+            Measurement::count(id("peak_rss"), r.peak_rss_mib, "MiB")
+                .with_statistic("max"),
+        ]);
+    }
+    m.push(
+        Measurement::count(
+            g("accounted"),
+            runs.iter().filter(|r| r.accounted()).count() as f64,
+            "runs",
+        )
+        .with_text(table),
+    );
+    let path = book_results::record("ch19_faults", m)?;
+    println!("recorded {}", path.display());
+    Ok(())
+}
+
 #[path = "ch21_perf/chain.rs"]
 mod chain;
+#[path = "ch21_perf/faults.rs"]
+mod faults;
 
 #[cfg(test)]
 mod tests {

@@ -284,6 +284,7 @@ impl Peer {
     // ANCHOR_END: call
 
     // ANCHOR: attempt
+    // ANCHOR: attempt_breaker
     async fn attempt(
         &self,
         parent: &Context,
@@ -313,6 +314,8 @@ impl Peer {
             self.note(parent, BreakerEvent::Probe);
         }
 
+        // ANCHOR_END: attempt_breaker
+        // ANCHOR: attempt_span
         // 2. A client span per attempt, its context injected into the headers.
         let url = format!("{}{}", self.base, path);
         let mut attributes = vec![
@@ -332,6 +335,8 @@ impl Peer {
             .with_attributes(attributes)
             .start_with_context(tracer, parent);
         let cx = parent.with_span(span);
+        // ANCHOR_END: attempt_span
+        // ANCHOR: attempt_inject
         let mut request = reqwest::Request::new(
             method.clone(),
             url.parse()
@@ -351,6 +356,8 @@ impl Peer {
             *request.body_mut() = Some(body.into());
         }
 
+        // ANCHOR_END: attempt_inject
+        // ANCHOR: attempt_send
         // 3. Send through shedding, the concurrency limit and the timeout.
         let start = Instant::now();
         let outcome = match self.stack.clone().oneshot(request).await {
@@ -366,6 +373,8 @@ impl Peer {
             Err(e) => Err(self.classify(e)),
         };
 
+        // ANCHOR_END: attempt_send
+        // ANCHOR: attempt_status
         // 4. The verdict. The breaker guards one hop: it counts transport
         //    failures, timeouts and a 500 (the peer itself broke). A 502, 503
         //    or 504 says a hop further down failed or refused: passed on, not
@@ -394,6 +403,8 @@ impl Peer {
                     span.set_status(Status::error(format!("answered {status}")));
                     labels.push(KeyValue::new(attr::ERROR_TYPE, code));
                 }
+                // ANCHOR_END: attempt_status
+                // ANCHOR: attempt_verdict
                 if failed {
                     self.verdict(parent, call.failure());
                     Err(PeerError::Upstream {
@@ -405,6 +416,8 @@ impl Peer {
                     Ok((status, bytes))
                 }
             }
+            // ANCHOR_END: attempt_verdict
+            // ANCHOR: attempt_failed
             Err(e) => {
                 span.set_attribute(KeyValue::new(attr::ERROR_TYPE, e.kind()));
                 span.set_status(Status::error(e.to_string()));
@@ -432,6 +445,7 @@ impl Peer {
         span.end();
         outcome
     }
+    // ANCHOR_END: attempt_failed
     // ANCHOR_END: attempt
 
     /// Reads an answer's body, refusing it once it passes

@@ -59,6 +59,7 @@ pub async fn not_found(request: Request) -> Response {
 }
 
 // ANCHOR: middleware
+// ANCHOR: middleware_name
 /// Continues the caller's trace (or starts one) with a server span, records
 /// `http.server.request.duration`, and logs the outcome inside the span.
 async fn trace_request(
@@ -81,6 +82,8 @@ async fn trace_request(
         Some(route) => format!("{method} {route}"),
         None => method.clone(),
     };
+    // ANCHOR_END: middleware_name
+    // ANCHOR: middleware_span
     let mut attributes = vec![
         KeyValue::new(attr::METHOD, method.clone()),
         KeyValue::new(attr::URL_PATH, request.uri().path().to_owned()),
@@ -101,6 +104,8 @@ async fn trace_request(
     let response = next.run(request).with_context(cx.clone()).await;
     obs.in_flight.fetch_sub(1, Ordering::SeqCst);
 
+    // ANCHOR_END: middleware_span
+    // ANCHOR: middleware_outcome
     let status = response.status();
     let span = cx.span();
     span.set_attribute(KeyValue::new(attr::STATUS, i64::from(status.as_u16())));
@@ -120,6 +125,8 @@ async fn trace_request(
     }
     obs.server_duration
         .record(start.elapsed().as_secs_f64(), &labels);
+    // ANCHOR_END: middleware_outcome
+    // ANCHOR: middleware_log
     {
         // A log record made here carries the span's trace and span ids.
         let _guard = cx.clone().attach();
@@ -140,9 +147,10 @@ async fn trace_request(
     span.end();
     response
 }
+// ANCHOR_END: middleware_log
 // ANCHOR_END: middleware
 
-// ANCHOR: body_deadline
+// ANCHOR: body_declared
 /// Reads the whole body (at most [`MAX_BODY_BYTES`]) within
 /// [`BODY_READ_TIMEOUT`] before anything else sees the request: `408` when
 /// it does not arrive in time, `413` when it runs over the limit. A body
@@ -159,6 +167,8 @@ async fn read_body_within_deadline(request: Request, next: Next) -> Response {
     if declared_too_large {
         return too_large();
     }
+    // ANCHOR_END: body_declared
+    // ANCHOR: body_read
     let (parts, body) = request.into_parts();
     let read = axum::body::to_bytes(body, MAX_BODY_BYTES);
     match tokio::time::timeout(BODY_READ_TIMEOUT, read).await {
@@ -184,6 +194,7 @@ async fn read_body_within_deadline(request: Request, next: Next) -> Response {
         ),
     }
 }
+// ANCHOR_END: body_read
 
 fn too_large() -> Response {
     error_response(
@@ -191,7 +202,6 @@ fn too_large() -> Response {
         format!("request body over {MAX_BODY_BYTES} bytes"),
     )
 }
-// ANCHOR_END: body_deadline
 
 async fn overloaded(error: tower::BoxError) -> Response {
     error_response(

@@ -1,9 +1,10 @@
 //! The OpenTelemetry set-up. Every program of the crate calls `init` once at
 //! start and `shutdown` on what it returns before it exits.
 
+mod otlp;
+
 use crate::tree_printer::TreePrinter;
 use opentelemetry::{KeyValue, global};
-use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -21,7 +22,7 @@ pub fn init(service: &'static str) -> Result<SdkTracerProvider, Box<dyn Error>> 
     // With a collector's address set, export over OTLP in batches from a
     // background thread; without one, print trees to the terminal.
     let provider = match std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT") {
-        Ok(_) => builder.with_batch_exporter(otlp_exporter()?).build(),
+        Ok(_) => builder.with_batch_exporter(otlp::exporter()?).build(),
         Err(_) => builder.with_simple_exporter(TreePrinter::default()).build(),
     };
 
@@ -31,19 +32,4 @@ pub fn init(service: &'static str) -> Result<SdkTracerProvider, Box<dyn Error>> 
     // `global::tracer(..)` now hands out tracers of this provider.
     global::set_tracer_provider(provider.clone());
     Ok(provider)
-}
-
-/// OTLP over gRPC or HTTP, as `OTEL_EXPORTER_OTLP_PROTOCOL` says. The
-/// builder reads the endpoint and the other `OTEL_EXPORTER_OTLP_*` itself.
-fn otlp_exporter() -> Result<SpanExporter, Box<dyn Error>> {
-    let protocol = std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL");
-    let exporter = match protocol.as_deref() {
-        Ok("grpc") => SpanExporter::builder().with_tonic().build()?,
-        Ok("http/protobuf") | Err(_) => SpanExporter::builder()
-            .with_http()
-            .with_protocol(Protocol::HttpBinary)
-            .build()?,
-        Ok(other) => return Err(format!("unknown OTLP protocol {other}").into()),
-    };
-    Ok(exporter)
 }

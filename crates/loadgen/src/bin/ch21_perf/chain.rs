@@ -64,6 +64,7 @@ fn start(
     name: &'static str,
     grpc: u16,
     peers: &[(&str, &str)],
+    env: &[(&str, &str)],
 ) -> Result<Service> {
     let mut cmd = Command::new(dir.join(name));
     cmd.env("LISTEN_ADDR", "127.0.0.1:0")
@@ -81,8 +82,8 @@ fn start(
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    for (var, url) in peers {
-        cmd.env(var, url);
+    for (var, value) in peers.iter().chain(env) {
+        cmd.env(var, value);
     }
     let mut child = Killed(
         cmd.spawn()
@@ -146,11 +147,32 @@ impl Service {
 }
 
 /// The counts in a service's last words: `NAME: N span(s) exported; exit 0`
-/// when nothing was lost, else the set-up's error `L of E spans not
-/// exported (F failed, D dropped)`.
+/// when nothing was lost, else `NAME: spans ended E exported X failed F
+/// dropped D; exit 1` (or, from older builds, the set-up's error `L of E
+/// spans not exported (F failed, D dropped)`).
 fn spans_from_stderr(name: &str, text: &str) -> Result<Spans> {
     let ok = format!("{name}: ");
     for line in text.lines().rev() {
+        if let Some(rest) = line.strip_prefix(&ok)
+            && let Some(counts) = rest.strip_prefix("spans ended ")
+        {
+            let words: Vec<&str> = counts.split([' ', ';']).collect();
+            let after = |word: &str| -> Result<u64> {
+                let i = words.iter().position(|w| *w == word);
+                i.and_then(|i| words.get(i + 1)?.parse().ok())
+                    .with_context(|| format!("no {word} count in {line:?}"))
+            };
+            return Ok(Spans {
+                ended: words
+                    .first()
+                    .and_then(|w| w.parse().ok())
+                    .context("ended")?,
+                exported: after("exported")?,
+                failed: after("failed")?,
+                dropped: after("dropped")?,
+                received: 0,
+            });
+        }
         if let Some(rest) = line.strip_prefix(&ok)
             && let Some(n) = rest.strip_suffix(" span(s) exported; exit 0")
         {
@@ -186,65 +208,106 @@ fn spans_from_stderr(name: &str, text: &str) -> Result<Spans> {
     bail!("{name} printed no span counts:\n{text}")
 }
 
+/// The four service processes, started against one collector.
+pub struct Four {
+    services: [Service; 4],
+    gateway: String,
+}
+
+impl Four {
+    /// Starts user and payment, then order, then the gateway (their release
+    /// binaries beside this runner), exporting to OTLP/gRPC port `grpc`.
+    pub fn start(grpc: u16) -> Result<Four> {
+        Four::start_with(grpc, &[])
+    }
+
+    /// [`Four::start`], with `env` set for every service.
+    pub fn start_with(grpc: u16, env: &[(&str, &str)]) -> Result<Four> {
+        let dir = std::env::current_exe()?
+            .parent()
+            .context("the runner has no directory")?
+            .to_owned();
+        for bin in ["gateway", "order", "user", "payment"] {
+            ensure!(
+                dir.join(bin).is_file(),
+                "{} not found: build otlp-csp-services' binaries (release) first",
+                dir.join(bin).display()
+            );
+        }
+        let user = start(&dir, "user", grpc, &[], env)?;
+        let payment = start(&dir, "payment", grpc, &[], env)?;
+        let user_url = format!("http://{}", user.addr);
+        let payment_url = format!("http://{}", payment.addr);
+        let peers = [("USER_URL", &*user_url), ("PAYMENT_URL", &*payment_url)];
+        let order = start(&dir, "order", grpc, &peers, env)?;
+        let order_url = format!("http://{}", order.addr);
+        let gateway =
+            start(&dir, "gateway", grpc, &[("ORDER_URL", &order_url)], env)?;
+        let addr = gateway.addr.clone();
+        Ok(Four {
+            services: [gateway, order, user, payment],
+            gateway: addr,
+        })
+    }
+
+    /// The process ids, gateway first.
+    pub fn pids(&self) -> Vec<u32> {
+        self.services.iter().map(|s| s.child.0.id()).collect()
+    }
+
+    /// Loads the gateway with orders at `rate` for `phase` (open loop,
+    /// `connections` connections) after one probe order.
+    pub fn load(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        rate: f64,
+        phase: Duration,
+        connections: usize,
+    ) -> Result<Report> {
+        let target = Target::parse(&format!("http://{}/api/orders", self.gateway))?;
+        let body = Bytes::from_static(br#"{"user":"ada","amount_cents":1250}"#);
+        rt.block_on(async {
+            let first =
+                HttpConnection::open_post(&target, body.clone(), "application/json")
+                    .await?;
+            let mut probe =
+                HttpConnection::open_post(&target, body, "application/json").await?;
+            let outcome = probe.call().await;
+            ensure!(
+                outcome == Outcome::Ok,
+                "the gateway answered the first order with {outcome:?}"
+            );
+            let conns = first.open_like(&target, connections).await?;
+            let bounds = Bounds::new(MAX_REQUESTS, phase)?;
+            let started = Instant::now();
+            let r = open_loop(conns, Schedule::new(rate)?, bounds).await?;
+            ensure!(started.elapsed() < phase * 2 + Duration::from_secs(15));
+            anyhow::Ok(r)
+        })
+    }
+
+    /// SIGTERM to each, front to back; the span counts they reported.
+    pub fn stop(self) -> Result<Spans> {
+        let mut spans = Spans::default();
+        for service in self.services {
+            let sp = service.stop()?;
+            spans.ended += sp.ended;
+            spans.exported += sp.exported;
+            spans.failed += sp.failed;
+            spans.dropped += sp.dropped;
+        }
+        Ok(spans)
+    }
+}
+
 /// Starts rotel and the four services, loads the gateway at the chain rate
 /// for one phase, stops everything front to back and counts the spans.
 pub fn run(rt: &tokio::runtime::Runtime, s: &Settings) -> Result<Chain> {
-    let dir = std::env::current_exe()?
-        .parent()
-        .context("the runner has no directory")?
-        .to_owned();
-    for bin in ["gateway", "order", "user", "payment"] {
-        ensure!(
-            dir.join(bin).is_file(),
-            "{} not found: build otlp-csp-services' binaries (release) first",
-            dir.join(bin).display()
-        );
-    }
     let rotel = Rotel::start(&s.rotel, s.logs.join("ch21-rotel-chain.log"))?;
-    let g = rotel.grpc;
-    let user = start(&dir, "user", g, &[])?;
-    let payment = start(&dir, "payment", g, &[])?;
-    let user_url = format!("http://{}", user.addr);
-    let payment_url = format!("http://{}", payment.addr);
-    let order = start(
-        &dir,
-        "order",
-        g,
-        &[("USER_URL", &user_url), ("PAYMENT_URL", &payment_url)],
-    )?;
-    let order_url = format!("http://{}", order.addr);
-    let gateway = start(&dir, "gateway", g, &[("ORDER_URL", &order_url)])?;
-    let target = Target::parse(&format!("http://{}/api/orders", gateway.addr))?;
-    let body = Bytes::from_static(br#"{"user":"ada","amount_cents":1250}"#);
-
+    let four = Four::start(rotel.grpc)?;
     let phase = Duration::from_secs_f64(s.seconds);
-    let fixed_rate = rt.block_on(async {
-        let first =
-            HttpConnection::open_post(&target, body.clone(), "application/json")
-                .await?;
-        let mut probe =
-            HttpConnection::open_post(&target, body, "application/json").await?;
-        let outcome = probe.call().await;
-        ensure!(
-            outcome == Outcome::Ok,
-            "the gateway answered the first order with {outcome:?}"
-        );
-        let conns = first.open_like(&target, s.connections).await?;
-        let bounds = Bounds::new(MAX_REQUESTS, phase)?;
-        let started = Instant::now();
-        let r = open_loop(conns, Schedule::new(s.chain_rate)?, bounds).await?;
-        ensure!(started.elapsed() < phase * 2 + Duration::from_secs(15));
-        anyhow::Ok(r)
-    })?;
-
-    let mut spans = Spans::default();
-    for service in [gateway, order, user, payment] {
-        let sp = service.stop()?;
-        spans.ended += sp.ended;
-        spans.exported += sp.exported;
-        spans.failed += sp.failed;
-        spans.dropped += sp.dropped;
-    }
+    let fixed_rate = four.load(rt, s.chain_rate, phase, s.connections)?;
+    let mut spans = four.stop()?;
     spans.received = rotel.stop_when_received(spans.exported)?;
     Ok(Chain { fixed_rate, spans })
 }
@@ -264,5 +327,10 @@ mod tests {
         let s = spans_from_stderr("order", lost).unwrap();
         assert_eq!((s.ended, s.exported, s.failed, s.dropped), (100, 93, 2, 5));
         assert!(spans_from_stderr("user", "user: drained\n").is_err());
+        let logs_lost = "payment: telemetry shutdown failed: 3 of 9 log records not \
+                         exported (3 failed, 0 dropped); last error: x\n\
+                         payment: spans ended 40 exported 38 failed 2 dropped 0; exit 1\n";
+        let s = spans_from_stderr("payment", logs_lost).unwrap();
+        assert_eq!((s.ended, s.exported, s.failed, s.dropped), (40, 38, 2, 0));
     }
 }

@@ -1,21 +1,11 @@
 //! What tracing costs the pipeline: 100 orders (300 spans when traced)
 //! through `pipeline::run`, untraced, sampled out, and fully traced.
 
+mod setups;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use opentelemetry::global;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanExporter};
 use shop::pipeline::{self, Order};
-
-/// An exporter that throws spans away: we measure tracing, not a network.
-#[derive(Debug)]
-struct Discard;
-
-impl SpanExporter for Discard {
-    async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
-        Ok(())
-    }
-}
 
 fn orders() -> Vec<Order> {
     (1..=100).map(|id| Order { id, cents: 1200 }).collect()
@@ -28,31 +18,22 @@ fn bench(c: &mut Criterion) {
     // when the application has not set OpenTelemetry up.
     group.bench_function("untraced", |b| b.iter(|| pipeline::run(orders())));
 
-    // The sampler says no to every trace: spans are made, then not recorded.
-    let off = SdkTracerProvider::builder()
-        .with_sampler(Sampler::AlwaysOff)
-        .build();
+    let off = setups::sampled_out();
     global::set_tracer_provider(off.clone());
     group.bench_function("sampled_out", |b| b.iter(|| pipeline::run(orders())));
 
-    // Every span recorded and handed to the batch processor, as in production.
-    let on = SdkTracerProvider::builder()
-        .with_batch_exporter(Discard)
-        .build();
+    let on = setups::traced();
     global::set_tracer_provider(on.clone());
     group.bench_function("traced", |b| b.iter(|| pipeline::run(orders())));
 
-    // The same, but each span exported as it ends, on the thread that ends it.
-    let simple = SdkTracerProvider::builder()
-        .with_simple_exporter(Discard)
-        .build();
+    let simple = setups::traced_simple();
     global::set_tracer_provider(simple.clone());
     group.bench_function("traced_simple", |b| b.iter(|| pipeline::run(orders())));
 
     group.finish();
-    simple.shutdown().unwrap();
     on.shutdown().unwrap();
     off.shutdown().unwrap();
+    simple.shutdown().unwrap();
 }
 
 criterion_group!(benches, bench);

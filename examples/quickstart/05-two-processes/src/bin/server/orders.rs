@@ -1,36 +1,12 @@
-//! The shop's order service: POST /orders with an order id as the body.
+//! POST /orders: the span of the request, a child of the caller's span.
 
-use axum::Router;
 use axum::http::HeaderMap;
-use axum::routing::post;
 use opentelemetry::global;
 use opentelemetry::trace::{SpanKind, TraceContextExt, Tracer};
 use opentelemetry_http::HeaderExtractor;
 use shop::pipeline::{self, Order};
 
-const ADDR: &str = "127.0.0.1:7878";
-
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let provider = shop::telemetry::init("shop-server")?;
-    let listener = match tokio::net::TcpListener::bind(ADDR).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            eprintln!("error: cannot listen on {ADDR}: {e}");
-            std::process::exit(1);
-        }
-    };
-    println!("listening on http://{ADDR}");
-    let app = Router::new().route("/orders", post(place_order));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.unwrap() })
-        .await?;
-
-    provider.shutdown()?;
-    Ok(())
-}
-
-async fn place_order(headers: HeaderMap, body: String) -> String {
+pub async fn place_order(headers: HeaderMap, body: String) -> String {
     // The caller's trace, read from its `traceparent` header.
     let parent = global::get_text_map_propagator(|propagator| {
         propagator.extract(&HeaderExtractor(&headers))

@@ -1,11 +1,10 @@
 //! Sends one order to the server, inside a span whose context goes along.
 
+mod request;
+
 use opentelemetry::trace::{FutureExt, SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, global};
-use opentelemetry_http::HeaderInjector;
-use reqwest::header::HeaderMap;
-
-const URL: &str = "http://127.0.0.1:7878/orders";
+use request::place_order;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -33,19 +32,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("error: could not place the order: {e}");
         std::process::exit(1);
     }
-    Ok(())
-}
-
-async fn place_order(cx: &Context) -> Result<(), reqwest::Error> {
-    // Write the span's context into the request's headers.
-    let mut headers = HeaderMap::new();
-    global::get_text_map_propagator(|propagator| {
-        propagator.inject_context(cx, &mut HeaderInjector(&mut headers))
-    });
-    println!("traceparent: {:?}", headers["traceparent"]);
-
-    let request = reqwest::Client::new().post(URL).headers(headers).body("7");
-    let answer = request.send().await?;
-    println!("{}: {}", answer.status(), answer.text().await?);
     Ok(())
 }

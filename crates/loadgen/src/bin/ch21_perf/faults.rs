@@ -1,0 +1,261 @@
+//! A collector that misbehaves while the four services run at the chain
+//! rate: the book's `otlp-receiver` plays the collector and answers part of
+//! the export requests badly (its `--fault` plan). Each run measures what
+//! the services' clients see (throughput, P99) and accounts for every span:
+//! the spans the services ended equal the spans the receiver kept plus the
+//! spans the services counted as failed or dropped.
+
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::path::Path;
+use std::process::{ChildStdin, ChildStdout, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, ensure};
+use otlp_csp_loadgen::{Report, procfs};
+
+use super::chain::Four;
+use super::{Killed, Settings, Spans, wait_with_limit};
+
+/// One run: its name in the results, the receiver's `--fault` plan, and
+/// extra environment for the services.
+pub struct Case {
+    pub name: &'static str,
+    pub fault: Option<&'static str>,
+    pub env: &'static [(&'static str, &'static str)],
+    /// What the OTLP specification and the exporter make of it, for the table.
+    pub expect: &'static str,
+}
+
+/// The runs, healthy first: each fault hits half the export requests (a
+/// quarter for the stall), so retries have a chance and losses show.
+pub const CASES: &[Case] = &[
+    Case {
+        name: "healthy",
+        fault: None,
+        env: &[],
+        expect: "nothing lost",
+    },
+    Case {
+        name: "unavailable",
+        fault: Some("unavailable@1/2"),
+        env: &[],
+        expect: "retried after backoff",
+    },
+    Case {
+        name: "unavailable_retry_info",
+        fault: Some("unavailable:500@1/2"),
+        env: &[],
+        expect: "retried after the 500 ms asked",
+    },
+    Case {
+        name: "throttled_retry_info",
+        fault: Some("throttle:500@1/2"),
+        env: &[],
+        expect: "retried after the 500 ms asked",
+    },
+    Case {
+        name: "throttled_no_retry_info",
+        fault: Some("throttle@1/2"),
+        env: &[],
+        expect: "not retried: counted failed",
+    },
+    Case {
+        name: "stalled",
+        fault: Some("stall:3000@1/4"),
+        env: &[("OTEL_EXPORTER_OTLP_TIMEOUT", "1000")],
+        expect: "timed out at 1 s: counted failed",
+    },
+    Case {
+        name: "stream_reset",
+        fault: Some("reset@1/2"),
+        env: &[],
+        expect: "INTERNAL, not retried: counted failed",
+    },
+    Case {
+        name: "not_otlp",
+        fault: Some("not-otlp@1/2"),
+        env: &[],
+        expect: "gRPC refuses the page: counted failed",
+    },
+];
+
+/// What one run measured.
+pub struct FaultRun {
+    pub case: &'static Case,
+    pub load: Report,
+    pub spans: Spans,
+    /// Spans in the requests the receiver answered badly (a retried
+    /// request's spans are counted at every bad answer).
+    pub faulted_spans: u64,
+    /// Sum of the four services' peak resident memory, MiB.
+    pub peak_rss_mib: f64,
+}
+
+impl FaultRun {
+    /// Every request answered, and every span accounted for.
+    pub fn accounted(&self) -> bool {
+        self.load.all_answered()
+            && self.spans.uncounted() == 0
+            && self.spans.received == self.spans.exported
+    }
+}
+
+/// The receiver as a process: `otlp-receiver --counts-only [--fault F]`,
+/// stopped by closing its standard input.
+struct Receiver {
+    child: Killed,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+    grpc: u16,
+}
+
+impl Receiver {
+    fn start(bin: &Path, fault: Option<&str>) -> Result<Receiver> {
+        let mut cmd = Command::new(bin);
+        cmd.arg("--counts-only")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if let Some(fault) = fault {
+            cmd.args(["--fault", fault]);
+        }
+        let mut child = Killed(
+            cmd.spawn()
+                .with_context(|| format!("starting {}", bin.display()))?,
+        );
+        let stdin = child.0.stdin.take();
+        let mut stdout = BufReader::new(child.0.stdout.take().context("stdout")?);
+        let mut first = String::new();
+        stdout.read_line(&mut first)?;
+        let grpc = first
+            .trim()
+            .strip_prefix("grpc 127.0.0.1:")
+            .and_then(|p| p.parse().ok())
+            .with_context(|| format!("the receiver said {first:?}"))?;
+        Ok(Receiver {
+            child,
+            stdin,
+            stdout,
+            grpc,
+        })
+    }
+
+    /// Stops it and returns (spans kept, spans in faulted requests).
+    fn stop(mut self) -> Result<(u64, u64)> {
+        drop(self.stdin.take());
+        wait_with_limit(&mut self.child.0, Duration::from_secs(30))?;
+        let mut rest = String::new();
+        self.stdout.read_to_string(&mut rest)?;
+        let line = rest
+            .lines()
+            .find(|l| l.starts_with("received "))
+            .with_context(|| format!("the receiver printed no counts: {rest:?}"))?;
+        parse_counts(line)
+    }
+}
+
+/// `received N spans, ... in R requests (X rejected)[; F faulted requests
+/// held S spans, ...]` → (N, S).
+fn parse_counts(line: &str) -> Result<(u64, u64)> {
+    let number_before = |text: &str, word: &str| -> Option<u64> {
+        let i = text.find(word)?;
+        text[..i].split_whitespace().last()?.parse().ok()
+    };
+    let kept = number_before(line, " spans,").context("no span count")?;
+    let faulted = match line.split_once("faulted requests held") {
+        Some((_, rest)) => {
+            number_before(rest, " spans").context("no faulted spans")?
+        }
+        None => 0,
+    };
+    Ok((kept, faulted))
+}
+
+/// Runs one case: receiver, the four services, the load, then stops all.
+pub fn run(
+    rt: &tokio::runtime::Runtime,
+    s: &Settings,
+    receiver: &Path,
+    case: &'static Case,
+) -> Result<FaultRun> {
+    let collector = Receiver::start(receiver, case.fault)?;
+    let four = Four::start_with(collector.grpc, case.env)?;
+    let phase = Duration::from_secs_f64(s.seconds);
+    let load = four.load(rt, s.chain_rate, phase, s.connections)?;
+    let peak_kb: u64 = four
+        .pids()
+        .into_iter()
+        .map(|pid| procfs::status(pid).map(|st| st.vm_hwm_kb))
+        .sum::<Result<u64>>()?;
+    let mut spans = four.stop()?;
+    let (kept, faulted_spans) = collector.stop()?;
+    spans.received = kept;
+    Ok(FaultRun {
+        case,
+        load,
+        spans,
+        faulted_spans,
+        peak_rss_mib: peak_kb as f64 / 1024.0,
+    })
+}
+
+/// The runs as a table, each marked accounted / NOT accounted.
+pub fn table(runs: &[FaultRun]) -> String {
+    let mut out = String::from(
+        "fault                     req/s    P99 ms  ended  received  failed  dropped  \
+         faulted  peak MiB  accounting  (expected)\n",
+    );
+    for r in runs {
+        let sp = &r.spans;
+        out.push_str(&format!(
+            "{:<24} {:>6.0} {:>9.2} {:>6} {:>9} {:>7} {:>8} {:>8} {:>9.1}  {}  ({})\n",
+            r.case.name,
+            r.load.throughput(),
+            r.load.latency_ms(0.99),
+            sp.ended,
+            sp.received,
+            sp.failed,
+            sp.dropped,
+            r.faulted_spans,
+            r.peak_rss_mib,
+            if r.accounted() { "met" } else { "MISSED" },
+            r.case.expect
+        ));
+    }
+    out
+}
+
+/// Fails unless every run answered every request and accounted for every span.
+pub fn check(runs: &[FaultRun]) -> Result<()> {
+    for r in runs {
+        ensure!(
+            r.accounted(),
+            "{}: {}; spans ended {} exported {} received {} failed {} dropped {}",
+            r.case.name,
+            r.load.summary(),
+            r.spans.ended,
+            r.spans.exported,
+            r.spans.received,
+            r.spans.failed,
+            r.spans.dropped
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_receivers_counts() {
+        let healthy = "received 70 spans, 3 metric points, 9 log records in 4 requests \
+                       (0 rejected)";
+        assert_eq!(parse_counts(healthy).unwrap(), (70, 0));
+        let faulted = "received 70 spans, 0 metric points, 0 log records in 4 requests \
+                       (0 rejected); 2 faulted requests held 12 spans, 0 metric points, \
+                       1 log records";
+        assert_eq!(parse_counts(faulted).unwrap(), (70, 12));
+        assert!(parse_counts("received nothing").is_err());
+    }
+}
