@@ -159,10 +159,11 @@ fn run(service: Service) -> Result<ExitCode, BoxError> {
             Err(e) => {
                 let s = spans.snapshot();
                 eprintln!("{name}: {e}");
-                eprintln!(
-                    "{name}: spans ended {} exported {} failed {} dropped {}; exit 1",
+                let counts = format!(
+                    "ended {} exported {} failed {} dropped {}",
                     s.ended, s.exported, s.failed, s.dropped
                 );
+                eprintln!("{name}: spans {counts}; exit 1");
                 Ok(ExitCode::FAILURE)
             }
         }

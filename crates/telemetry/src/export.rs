@@ -9,6 +9,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::logs::LoggerProviderBuilder;
 use opentelemetry_sdk::trace::{SimpleSpanProcessor, TracerProviderBuilder};
 
+use crate::otlp_http::OtlpOnlyClient;
 use crate::{
     BatchSettings, ConsoleExporter, ConsoleLogExporter, ConsoleMetricExporter,
     CountingExporter, CountingLogExporter, Export, FastBatchConfig,
@@ -70,7 +71,7 @@ fn wire(protocol: Protocol) -> opentelemetry_otlp::Protocol {
 // The three OTLP exporter builders share no trait for "build me over this
 // transport", so one macro spells the choice out once for all signals.
 macro_rules! otlp_exporter {
-    ($builder:expr, $protocol:expr, $endpoint:expr, $gzip:expr) => {{
+    ($builder:expr, $signal:expr, $protocol:expr, $endpoint:expr, $gzip:expr) => {{
         let compression = $gzip.then_some(opentelemetry_otlp::Compression::Gzip);
         match $protocol {
             Protocol::Grpc => {
@@ -92,6 +93,7 @@ macro_rules! otlp_exporter {
             Protocol::HttpProtobuf | Protocol::HttpJson => {
                 let mut b = $builder
                     .with_http()
+                    .with_http_client(OtlpOnlyClient::for_signal($signal)?)
                     .with_protocol(wire(*$protocol))
                     .with_endpoint($endpoint.clone())
                     .with_headers(Default::default());
@@ -132,6 +134,7 @@ pub(crate) fn with_span_exporter(
         } => {
             let exporter = otlp_exporter!(
                 opentelemetry_otlp::SpanExporter::builder(),
+                "TRACES",
                 protocol,
                 endpoint,
                 *gzip
@@ -170,6 +173,7 @@ pub(crate) fn with_log_exporter(
         } => {
             let exporter = otlp_exporter!(
                 opentelemetry_otlp::LogExporter::builder(),
+                "LOGS",
                 protocol,
                 endpoint,
                 *gzip
@@ -202,6 +206,7 @@ pub(crate) fn metric_exporter(
             gzip,
         } => Some(MetricSink::Otlp(Box::new(otlp_exporter!(
             opentelemetry_otlp::MetricExporter::builder(),
+            "METRICS",
             protocol,
             endpoint,
             *gzip

@@ -43,6 +43,7 @@ mod counting_metrics;
 mod export;
 mod fast_batch;
 mod gated;
+mod otlp_http;
 mod processors;
 pub mod propagation;
 pub mod sampling;

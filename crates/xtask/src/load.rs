@@ -24,29 +24,7 @@ pub const CHAIN_RATE: u64 = 2000;
 /// three one-hop configurations and the chain, each phase lasting `seconds`.
 pub fn run(root: &Path, seconds: u64) -> Result<()> {
     let agent = crate::collector::ensure_rotel(root)?;
-    // The runner ch21-perf needs loadgen's `record` feature. Two builds:
-    // `--features otlp-csp-loadgen/record` beside a second `-p` does not
-    // turn it on (cargo skips the runner without a word).
-    run::cargo(&[
-        "build",
-        "--quiet",
-        "--locked",
-        "--release",
-        "-p",
-        "otlp-csp-loadgen",
-        "--features",
-        "record",
-        "--bins",
-    ])?;
-    run::cargo(&[
-        "build",
-        "--quiet",
-        "--locked",
-        "--release",
-        "-p",
-        "otlp-csp-services",
-        "--bins",
-    ])?;
+    build_release(&["otlp-csp-services"])?;
     let mut cmd = Command::new(root.join("target/release/ch21-perf"));
     cmd.arg("--rotel")
         .arg(agent)
@@ -54,6 +32,41 @@ pub fn run(root: &Path, seconds: u64) -> Result<()> {
         .args(["--chain-rate", &CHAIN_RATE.to_string(), "--logs"])
         .arg(root.join("target"));
     run::command(cmd)
+}
+
+/// Chapter 19's fault runs: the four release-built services at
+/// [`CHAIN_RATE`] against `otlp-receiver` playing a collector that answers
+/// part of the export requests badly (`ch21-perf --faults`), one run of
+/// `seconds` per fault; fails unless every request was answered and every
+/// span accounted for; records the results group `collector_faults`.
+pub fn faults(root: &Path, seconds: u64) -> Result<()> {
+    build_release(&["otlp-csp-services", "otlp-receiver"])?;
+    let mut cmd = Command::new(root.join("target/release/ch21-perf"));
+    cmd.arg("--faults")
+        .arg(root.join("target/release/otlp-receiver"))
+        .args(["--seconds", &seconds.to_string()])
+        .args(["--chain-rate", &CHAIN_RATE.to_string()])
+        .arg("--logs")
+        .arg(root.join("target"));
+    run::command(cmd)
+}
+
+/// Builds the runner `ch21-perf` and the binaries of `packages`, release:
+/// debug-build figures would say nothing about the system.
+fn build_release(packages: &[&str]) -> Result<()> {
+    // The runner needs loadgen's `record` feature. Two builds:
+    // `--features otlp-csp-loadgen/record` beside a second `-p` does not
+    // turn it on (cargo skips the runner without a word).
+    let release = ["build", "--quiet", "--locked", "--release"];
+    let mut runner = release.to_vec();
+    runner.extend(["-p", "otlp-csp-loadgen", "--features", "record", "--bins"]);
+    run::cargo(&runner)?;
+    let mut bins = release.to_vec();
+    for package in packages {
+        bins.extend(["-p", package]);
+    }
+    bins.push("--bins");
+    run::cargo(&bins)
 }
 
 /// The longest phase `cargo xtask load` accepts, in seconds.

@@ -81,6 +81,14 @@ enum Command {
         #[arg(value_parser = clap::value_parser!(u64).range(1..=load::MAX_SECONDS))]
         seconds: Option<u64>,
     },
+    /// Chapter 19's collector faults: the four release-built services at
+    /// the chain rate against the book's receiver answering part of the
+    /// exports badly, one run per fault; every span accounted for.
+    Faults {
+        /// Seconds per run, from 1 to 120 [default: 10].
+        #[arg(value_parser = clap::value_parser!(u64).range(1..=load::MAX_SECONDS))]
+        seconds: Option<u64>,
+    },
 }
 
 fn main() {
@@ -128,6 +136,13 @@ fn real_main(command: Command) -> Result<()> {
         ),
         Command::Fuzz { seconds } => fuzz::fuzz(&root, seconds),
         Command::Load { seconds } => load::command(&root, seconds),
+        Command::Faults { seconds } => {
+            let seconds = seconds.unwrap_or(load::DEFAULT_SECONDS);
+            run::step(
+                &format!("Chapter 19's collector faults ({seconds} s per run)"),
+                || load::faults(&root, seconds),
+            )
+        }
     }
 }
 

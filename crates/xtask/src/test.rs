@@ -168,6 +168,14 @@ pub fn all(root: &Path) -> Result<()> {
         ),
     );
     record(
+        "collector faults under load (chapter 19)",
+        step(
+            "The four services at the chain rate against a collector that answers badly: \
+             every request answered, every span accounted for",
+            || crate::load::faults(root, crate::load::TEST_SECONDS),
+        ),
+    );
+    record(
         "receiver against an independent client",
         step(
             "The Python SDK's OTLP exporters (HTTP, gRPC) to the book's otlp-receiver",

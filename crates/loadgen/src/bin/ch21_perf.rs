@@ -16,7 +16,7 @@
 //! chapter 19's faults: the four services at the chain rate against the
 //! book's `otlp-receiver` (the binary RECEIVER) answering part of the export
 //! requests badly, one run per fault ([`faults::CASES`]); results group
-//! `ch19_faults`.
+//! `collector_faults`.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -815,7 +815,7 @@ fn fault_runs(
     let table = faults::table(&runs);
     print!("{table}");
     faults::check(&runs)?;
-    let g = |id: &str| format!("ch19_faults/{id}");
+    let g = |id: &str| format!("collector_faults/{id}");
     let mut m = vec![
         Measurement::count(g("load_average"), load, "runnable tasks")
             .with_statistic("loadavg1"),
@@ -842,6 +842,11 @@ fn fault_runs(
                 "spans",
             ),
             Measurement::count(id("faulted_spans"), r.faulted_spans as f64, "spans"),
+            Measurement::count(
+                id("spans_lost_as_exported"),
+                r.lost_as_exported() as f64,
+                "spans",
+            ),
             Measurement::count(id("peak_rss"), r.peak_rss_mib, "MiB")
                 .with_statistic("max"),
         ]);
@@ -854,7 +859,7 @@ fn fault_runs(
         )
         .with_text(table),
     );
-    let path = book_results::record("ch19_faults", m)?;
+    let path = book_results::record("collector_faults", m)?;
     println!("recorded {}", path.display());
     Ok(())
 }

@@ -22,6 +22,11 @@ pub struct Case {
     pub name: &'static str,
     pub fault: Option<&'static str>,
     pub env: &'static [(&'static str, &'static str)],
+    /// Export over OTLP/HTTP (protobuf) instead of gRPC.
+    pub http: bool,
+    /// The exporter takes the faulted answers for success: their spans are
+    /// counted exported and never arrive (only the receiver counts them).
+    pub lost_as_exported: bool,
     /// What the OTLP specification and the exporter make of it, for the table.
     pub expect: &'static str,
 }
@@ -33,49 +38,73 @@ pub const CASES: &[Case] = &[
         name: "healthy",
         fault: None,
         env: &[],
+        http: false,
+        lost_as_exported: false,
         expect: "nothing lost",
     },
     Case {
         name: "unavailable",
         fault: Some("unavailable@1/2"),
         env: &[],
+        http: false,
+        lost_as_exported: false,
         expect: "retried after backoff",
     },
     Case {
         name: "unavailable_retry_info",
         fault: Some("unavailable:500@1/2"),
         env: &[],
+        http: false,
+        lost_as_exported: false,
         expect: "retried after the 500 ms asked",
     },
     Case {
         name: "throttled_retry_info",
         fault: Some("throttle:500@1/2"),
         env: &[],
+        http: false,
+        lost_as_exported: false,
         expect: "retried after the 500 ms asked",
     },
     Case {
         name: "throttled_no_retry_info",
         fault: Some("throttle@1/2"),
         env: &[],
+        http: false,
+        lost_as_exported: false,
         expect: "not retried: counted failed",
     },
     Case {
         name: "stalled",
         fault: Some("stall:3000@1/4"),
         env: &[("OTEL_EXPORTER_OTLP_TIMEOUT", "1000")],
+        http: false,
+        lost_as_exported: false,
         expect: "timed out at 1 s: counted failed",
     },
     Case {
         name: "stream_reset",
         fault: Some("reset@1/2"),
         env: &[],
+        http: false,
+        lost_as_exported: false,
         expect: "INTERNAL, not retried: counted failed",
     },
     Case {
         name: "not_otlp",
         fault: Some("not-otlp@1/2"),
         env: &[],
+        http: false,
+        lost_as_exported: false,
         expect: "gRPC refuses the page: counted failed",
+    },
+    Case {
+        name: "not_otlp_http",
+        fault: Some("not-otlp@1/2"),
+        env: &[],
+        http: true,
+        lost_as_exported: false,
+        expect: "the book's HTTP client refuses it: retried",
     },
 ];
 
@@ -92,11 +121,24 @@ pub struct FaultRun {
 }
 
 impl FaultRun {
-    /// Every request answered, and every span accounted for.
+    /// Spans the services counted as exported that never arrived: the
+    /// spans of faulted requests the exporter took for delivered.
+    pub fn lost_as_exported(&self) -> u64 {
+        if self.case.lost_as_exported {
+            self.faulted_spans
+        } else {
+            0
+        }
+    }
+
+    /// Every request answered, and every span accounted for: ended =
+    /// received + failed + dropped (+ the spans lost as exported, which only
+    /// the receiver's count of faulted spans accounts for).
     pub fn accounted(&self) -> bool {
+        let lost = self.lost_as_exported();
         self.load.all_answered()
-            && self.spans.uncounted() == 0
-            && self.spans.received == self.spans.exported
+            && self.spans.uncounted() == lost as i64
+            && self.spans.received + lost == self.spans.exported
     }
 }
 
@@ -107,6 +149,7 @@ struct Receiver {
     stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
     grpc: u16,
+    http: u16,
 }
 
 impl Receiver {
@@ -125,18 +168,22 @@ impl Receiver {
         );
         let stdin = child.0.stdin.take();
         let mut stdout = BufReader::new(child.0.stdout.take().context("stdout")?);
-        let mut first = String::new();
-        stdout.read_line(&mut first)?;
-        let grpc = first
-            .trim()
-            .strip_prefix("grpc 127.0.0.1:")
-            .and_then(|p| p.parse().ok())
-            .with_context(|| format!("the receiver said {first:?}"))?;
+        let mut port = |prefix: &str| -> Result<u16> {
+            let mut line = String::new();
+            stdout.read_line(&mut line)?;
+            line.trim()
+                .strip_prefix(prefix)
+                .and_then(|p| p.parse().ok())
+                .with_context(|| format!("the receiver said {line:?}"))
+        };
+        let grpc = port("grpc 127.0.0.1:")?;
+        let http = port("http 127.0.0.1:")?;
         Ok(Receiver {
             child,
             stdin,
             stdout,
             grpc,
+            http,
         })
     }
 
@@ -179,7 +226,13 @@ pub fn run(
     case: &'static Case,
 ) -> Result<FaultRun> {
     let collector = Receiver::start(receiver, case.fault)?;
-    let four = Four::start_with(collector.grpc, case.env)?;
+    let http_endpoint = format!("http://127.0.0.1:{}", collector.http);
+    let mut env = case.env.to_vec();
+    if case.http {
+        env.push(("OTEL_EXPORTER_OTLP_ENDPOINT", &http_endpoint));
+        env.push(("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"));
+    }
+    let four = Four::start_with(collector.grpc, &env)?;
     let phase = Duration::from_secs_f64(s.seconds);
     let load = four.load(rt, s.chain_rate, phase, s.connections)?;
     let peak_kb: u64 = four
@@ -230,14 +283,16 @@ pub fn check(runs: &[FaultRun]) -> Result<()> {
     for r in runs {
         ensure!(
             r.accounted(),
-            "{}: {}; spans ended {} exported {} received {} failed {} dropped {}",
+            "{}: {}; spans ended {} exported {} received {} failed {} dropped {} \
+             faulted {}",
             r.case.name,
             r.load.summary(),
             r.spans.ended,
             r.spans.exported,
             r.spans.received,
             r.spans.failed,
-            r.spans.dropped
+            r.spans.dropped,
+            r.faulted_spans
         );
     }
     Ok(())
@@ -246,6 +301,49 @@ pub fn check(runs: &[FaultRun]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run of `case` whose one request was answered, with these counts.
+    fn run(case: &'static Case, spans: Spans, faulted_spans: u64) -> FaultRun {
+        use otlp_csp_loadgen::{Outcome, Recorder};
+        let mut recorder = Recorder::default();
+        let now = std::time::Instant::now();
+        recorder.record(now, now, now, Outcome::Ok);
+        FaultRun {
+            case,
+            load: recorder.report(Duration::from_secs(1), 0),
+            spans,
+            faulted_spans,
+            peak_rss_mib: 1.0,
+        }
+    }
+
+    #[test]
+    fn the_accounting_fails_on_a_span_nobody_counted() {
+        let balanced = Spans {
+            ended: 10,
+            exported: 7,
+            failed: 2,
+            dropped: 1,
+            received: 7,
+        };
+        assert!(run(&CASES[1], balanced, 4).accounted());
+        // One span the services call exported never arrived.
+        let lost = Spans {
+            received: 6,
+            ..balanced
+        };
+        assert!(!run(&CASES[1], lost, 4).accounted());
+        assert!(check(&[run(&CASES[1], lost, 4)]).is_err());
+        // Unless the case says the exporter takes the fault for success, and
+        // the receiver counted exactly that many faulted spans.
+        let page = Case {
+            lost_as_exported: true,
+            ..CASES[1]
+        };
+        let page: &'static Case = Box::leak(Box::new(page));
+        assert!(run(page, lost, 1).accounted());
+        assert!(!run(page, lost, 2).accounted());
+    }
 
     #[test]
     fn reads_the_receivers_counts() {
