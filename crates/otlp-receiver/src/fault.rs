@@ -113,6 +113,52 @@ pub(crate) fn retry_after_seconds(delay: Duration) -> u64 {
     }
 }
 
+/// What both servers answer to a fault, before each encodes it its own way.
+pub(crate) enum Answer {
+    /// An error status: throttled (`429` / `RESOURCE_EXHAUSTED`) or not
+    /// (`503` / `UNAVAILABLE`), with the retry delay to send, if any.
+    Refuse {
+        throttled: bool,
+        message: &'static str,
+        retry_delay: Option<Duration>,
+    },
+    /// [`cut_response`].
+    Cut,
+    /// [`not_otlp_response`].
+    Page,
+}
+
+impl Fault {
+    /// The answer to this fault; a stall waits here first.
+    pub(crate) async fn answer(self) -> Answer {
+        let refuse = |throttled, message, retry_delay| Answer::Refuse {
+            throttled,
+            message,
+            retry_delay,
+        };
+        match self {
+            Fault::Throttle(delay) => {
+                refuse(true, "throttled by the receiver's fault plan", delay)
+            }
+            Fault::Unavailable(delay) => refuse(
+                false,
+                "the receiver was told to fail this request (retry it)",
+                delay,
+            ),
+            Fault::Stall(delay) => {
+                tokio::time::sleep(delay).await;
+                refuse(
+                    false,
+                    "the receiver stalled, then refused this request",
+                    None,
+                )
+            }
+            Fault::Reset => Answer::Cut,
+            Fault::NotOtlp => Answer::Page,
+        }
+    }
+}
+
 /// A `200 OK` whose body fails after the head is sent: hyper then closes an
 /// HTTP/1 connection, or resets an HTTP/2 stream, mid-response.
 pub(crate) fn cut_response(content_type: &'static str) -> axum::response::Response {
@@ -132,8 +178,19 @@ pub(crate) fn cut_response(content_type: &'static str) -> axum::response::Respon
 }
 
 /// The page a [`Fault::NotOtlp`] answer carries.
-pub(crate) const NOT_OTLP_PAGE: &str = "<!doctype html><title>Gateway</title>\
+const NOT_OTLP_PAGE: &str = "<!doctype html><title>Gateway</title>\
     <p>This is a proxy's page, not an OTLP response.</p>\n";
+
+/// `200 OK` with an HTML page, over either transport.
+pub(crate) fn not_otlp_response() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::OK,
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        NOT_OTLP_PAGE,
+    )
+        .into_response()
+}
 
 #[cfg(test)]
 mod tests {

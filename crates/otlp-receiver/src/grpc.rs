@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderValue;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
     LogsService, LogsServiceServer,
 };
@@ -30,6 +30,7 @@ use prost::Message;
 use tonic::codec::CompressionEncoding;
 use tonic::{Request, Status};
 
+use crate::fault::Answer;
 use crate::store::{Logs, Metrics, Signal, Store, Traces};
 use crate::{Compression, Fault, Protocol};
 
@@ -70,39 +71,29 @@ impl Service {
 /// marked so that `count_refusals` lets it through or replaces it.
 async fn faulted(fault: Fault) -> Status {
     use tonic_types::{ErrorDetails, StatusExt};
-    let with_delay =
-        |code, message: &str, delay: Option<std::time::Duration>| match delay {
-            Some(delay) => Status::with_error_details(
-                code,
-                message,
-                ErrorDetails::with_retry_info(Some(delay)),
-            ),
-            None => Status::new(code, message),
-        };
-    let (mut status, mark) = match fault {
-        Fault::Throttle(delay) => (
-            with_delay(
-                tonic::Code::ResourceExhausted,
-                "throttled by the receiver's fault plan",
-                delay,
-            ),
-            "1",
-        ),
-        Fault::Unavailable(delay) => (
-            with_delay(
-                tonic::Code::Unavailable,
-                "the receiver was told to fail this request (retry it)",
-                delay,
-            ),
-            "1",
-        ),
-        Fault::Stall(delay) => {
-            tokio::time::sleep(delay).await;
-            let message = "the receiver stalled, then refused this request";
-            (Status::unavailable(message), "1")
+    let (mut status, mark) = match fault.answer().await {
+        Answer::Refuse {
+            throttled,
+            message,
+            retry_delay,
+        } => {
+            let code = if throttled {
+                tonic::Code::ResourceExhausted
+            } else {
+                tonic::Code::Unavailable
+            };
+            let status = match retry_delay {
+                Some(delay) => Status::with_error_details(
+                    code,
+                    message,
+                    ErrorDetails::with_retry_info(Some(delay)),
+                ),
+                None => Status::new(code, message),
+            };
+            (status, "1")
         }
-        Fault::Reset => (Status::unavailable("cut"), "reset"),
-        Fault::NotOtlp => (Status::unavailable("not OTLP"), "not-otlp"),
+        Answer::Cut => (Status::unavailable("cut"), "reset"),
+        Answer::Page => (Status::unavailable("not OTLP"), "not-otlp"),
     };
     status
         .metadata_mut()
@@ -225,14 +216,7 @@ async fn count_refusals(
     let headers = response.headers_mut();
     match headers.remove(INJECTED).as_ref().map(HeaderValue::as_bytes) {
         Some(b"reset") => return crate::fault::cut_response("application/grpc"),
-        Some(b"not-otlp") => {
-            return (
-                axum::http::StatusCode::OK,
-                [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                crate::fault::NOT_OTLP_PAGE,
-            )
-                .into_response();
-        }
+        Some(b"not-otlp") => return crate::fault::not_otlp_response(),
         Some(_) => return response,
         None => {}
     }

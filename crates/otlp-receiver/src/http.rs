@@ -12,7 +12,7 @@ use axum::routing::post;
 use prost::Message;
 
 use crate::decode::{self, DecodeError, JSON, PROTOBUF};
-use crate::fault::{NOT_OTLP_PAGE, retry_after_seconds};
+use crate::fault::{Answer, retry_after_seconds};
 use crate::store::{Logs, Metrics, Signal, Store, Traces};
 use crate::{Compression, Fault, Protocol};
 
@@ -106,45 +106,27 @@ async fn export<S: Signal>(
 
 /// The answer to a request the fault plan hit (the request is not kept).
 async fn faulted(fault: Fault, protocol: Protocol) -> Response {
-    let refuse =
-        |status, code, message: &str, delay: Option<std::time::Duration>| {
+    match fault.answer().await {
+        Answer::Refuse {
+            throttled,
+            message,
+            retry_delay,
+        } => {
+            let (status, code) = if throttled {
+                (StatusCode::TOO_MANY_REQUESTS, RESOURCE_EXHAUSTED)
+            } else {
+                (StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE)
+            };
             let mut response =
                 Refusal::new(status, code, message).into_response(protocol);
-            if let Some(delay) = delay {
+            if let Some(delay) = retry_delay {
                 let seconds = HeaderValue::from(retry_after_seconds(delay));
                 response.headers_mut().insert(header::RETRY_AFTER, seconds);
             }
             response
-        };
-    match fault {
-        Fault::Throttle(delay) => refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            RESOURCE_EXHAUSTED,
-            "throttled by the receiver's fault plan",
-            delay,
-        ),
-        Fault::Unavailable(delay) => refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            UNAVAILABLE,
-            "the receiver was told to fail this request (retry it)",
-            delay,
-        ),
-        Fault::Stall(delay) => {
-            tokio::time::sleep(delay).await;
-            refuse(
-                StatusCode::SERVICE_UNAVAILABLE,
-                UNAVAILABLE,
-                "the receiver stalled, then refused this request",
-                None,
-            )
         }
-        Fault::Reset => crate::fault::cut_response(PROTOBUF),
-        Fault::NotOtlp => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            NOT_OTLP_PAGE,
-        )
-            .into_response(),
+        Answer::Cut => crate::fault::cut_response(PROTOBUF),
+        Answer::Page => crate::fault::not_otlp_response(),
     }
 }
 
