@@ -151,6 +151,18 @@ struct Spans {
 }
 
 impl Spans {
+    /// The counts as results, each id made by `id` from its name.
+    fn measurements(&self, id: impl Fn(&str) -> String) -> [Measurement; 5] {
+        let count = |what: &str, n: f64| Measurement::count(id(what), n, "spans");
+        [
+            count("spans_ended", self.ended as f64),
+            count("spans_received", self.received as f64),
+            count("spans_failed", self.failed as f64),
+            count("spans_dropped", self.dropped as f64),
+            count("spans_uncounted", self.uncounted() as f64),
+        ]
+    }
+
     /// Spans that ended but neither reached the collector nor were counted
     /// as failed or dropped (negative if the collector got more than ended).
     fn uncounted(&self) -> i64 {
@@ -700,16 +712,8 @@ fn record(
             )
             .with_statistic("mean"),
             Measurement::count(id("threads"), r.status.threads as f64, "threads"),
-            Measurement::count(id("spans_ended"), sp.ended as f64, "spans"),
-            Measurement::count(id("spans_received"), sp.received as f64, "spans"),
-            Measurement::count(id("spans_failed"), sp.failed as f64, "spans"),
-            Measurement::count(id("spans_dropped"), sp.dropped as f64, "spans"),
-            Measurement::count(
-                id("spans_uncounted"),
-                sp.uncounted() as f64,
-                "spans",
-            ),
         ]);
+        m.extend(sp.measurements(id));
     }
     if let Some(c) = chain {
         let sp = &c.spans;
@@ -832,15 +836,6 @@ fn fault_runs(
                 .with_statistic("ratio"),
             Measurement::count(id("p99"), r.load.latency_ms(0.99), "ms")
                 .with_statistic("p99"),
-            Measurement::count(id("spans_ended"), sp.ended as f64, "spans"),
-            Measurement::count(id("spans_received"), sp.received as f64, "spans"),
-            Measurement::count(id("spans_failed"), sp.failed as f64, "spans"),
-            Measurement::count(id("spans_dropped"), sp.dropped as f64, "spans"),
-            Measurement::count(
-                id("spans_uncounted"),
-                sp.uncounted() as f64,
-                "spans",
-            ),
             Measurement::count(id("faulted_spans"), r.faulted_spans as f64, "spans"),
             Measurement::count(
                 id("spans_lost_as_exported"),
@@ -850,6 +845,7 @@ fn fault_runs(
             Measurement::count(id("peak_rss"), r.peak_rss_mib, "MiB")
                 .with_statistic("max"),
         ]);
+        m.extend(sp.measurements(id));
     }
     m.push(
         Measurement::count(
