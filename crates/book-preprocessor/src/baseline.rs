@@ -5,7 +5,7 @@ use crate::clock;
 use crate::criterion::{self, FreshResult};
 use crate::provenance::{self, Machine, Provenance};
 use crate::results::{FORMAT_VERSION, ResultsFile};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use std::path::Path;
 
 /// Where the baseline lives, relative to the book root.
@@ -17,12 +17,29 @@ pub const RESULTS_PATH: &str = "book/benchmarks/results";
 
 /// Copies every results file in `from` (what the runs wrote) into `to`,
 /// replacing files of the same group and leaving other groups alone.
-/// Returns how many files were copied. Each file is validated first.
+/// Returns how many files were copied. Each file is validated first, and
+/// nothing is copied if one was recorded on a tree with uncommitted changes:
+/// a committed figure must name the code that produced it.
 pub fn copy_result_files(from: &Path, to: &Path) -> Result<usize> {
     let files = crate::catalogue::read_results_dir(from)?;
     if files.is_empty() {
         return Ok(0);
     }
+    let dirty: Vec<String> = files
+        .iter()
+        .filter(|f| !f.provenance.is_clean())
+        .map(|f| {
+            let group = f.results.first().map_or("?", |m| m.id.as_str());
+            format!("{group} (commit {})", f.provenance.commit)
+        })
+        .collect();
+    ensure!(
+        dirty.is_empty(),
+        "not copied: recorded on a tree with uncommitted changes or outside git, \
+         so no commit names the code that produced them: {}. Commit, run again, \
+         then `cargo xtask baseline`.",
+        dirty.join(", ")
+    );
     std::fs::create_dir_all(to)
         .with_context(|| format!("creating {}", to.display()))?;
     for file in &files {
@@ -192,6 +209,32 @@ mod tests {
         let out = dir.path().join("baseline.json");
         let file = write_from_criterion(dir.path(), &out, None, &machine()).unwrap();
         assert_eq!(file.provenance, example_provenance());
+    }
+
+    #[test]
+    fn copies_results_of_a_clean_commit_only() {
+        use book_results::{Measurement, ResultsFile};
+        let file = |commit: &str| ResultsFile {
+            format: 1,
+            provenance: Provenance {
+                commit: commit.into(),
+                ..example_provenance()
+            },
+            results: vec![Measurement::count("grp/n", 3.0, "spans")],
+        };
+        let (from, to) = (TempDir::new("copy-from"), TempDir::new("copy-to"));
+        let write = |f: ResultsFile| {
+            std::fs::write(from.path().join("grp.json"), f.to_pretty_json()).unwrap()
+        };
+        write(file("abc1234"));
+        assert_eq!(copy_result_files(from.path(), to.path()).unwrap(), 1);
+        for bad in ["abc1234-dirty", "unknown"] {
+            write(file(bad));
+            let e = copy_result_files(from.path(), to.path()).unwrap_err();
+            assert!(e.to_string().contains(bad), "{e}");
+        }
+        let kept = std::fs::read_to_string(to.path().join("grp.json")).unwrap();
+        assert!(kept.contains("\"abc1234\""), "{kept}");
     }
 
     #[test]

@@ -64,17 +64,27 @@ impl Provenance {
         Ok(())
     }
 
+    /// Recorded at a commit with no uncommitted changes.
+    pub fn is_clean(&self) -> bool {
+        self.commit != "unknown" && !self.commit.ends_with("-dirty")
+    }
+
     /// One line for a tooltip or a caption:
-    /// `fresh measurement · Example CPU · 2 cores · 2026-11-25T22:00:00Z · commit abc1234`.
+    /// `fresh measurement · Example CPU · 2 cores · 2026-11-25T22:00:00Z · commit abc1234`;
+    /// a commit recorded with uncommitted changes says so in words.
     pub fn describe(&self, origin: Origin) -> String {
         let what = match origin {
             Origin::Fresh => "fresh measurement",
             Origin::Baseline => "committed baseline",
         };
         let cores = if self.cores == 1 { "core" } else { "cores" };
+        let commit = match self.commit.strip_suffix("-dirty") {
+            Some(hash) => format!("{hash} with uncommitted changes"),
+            None => self.commit.clone(),
+        };
         let mut text = format!(
-            "{what} · {} · {} {cores} · {} · commit {}",
-            self.cpu, self.cores, self.date, self.commit
+            "{what} · {} · {} {cores} · {} · commit {commit}",
+            self.cpu, self.cores, self.date
         );
         if let Some(note) = &self.note {
             text.push_str(" · ");
@@ -187,6 +197,18 @@ mod tests {
     use super::*;
 
     use crate::testutil::example_provenance as example;
+
+    #[test]
+    fn says_in_words_when_the_tree_had_changes() {
+        let mut dirty = example();
+        dirty.commit = "abc1234-dirty".into();
+        assert!(!dirty.is_clean() && example().is_clean());
+        assert!(
+            dirty
+                .describe(Origin::Fresh)
+                .ends_with("commit abc1234 with uncommitted changes")
+        );
+    }
 
     #[test]
     fn describes_origin_machine_date_and_commit() {

@@ -18,7 +18,8 @@ use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use book_results::{Measurement, record};
@@ -418,10 +419,42 @@ pub fn trace_across_processes(root: &Path) -> Result<()> {
 // --- 2. SIGTERM under load ----------------------------------------------------
 
 /// Closed-loop clients: each keeps one connection alive and sends the next
-/// request when the previous answer is complete.
-const CLIENTS: usize = 4;
+/// request when the previous answer is complete. Enough of them that the
+/// gateway always has requests waiting: the services run flat out, and the
+/// run checks it by the machine's idle time.
+const CLIENTS: usize = 32;
 /// Load before the SIGTERMs.
 const LOAD_BEFORE_TERM: Duration = Duration::from_secs(3);
+/// The machine counts as saturated when its CPUs were at least this busy
+/// during the load.
+const SATURATED: f64 = 0.9;
+
+/// (busy, total) CPU time of the whole machine so far, in clock ticks, from
+/// the first line of `/proc/stat` (idle and iowait count as not busy).
+fn machine_ticks() -> Result<(u64, u64)> {
+    let text = std::fs::read_to_string("/proc/stat")?;
+    parse_machine_ticks(&text)
+}
+
+fn parse_machine_ticks(text: &str) -> Result<(u64, u64)> {
+    let line = text.lines().next().unwrap_or_default();
+    let fields: Vec<u64> = match line.strip_prefix("cpu ") {
+        Some(rest) => rest
+            .split_whitespace()
+            .map(|f| f.parse())
+            .collect::<Result<_, _>>()?,
+        None => bail!("/proc/stat starts with {line:?}, not the cpu line"),
+    };
+    if fields.len() < 5 {
+        bail!(
+            "/proc/stat's cpu line has {} fields: {line:?}",
+            fields.len()
+        );
+    }
+    // user nice system idle iowait irq softirq steal (guest is in user).
+    let total: u64 = fields.iter().take(8).sum();
+    Ok((total - fields[3] - fields[4], total))
+}
 
 /// What one client saw.
 #[derive(Debug, Default)]
@@ -440,7 +473,11 @@ struct ClientLog {
     broken: Vec<String>,
 }
 
-fn closed_loop_client(addr: String, stop_after: Instant) -> ClientLog {
+fn closed_loop_client(
+    addr: String,
+    stop_after: Instant,
+    answered: Arc<AtomicU64>,
+) -> ClientLog {
     let mut log = ClientLog::default();
     let mut conn: Option<(TcpStream, bool)> = None; // (stream, used before)
     while Instant::now() < stop_after {
@@ -461,6 +498,7 @@ fn closed_loop_client(addr: String, stop_after: Instant) -> ClientLog {
         match post_order(&mut stream, None) {
             Exchange::Complete { status, close } => {
                 log.completed.push(status);
+                answered.fetch_add(1, Ordering::Relaxed);
                 if !close {
                     conn = Some((stream, true));
                 }
@@ -504,13 +542,24 @@ pub fn sigterm_under_load(root: &Path) -> Result<()> {
     let mut services = start_four(&bin, &otlp)?;
 
     let give_up = Instant::now() + LOAD_BEFORE_TERM + PATIENCE;
+    let answered = Arc::new(AtomicU64::new(0));
     let clients: Vec<_> = (0..CLIENTS)
         .map(|_| {
             let addr = services[0].addr().to_owned();
-            std::thread::spawn(move || closed_loop_client(addr, give_up))
+            let answered = answered.clone();
+            std::thread::spawn(move || closed_loop_client(addr, give_up, answered))
         })
         .collect();
-    std::thread::sleep(LOAD_BEFORE_TERM);
+    // The first second warms up; the busy share and the rate are measured
+    // over the rest of the load, up to the first SIGTERM.
+    std::thread::sleep(Duration::from_secs(1));
+    let (busy0, total0) = machine_ticks()?;
+    let (answered0, since) = (answered.load(Ordering::Relaxed), Instant::now());
+    std::thread::sleep(LOAD_BEFORE_TERM - Duration::from_secs(1));
+    let (busy1, total1) = machine_ticks()?;
+    let rate = (answered.load(Ordering::Relaxed) - answered0) as f64
+        / since.elapsed().as_secs_f64();
+    let busy = (busy1 - busy0) as f64 / (total1 - total0).max(1) as f64;
     let exported = stop_all(&mut services)?;
     let logs: Vec<ClientLog> = clients
         .into_iter()
@@ -544,14 +593,25 @@ pub fn sigterm_under_load(root: &Path) -> Result<()> {
         received = spans_in_basic_log(&rotel.log()?);
     }
     rotel.stop()?;
-    if received != exported || exported != SPANS_PER_ORDER * ok {
+    // Spans the answered orders made that the collector never got (negative:
+    // spans for orders no client saw answered).
+    let lost = (SPANS_PER_ORDER * ok) as i64 - received as i64;
+    if received != exported || lost != 0 {
         bail!(
-            "{ok} orders placed ({} spans expected), services exported {exported}, rotel received {received}",
+            "{ok} orders placed ({} spans expected), services exported {exported}, \
+             rotel received {received}",
             SPANS_PER_ORDER * ok
         );
     }
+    let saturated = if busy >= SATURATED { "met" } else { "MISSED" };
     println!(
-        "    {CLIENTS} clients: {ok} orders answered 201, {refused} connects refused after \
+        "    {CLIENTS} clients, {rate:.0} orders/s before SIGTERM with the CPUs \
+         {:.0} % busy (saturated, >= {:.0} %: {saturated})",
+        busy * 100.0,
+        SATURATED * 100.0
+    );
+    println!(
+        "    {ok} orders answered 201, {refused} connects refused after \
          the listener closed, {idle_closed} idle keep-alive connection(s) closed before \
          their request was read, 0 resets or truncated answers; 4 exits with 0; \
          {exported} spans exported = {received} received by rotel = 7 x {ok}"
@@ -571,7 +631,10 @@ pub fn sigterm_under_load(root: &Path) -> Result<()> {
                 received as f64,
                 "spans",
             ),
-            Measurement::count("system_sigterm/spans_lost", 0.0, "spans"),
+            Measurement::count("system_sigterm/spans_lost", lost as f64, "spans"),
+            Measurement::count("system_sigterm/clients", CLIENTS as f64, "clients"),
+            Measurement::count("system_sigterm/rate", rate, "req/s"),
+            Measurement::count("system_sigterm/busy_pct", busy * 100.0, "%"),
         ],
     )?;
     Ok(())
@@ -842,4 +905,18 @@ pub fn partition_in_namespaces(root: &Path) -> Result<Option<String>> {
         }
     );
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_machines_busy_and_total_ticks() {
+        let stat = "cpu  100 5 50 800 40 3 2 0 0 0\ncpu0 1 2 3 4 5 6 7\n";
+        assert_eq!(parse_machine_ticks(stat).unwrap(), (160, 1000));
+        assert!(parse_machine_ticks("intr 1 2 3\n").is_err());
+        assert!(parse_machine_ticks("cpu  1 2 x 4 5\n").is_err());
+        assert!(parse_machine_ticks("cpu  1 2 3\n").is_err());
+    }
 }
