@@ -15,7 +15,7 @@ use opentelemetry::propagation::Injector;
 use opentelemetry::trace::{SpanKind, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue, global};
 use opentelemetry_semantic_conventions::attribute::{RPC_METHOD, RPC_SYSTEM_NAME};
-use otlp_csp::telemetry::propagation::HeaderCarrier;
+use otlp_csp::telemetry::propagation::{HeaderCarrier, context_with_span};
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::server::NamedService;
 use tonic_health::pb::HealthCheckRequest;
@@ -92,7 +92,8 @@ where
                 KeyValue::new(RPC_METHOD, method),
             ])
             .start_with_context(&tracer, &parent);
-        Box::pin(self.0.call(request).with_context(parent.with_span(span)))
+        let cx = context_with_span(&parent, span);
+        Box::pin(self.0.call(request).with_context(cx))
     }
 }
 // ANCHOR_END: server_call

@@ -15,7 +15,7 @@ use opentelemetry::context::FutureExt;
 use opentelemetry::trace::{Span, SpanKind, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue, global};
 use otlp_csp::telemetry::propagation::{
-    HeaderCarrier, HeaderCarrierMut, global_counters,
+    HeaderCarrier, HeaderCarrierMut, context_with_span, global_counters,
 };
 // ANCHOR_END: imports
 
@@ -37,7 +37,7 @@ async fn work(headers: HeaderMap) -> String {
         .with_kind(SpanKind::Server)
         .start_with_context(&tracer, &parent);
     span.set_attribute(KeyValue::new("tenant", tenant.clone()));
-    let cx = parent.with_span(span);
+    let cx = context_with_span(&parent, span);
     // ANCHOR_END: server_span
 
     // ANCHOR: server_task
@@ -71,7 +71,7 @@ async fn call(
         .span_builder("call /work")
         .with_kind(SpanKind::Client)
         .start(&tracer);
-    let cx = Context::current_with_span(span)
+    let cx = context_with_span(&Context::current(), span)
         .with_baggage(vec![KeyValue::new("tenant", "acme corp")]);
     // ANCHOR_END: client_span
 

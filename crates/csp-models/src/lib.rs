@@ -15,11 +15,14 @@
 //! - [`systems`]: the buffer, pipeline, workers and retrying link that the
 //!   chapters check;
 //! - [`merc`]: the same refinement questions asked of the `merc_refinement`
-//!   crate, an independent checker.
+//!   crate, an independent checker;
+//! - [`counting`]: how many trace sets and how many small span forests there
+//!   are (more of the first: no map between them is one-to-one).
 
 #![warn(missing_docs)]
 
 pub mod clocks;
+pub mod counting;
 pub mod csp;
 pub mod lts;
 pub mod merc;

@@ -51,6 +51,11 @@ impl SpanTree {
         self.nodes.values()
     }
 
+    /// The name of `id` (empty if it is not in the tree).
+    pub fn name(&self, id: SpanId) -> &str {
+        self.nodes.get(&id).map_or("", |n| n.name.as_str())
+    }
+
     /// The parent of `id`, if it is in the tree.
     pub fn parent(&self, id: SpanId) -> Option<SpanId> {
         let p = self.nodes.get(&id)?.parent;
@@ -195,23 +200,36 @@ impl CausalLog {
             .clone()
     }
 
-    // ANCHOR: causal_log_first
-    /// The first event recorded in each span: the span's start, as far as
-    /// happens-before is concerned.
-    pub fn first_in_each_span(&self) -> HashMap<SpanId, Stamped> {
-        let mut out = HashMap::new();
+    // ANCHOR: causal_log_bounds
+    /// The first and the last event recorded in each span: its start and
+    /// its end, as far as happens-before is concerned.
+    pub fn bounds(&self) -> HashMap<SpanId, Bounds> {
+        let mut out: HashMap<SpanId, Bounds> = HashMap::new();
         for e in self.events() {
-            // Within one span, events come from one process in order, so the
-            // smallest clock is the first one.
-            out.entry(e.span)
-                .and_modify(|old: &mut Stamped| {
-                    if e.clock.before(&old.clock) {
-                        *old = e.clone();
-                    }
-                })
-                .or_insert(e);
+            // Within one span, events come from one process in order, so
+            // their clocks are totally ordered: keep the least and greatest.
+            let Some(b) = out.get_mut(&e.span) else {
+                let (first, last) = (e.clone(), e.clone());
+                out.insert(e.span, Bounds { first, last });
+                continue;
+            };
+            if e.clock.before(&b.first.clock) {
+                b.first = e.clone();
+            }
+            if b.last.clock.before(&e.clock) {
+                b.last = e;
+            }
         }
         out
     }
 }
-// ANCHOR_END: causal_log_first
+// ANCHOR_END: causal_log_bounds
+
+/// The first and the last event recorded in one span.
+#[derive(Clone, Debug)]
+pub struct Bounds {
+    /// Its first event: the span's start, for happens-before.
+    pub first: Stamped,
+    /// Its last event: the span's end, for happens-before.
+    pub last: Stamped,
+}

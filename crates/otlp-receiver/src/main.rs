@@ -209,7 +209,7 @@ async fn main() -> ExitCode {
     if let Some((fault, hit, every)) = args.fault {
         config = config.fault(fault, hit, every);
     }
-    let receiver = match Receiver::start_with(config).await {
+    let mut receiver = match Receiver::start_with(config).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("otlp-receiver: {e}");
@@ -237,8 +237,11 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     };
+    // Counted after the drain: an exporter whose request is answered while
+    // the servers stop counts it delivered, so the summary must include it.
+    receiver.stop_serving().await;
     summary(&receiver);
-    let code = match &args.capture {
+    match &args.capture {
         Some(path) => match receiver.write_trace_capture(path) {
             Ok(spans) => {
                 println!("wrote {spans} spans to {}", path.display());
@@ -250,7 +253,5 @@ async fn main() -> ExitCode {
             }
         },
         None => code,
-    };
-    receiver.shutdown().await;
-    code
+    }
 }

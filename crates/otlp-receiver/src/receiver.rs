@@ -239,6 +239,13 @@ impl Receiver {
 
     /// Stops both servers and waits for them to finish.
     pub async fn shutdown(mut self) {
+        self.stop_serving().await;
+    }
+
+    /// Stops accepting, answers the requests already in, and waits for both
+    /// servers to finish; the counts stay readable, and are then final: a
+    /// request answered during the drain is in them.
+    pub async fn stop_serving(&mut self) {
         let _ = self.stop.send(true);
         for server in self.servers.drain(..) {
             let _ = server.await;

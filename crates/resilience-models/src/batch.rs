@@ -2,68 +2,151 @@
 //! defined exactly like the TLA+ specification `specs/t5_batch/BatchSpans.tla`,
 //! so that the two checkers must report the same number of distinct states.
 //!
-//! The model abstracts the design of the book's fast processor,
-//! `crates/telemetry/src/fast_batch.rs` on `crates/span-queue`: an
-//! application thread ends spans and pushes them into a bounded queue that
-//! never blocks (`BoundedQueue::push`: a full or closed queue refuses the
-//! span and counts it); one exporter thread takes up to `batch` spans at a
-//! time (`pop_into`) and exports them, counting a failed export's spans;
-//! shutdown closes the queue, the exporter drains what is left
-//! (`Worker::finish`) and stops.
+//! The model follows the book's fast processor,
+//! `crates/telemetry/src/fast_batch.rs` on `crates/span-queue`: several
+//! producer threads end spans and push each into a bounded queue that never
+//! blocks. A push is two steps, as in `BoundedQueue::push`: claiming a slot
+//! (one CAS on the tail, which also sees the close mark, so a full or closed
+//! queue refuses the span and counts it), then writing the span into it.
+//! One exporter thread takes up to `batch` written spans from the head
+//! (`pop_into`) and exports them, counting a failed export's spans. Shutdown
+//! closes the queue between two exports while the producers keep running;
+//! the exporter drains every claimed slot (`Worker::finish`, `is_drained`)
+//! and stops.
+//!
+//! [`Bug`] plants three bugs, the same three as `BatchSpansBugs.tla`; the
+//! tests show the checker rejecting each.
+
+use std::collections::BTreeSet;
 
 use stateright::{Model, Property};
 
-/// N spans, a queue of capacity Q, batches of at most B.
+/// A span: (producer, number), both from 1, as `<<p, k>>` in the spec.
+pub type SpanId = (u8, u8);
+
+/// P producers ending K spans each, a queue of capacity Q, batches of at
+/// most B, and optionally a planted bug.
 #[derive(Debug, Clone, Copy)]
 pub struct BatchModel {
-    /// Spans the application ends (ids 1..=N, in this order).
-    pub spans: u32,
+    /// Producer threads P.
+    pub producers: u8,
+    /// Spans each producer ends K.
+    pub spans: u8,
     /// Queue capacity Q.
     pub capacity: usize,
     /// Largest batch B.
     pub batch: usize,
+    /// A planted bug, or `None` for the processor as written.
+    pub bug: Option<Bug>,
+}
+
+/// Bugs planted on purpose, each a plausible slip in the code modelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bug {
+    /// The exporter stops when a pop finds nothing instead of waiting until
+    /// every claimed slot has been popped (`is_drained`): a span whose push
+    /// claimed its slot before the close is left behind. Breaks "drained".
+    StopOnEmptyPop,
+    /// A push reads the close flag, then claims a slot in a second step: a
+    /// close between the two lets the span in after the exporter stopped.
+    /// Breaks "drained".
+    CheckThenClaim,
+    /// A failed batch is put back at the tail for a retry, behind spans
+    /// that ended after it. Breaks "per-producer FIFO".
+    RequeueFailed,
+}
+
+/// What a producer thread is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pc {
+    /// Between pushes.
+    Idle,
+    /// Read "not closed", has not claimed a slot yet (only [`Bug::CheckThenClaim`]).
+    Checked,
+    /// Claimed a slot, still writing its span into it.
+    Writing,
 }
 
 // ANCHOR: state
 /// One state; the fields are the TLA+ spec's variables, one for one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct BatchState {
-    /// `ended`: spans ended so far.
-    pub ended: u32,
-    /// `queue`: ids waiting for the exporter, oldest first.
-    pub queue: Vec<u32>,
-    /// `batch`: ids the exporter has taken and is exporting.
-    pub batch: Vec<u32>,
-    /// `exported`: ids the exporter has delivered, in delivery order.
-    pub exported: Vec<u32>,
+    /// `ended[p]`: spans producer p has offered (index p - 1).
+    pub ended: Vec<u8>,
+    /// `pc[p]`: idle, or writing its claimed slot.
+    pub pc: Vec<Pc>,
+    /// `queue`: claimed slots, oldest first, written or not.
+    pub queue: Vec<SpanId>,
+    /// `batch`: what the exporter took and is exporting.
+    pub batch: Vec<SpanId>,
+    /// `exported`: what it delivered, in delivery order.
+    pub exported: Vec<SpanId>,
     /// `failed`: spans in batches whose export failed (counted).
-    pub failed: u32,
+    pub failed: BTreeSet<SpanId>,
     /// `droppedFull`: spans refused by a full queue (counted).
-    pub dropped_full: u32,
+    pub dropped_full: BTreeSet<SpanId>,
     /// `droppedClosed`: spans refused after shutdown began (counted).
-    pub dropped_closed: u32,
-    /// `closed`: shutdown has begun; the queue refuses new spans.
+    pub dropped_closed: BTreeSet<SpanId>,
+    /// `closed`: shutdown has begun; pushes are refused.
     pub closed: bool,
     /// `stopped`: the exporter has finished.
     pub stopped: bool,
 }
 // ANCHOR_END: state
 
-/// The spec's actions.
+/// The spec's actions; a producer is numbered from 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BatchAction {
-    /// The application ends the next span (queue it, or drop and count it).
-    End,
-    /// The exporter takes up to B spans from the head of the queue.
+    /// Producer p offers its next span: refused, or a slot claimed.
+    End(u8),
+    /// Producer p writes its span into the slot it claimed.
+    Write(u8),
+    /// Producer p claims the slot it checked for ([`Bug::CheckThenClaim`]).
+    ClaimLate(u8),
+    /// The exporter takes up to B written spans from the head.
     Take,
-    /// The exporter's export of its batch succeeds.
+    /// The export of the batch succeeds.
     Export,
-    /// The exporter's export of its batch fails; its spans are counted.
+    /// The export of the batch fails; its spans are counted.
     Fail,
-    /// Shutdown begins: the queue is closed.
-    Shutdown,
-    /// The exporter sees a closed, empty queue and no batch, and stops.
+    /// The failed batch goes back to the tail ([`Bug::RequeueFailed`]).
+    Requeue,
+    /// The exporter reads the shutdown request and closes the queue.
+    Close,
+    /// The exporter stops.
     Stop,
+}
+
+impl BatchState {
+    /// Whether the span in a claimed slot has been written: not unless its
+    /// producer is still writing it (then it is that producer's last span).
+    pub fn written(&self, (p, k): SpanId) -> bool {
+        let i = usize::from(p - 1);
+        !(self.pc[i] == Pc::Writing && k == self.ended[i])
+    }
+
+    /// How many slots from the head are written: a pop stops at the first
+    /// one that is not, as the head moves one slot at a time.
+    pub fn ready_len(&self) -> usize {
+        self.queue.iter().take_while(|s| self.written(**s)).count()
+    }
+
+    /// Every span offered so far (`Ended` in the spec).
+    pub fn offered(&self) -> BTreeSet<SpanId> {
+        (1..)
+            .zip(&self.ended)
+            .flat_map(|(p, &n)| (1..=n).map(move |k| (p, k)))
+            .collect()
+    }
+
+    /// Spans with an outcome: exported, failed or dropped (`Outcome`).
+    pub fn outcome(&self) -> BTreeSet<SpanId> {
+        let mut all: BTreeSet<SpanId> = self.exported.iter().copied().collect();
+        all.extend(&self.failed);
+        all.extend(&self.dropped_full);
+        all.extend(&self.dropped_closed);
+        all
+    }
 }
 
 impl Model for BatchModel {
@@ -71,14 +154,16 @@ impl Model for BatchModel {
     type Action = BatchAction;
 
     fn init_states(&self) -> Vec<BatchState> {
+        let p = usize::from(self.producers);
         vec![BatchState {
-            ended: 0,
+            ended: vec![0; p],
+            pc: vec![Pc::Idle; p],
             queue: vec![],
             batch: vec![],
             exported: vec![],
-            failed: 0,
-            dropped_full: 0,
-            dropped_closed: 0,
+            failed: BTreeSet::new(),
+            dropped_full: BTreeSet::new(),
+            dropped_closed: BTreeSet::new(),
             closed: false,
             stopped: false,
         }]
@@ -86,20 +171,35 @@ impl Model for BatchModel {
 
     // ANCHOR: actions
     fn actions(&self, s: &BatchState, actions: &mut Vec<BatchAction>) {
-        if s.ended < self.spans {
-            actions.push(BatchAction::End);
+        for (p, i) in (1..=self.producers).zip(0..) {
+            match s.pc[i] {
+                Pc::Idle if s.ended[i] < self.spans => {
+                    actions.push(BatchAction::End(p))
+                }
+                Pc::Idle => {}
+                Pc::Checked => actions.push(BatchAction::ClaimLate(p)),
+                Pc::Writing => actions.push(BatchAction::Write(p)),
+            }
         }
-        if !s.stopped && s.batch.is_empty() && !s.queue.is_empty() {
+        if !s.stopped && s.batch.is_empty() && s.ready_len() > 0 {
             actions.push(BatchAction::Take);
         }
         if !s.batch.is_empty() {
             actions.push(BatchAction::Export);
             actions.push(BatchAction::Fail);
+            let room = s.queue.len() + s.batch.len() <= self.capacity;
+            if self.bug == Some(Bug::RequeueFailed) && room {
+                actions.push(BatchAction::Requeue);
+            }
         }
-        if !s.closed {
-            actions.push(BatchAction::Shutdown);
+        if !s.closed && s.batch.is_empty() {
+            actions.push(BatchAction::Close);
         }
-        if !s.stopped && s.closed && s.queue.is_empty() && s.batch.is_empty() {
+        let drained = match self.bug {
+            Some(Bug::StopOnEmptyPop) => s.ready_len() == 0,
+            _ => s.queue.is_empty(),
+        };
+        if !s.stopped && s.closed && s.batch.is_empty() && drained {
             actions.push(BatchAction::Stop);
         }
     }
@@ -113,28 +213,29 @@ impl Model for BatchModel {
     ) -> Option<BatchState> {
         let mut s = last.clone();
         match action {
-            BatchAction::End => {
-                s.ended += 1;
+            BatchAction::End(p) => {
+                let i = usize::from(p - 1);
                 if s.closed {
-                    s.dropped_closed += 1;
-                } else if s.queue.len() == self.capacity {
-                    s.dropped_full += 1;
+                    s.ended[i] += 1;
+                    s.dropped_closed.insert((p, s.ended[i]));
+                } else if self.bug == Some(Bug::CheckThenClaim) {
+                    s.pc[i] = Pc::Checked;
                 } else {
-                    s.queue.push(s.ended);
+                    self.claim(&mut s, p);
                 }
             }
+            BatchAction::ClaimLate(p) => self.claim(&mut s, p),
+            BatchAction::Write(p) => s.pc[usize::from(p - 1)] = Pc::Idle,
             // ANCHOR_END: next_end
             // ANCHOR: next_rest
             BatchAction::Take => {
-                let n = s.queue.len().min(self.batch);
+                let n = s.ready_len().min(self.batch);
                 s.batch = s.queue.drain(..n).collect();
             }
             BatchAction::Export => s.exported.append(&mut s.batch),
-            BatchAction::Fail => {
-                s.failed += s.batch.len() as u32;
-                s.batch.clear();
-            }
-            BatchAction::Shutdown => s.closed = true,
+            BatchAction::Fail => s.failed.extend(s.batch.drain(..)),
+            BatchAction::Requeue => s.queue.append(&mut s.batch),
+            BatchAction::Close => s.closed = true,
             BatchAction::Stop => s.stopped = true,
         }
         Some(s)
@@ -144,21 +245,25 @@ impl Model for BatchModel {
     // ANCHOR: safety
     fn properties(&self) -> Vec<Property<Self>> {
         vec![
-            Property::<Self>::always("no duplicates", |_, s| {
-                let mut ids = s.exported.clone();
-                ids.sort_unstable();
-                ids.dedup();
-                ids.len() == s.exported.len()
+            Property::<Self>::always("accounting", |_, s| {
+                let mut places: BTreeSet<SpanId> = s.outcome();
+                places.extend(s.queue.iter().chain(&s.batch));
+                let sizes = s.queue.len()
+                    + s.batch.len()
+                    + s.exported.len()
+                    + s.failed.len()
+                    + s.dropped_full.len()
+                    + s.dropped_closed.len();
+                let offered = s.offered();
+                places == offered && sizes == offered.len()
             }),
-            Property::<Self>::always("FIFO", |_, s| {
-                s.exported.is_sorted_by(|a, b| a < b)
+            Property::<Self>::always("per-producer FIFO", |_, s| {
+                s.exported.iter().enumerate().all(|(i, a)| {
+                    s.exported[i + 1..].iter().all(|b| a.0 != b.0 || a.1 < b.1)
+                })
             }),
-            Property::<Self>::always("conservation", |_, s| {
-                let held = (s.queue.len() + s.batch.len() + s.exported.len()) as u32;
-                held + s.failed + s.dropped_full + s.dropped_closed == s.ended
-            }),
-            Property::<Self>::always("flush on shutdown", |_, s| {
-                !s.stopped || (s.queue.is_empty() && s.batch.is_empty())
+            Property::<Self>::always("drained", |_, s| {
+                !s.stopped || s.offered().is_subset(&s.outcome())
             }),
             // ANCHOR_END: safety
             // ANCHOR: termination
@@ -167,107 +272,84 @@ impl Model for BatchModel {
             Property::<Self>::always("shutdown terminates", |m, s| {
                 let mut next = Vec::new();
                 m.actions(s, &mut next);
-                !next.is_empty() || (s.stopped && s.ended == m.spans)
+                let done = s.ended.iter().all(|&n| n == m.spans)
+                    && s.pc.iter().all(|&pc| pc == Pc::Idle);
+                !next.is_empty() || (s.stopped && done)
             }),
+            // ANCHOR_END: termination
+            // ANCHOR: witnesses
+            // The race the model is about happens: the queue closes while a
+            // push that claimed its slot is still writing it.
+            Property::<Self>::sometimes("close races a write", |_, s| {
+                s.closed && !s.stopped && s.pc.contains(&Pc::Writing)
+            }),
+            // The export order mixes producers: 1, 2, 1 or 2, 1, 2.
+            Property::<Self>::sometimes("producers interleave", |_, s| {
+                s.exported
+                    .windows(3)
+                    .any(|w| w[0].0 == w[2].0 && w[0].0 != w[1].0)
+            }),
+            // ANCHOR_END: witnesses
         ]
     }
-    // ANCHOR_END: termination
-}
-
-/// A measure that every action strictly increases, which is why the state
-/// graph has no cycles (checked by a test over every reachable state): a
-/// span weighs 3 once ended, 4 in a batch, 5 once exported or failed.
-pub fn progress(s: &BatchState) -> usize {
-    3 * s.ended as usize
-        + s.batch.len()
-        + 2 * (s.exported.len() + s.failed as usize)
-        + usize::from(s.closed)
-        + usize::from(s.stopped)
 }
 
 impl BatchModel {
     /// The constants of the chapter's check (the TLA+ `.cfg` uses the same).
     pub const CHAPTER: BatchModel = BatchModel {
-        spans: 6,
-        capacity: 3,
+        producers: 2,
+        spans: 2,
+        capacity: 2,
         batch: 2,
+        bug: None,
     };
+
+    /// The chapter's model with a planted bug.
+    pub const fn with_bug(bug: Bug) -> BatchModel {
+        BatchModel {
+            bug: Some(bug),
+            ..Self::CHAPTER
+        }
+    }
+
+    /// The property each planted bug must break.
+    pub fn broken_by(bug: Bug) -> &'static str {
+        match bug {
+            Bug::StopOnEmptyPop | Bug::CheckThenClaim => "drained",
+            Bug::RequeueFailed => "per-producer FIFO",
+        }
+    }
+
+    /// Producer p claims a slot for its next span, or is refused when the
+    /// queue is full (the close was tested before, in the same CAS).
+    fn claim(&self, s: &mut BatchState, p: u8) {
+        let i = usize::from(p - 1);
+        s.ended[i] += 1;
+        let span = (p, s.ended[i]);
+        if s.queue.len() == self.capacity {
+            s.dropped_full.insert(span);
+            s.pc[i] = Pc::Idle;
+        } else {
+            s.queue.push(span);
+            s.pc[i] = Pc::Writing;
+        }
+    }
+}
+
+/// A measure that every action of the model without bugs strictly
+/// increases, which is why its state graph has no cycles (checked by a test
+/// over every reachable state): a span weighs 1 in a slot being written, 2
+/// once written, 3 in a batch, 4 once exported or failed, 5 once dropped.
+pub fn progress(s: &BatchState) -> usize {
+    let written = s.queue.iter().filter(|x| s.written(**x)).count();
+    s.queue.len()
+        + written
+        + 3 * s.batch.len()
+        + 4 * (s.exported.len() + s.failed.len())
+        + 5 * (s.dropped_full.len() + s.dropped_closed.len())
+        + usize::from(s.closed)
+        + usize::from(s.stopped)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use stateright::Checker;
-
-    #[test]
-    fn the_processor_model_holds_every_property() {
-        let checker = BatchModel::CHAPTER.checker().spawn_bfs().join();
-        checker.assert_properties();
-        assert!(checker.unique_state_count() > 100);
-    }
-
-    #[test]
-    fn every_step_makes_progress() {
-        let model = BatchModel::CHAPTER;
-        let mut pending = model.init_states();
-        let mut seen = std::collections::HashSet::new();
-        while let Some(s) = pending.pop() {
-            if !seen.insert(s.clone()) {
-                continue;
-            }
-            for (_, next) in model.next_steps(&s) {
-                assert!(progress(&next) > progress(&s), "{s:?} -> {next:?}");
-                pending.push(next);
-            }
-        }
-    }
-
-    #[test]
-    fn the_properties_reject_bad_states() {
-        let model = BatchModel::CHAPTER;
-        let good = model.init_states().remove(0);
-        let bad = [
-            (
-                "no duplicates",
-                BatchState {
-                    ended: 2,
-                    exported: vec![1, 1],
-                    ..good.clone()
-                },
-            ),
-            (
-                "FIFO",
-                BatchState {
-                    ended: 2,
-                    exported: vec![2, 1],
-                    ..good.clone()
-                },
-            ),
-            (
-                "conservation",
-                BatchState {
-                    ended: 2,
-                    exported: vec![1],
-                    ..good.clone()
-                },
-            ),
-            (
-                "flush on shutdown",
-                BatchState {
-                    ended: 1,
-                    queue: vec![1],
-                    closed: true,
-                    stopped: true,
-                    ..good.clone()
-                },
-            ),
-        ];
-        for (name, state) in bad {
-            let property = model.property(name);
-            assert!(
-                !(property.condition)(&model, &state),
-                "{name} accepted {state:?}"
-            );
-        }
-    }
-}
+mod tests;

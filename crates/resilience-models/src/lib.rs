@@ -8,6 +8,8 @@
 //!   specification `specs/t5_batch/BatchSpans.tla`.
 //! - [`pipeline`]: a two-stage pipeline over bounded channels.
 //! - [`tlc`]: runs `tla2tools.jar` and reads its counts and counterexample.
+//! - [`sany`]: runs SANY, the TLA+ parser in the same jar, on the Go report's
+//!   TLA+ fragments that chapter 16 quotes (`specs/report/`).
 //!
 //! The binary `ch17-models` runs them all against their expected outcomes
 //! and records the figures the chapter shows; `cargo xtask test` runs it.
@@ -17,4 +19,5 @@
 pub mod batch;
 pub mod breaker;
 pub mod pipeline;
+pub mod sany;
 pub mod tlc;

@@ -61,7 +61,9 @@ impl TraceState {
 }
 
 /// Runs `java -cp JAR tlc2.TLC` on `dir/module.tla` with `dir/config`,
-/// keeping TLC's working files under `metadir`.
+/// keeping TLC's working files under `metadir`, in a folder per module and
+/// configuration: TLC names its folder after the current second, so two
+/// runs that start within the same second would otherwise collide.
 pub fn run(
     jar: &Path,
     dir: &Path,
@@ -76,7 +78,7 @@ pub fn run(
         .arg(jar)
         .args(["tlc2.TLC", "-workers", "1", "-deadlock", "-cleanup"])
         .arg("-metadir")
-        .arg(metadir)
+        .arg(metadir.join(format!("{module}-{config}")))
         .args(["-config", config, &format!("{module}.tla")])
         .current_dir(dir)
         .output()

@@ -151,19 +151,17 @@ fn run(service: Service) -> Result<ExitCode, BoxError> {
         eprintln!("{name}: flushing telemetry");
         // Read after a failed shutdown too: every span is then still counted.
         let spans = telemetry.span_counters();
-        match telemetry.shutdown().await {
+        let logs = telemetry.log_counters();
+        let shutdown = telemetry.shutdown().await;
+        eprintln!("{name}: log records {}", counts(&logs.snapshot()));
+        match shutdown {
             Ok(stats) => {
                 eprintln!("{name}: {} span(s) exported; exit 0", stats.exported);
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
-                let s = spans.snapshot();
                 eprintln!("{name}: {e}");
-                let counts = format!(
-                    "ended {} exported {} failed {} dropped {}",
-                    s.ended, s.exported, s.failed, s.dropped
-                );
-                eprintln!("{name}: spans {counts}; exit 1");
+                eprintln!("{name}: spans {}; exit 1", counts(&spans.snapshot()));
                 Ok(ExitCode::FAILURE)
             }
         }
@@ -171,3 +169,12 @@ fn run(service: Service) -> Result<ExitCode, BoxError> {
 }
 // ANCHOR_END: run_stop
 // ANCHOR_END: run
+
+/// `ended E exported X failed F dropped D`: how a service's last words give
+/// the counts of spans or log records.
+fn counts(s: &otlp_csp_telemetry::SpanStats) -> String {
+    format!(
+        "ended {} exported {} failed {} dropped {}",
+        s.ended, s.exported, s.failed, s.dropped
+    )
+}

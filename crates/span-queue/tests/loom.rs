@@ -188,6 +188,60 @@ fn close_while_pushing(outcomes: &Outcomes) {
     assert_settled(&q, 2);
 }
 
+/// Two producers push while a consumer closes the queue and drains it (the
+/// shutdown of chapter 17's T5): every item accepted is drained exactly
+/// once, every other one is refused as closed, and a drain that finds a
+/// claimed slot not yet written waits for it.
+fn close_while_two_push(outcomes: &Outcomes) {
+    let q = Arc::new(BoundedQueue::new(2).unwrap());
+    let p1 = spawn_push(&q, &[1]);
+    let p2 = spawn_push(&q, &[2]);
+    let consumer = {
+        let q = q.clone();
+        thread::spawn(move || {
+            between();
+            q.close();
+            let mut out = Vec::new();
+            let mut waited = false;
+            while !q.is_drained() {
+                match q.pop() {
+                    Some(v) => out.push(v),
+                    None => {
+                        waited = true;
+                        thread::yield_now();
+                    }
+                }
+            }
+            (out, waited)
+        })
+    };
+    let mut results = p1.join().unwrap();
+    results.extend(p2.join().unwrap());
+    let (out, waited) = consumer.join().unwrap();
+    for (v, r) in &results {
+        if let Err(e) = r {
+            assert_eq!(*e, Rejected::Closed(*v), "two slots are never full here");
+        }
+    }
+    note(
+        outcomes,
+        match accepted(&results).len() {
+            0 => "closed before both pushes",
+            1 => "closed between the pushes",
+            _ => "closed after both pushes",
+        },
+    );
+    if waited {
+        note(outcomes, "the drain waited for a claimed slot");
+    }
+    if out == [2, 1] {
+        note(outcomes, "the second producer's item came out first");
+    }
+    assert_eq!(sorted(out), sorted(accepted(&results)), "an item was lost");
+    assert!(q.pop().is_none());
+    assert_settled(&q, 2);
+}
+
 /// Two consumers race for two items: each item comes out exactly once.
 fn two_consumers(outcomes: &Outcomes) {
     let q = Arc::new(BoundedQueue::new(2).unwrap());
@@ -226,7 +280,7 @@ fn wrap_around(outcomes: &Outcomes) {
 #[test]
 fn lock_free_queue_is_race_free_and_loses_nothing() {
     type Scenario = (&'static str, fn(&Outcomes), &'static [&'static str]);
-    let scenarios: [Scenario; 4] = [
+    let scenarios: [Scenario; 5] = [
         (
             "two_producers_one_slot",
             two_producers_one_slot,
@@ -243,6 +297,17 @@ fn lock_free_queue_is_race_free_and_loses_nothing() {
                 "closed before both pushes",
                 "closed between the pushes",
                 "closed after both pushes",
+            ],
+        ),
+        (
+            "close_while_two_push",
+            close_while_two_push,
+            &[
+                "closed before both pushes",
+                "closed between the pushes",
+                "closed after both pushes",
+                "the drain waited for a claimed slot",
+                "the second producer's item came out first",
             ],
         ),
         (

@@ -98,8 +98,11 @@ pub fn init_with_views(
     // With an exporter of `none` nothing is meant to leave the process, so
     // nothing is counted as handed to the pipeline (or as lost).
     let counters = SpanCounters::default();
+    // The SDK's random ids, from a generator that lets `context_with_span`
+    // tell a trace it began, so its `traceparent` says the id is random.
     let mut builder = SdkTracerProvider::builder()
         .with_resource(resource.clone())
+        .with_id_generator(propagation::RandomIds::default())
         .with_sampler(sampler(&config.sampler));
     if config.traces == Export::Console {
         // Registered first, so a span is counted as ended before any exporter
@@ -321,6 +324,12 @@ impl Telemetry {
     /// (`ended` counts records emitted).
     pub fn log_stats(&self) -> SpanStats {
         self.log_counters.snapshot()
+    }
+
+    /// A handle on the log record counters that outlives the set-up, as
+    /// [`Telemetry::span_counters`] is for spans.
+    pub fn log_counters(&self) -> SpanCounters {
+        self.log_counters.clone()
     }
 
     /// Metric exports so far: `ended` attempts, `exported` and `failed` outcomes.

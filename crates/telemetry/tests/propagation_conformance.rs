@@ -15,10 +15,13 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use opentelemetry::Context;
 use opentelemetry::baggage::BaggageExt;
 use opentelemetry::propagation::{Extractor, TextMapPropagator};
+use opentelemetry::trace::{TraceContextExt, Tracer, TracerProvider};
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use otlp_csp_telemetry::propagation::{
-    HeaderCarrier, HeaderCarrierMut, W3cBaggage, W3cTraceContext, parse_baggage,
+    HeaderCarrier, HeaderCarrierMut, RandomIds, W3cBaggage, W3cTraceContext,
+    context_with_span, parse_baggage,
 };
 
 const TID: &str = "12345678901234567890123456789012";
@@ -830,6 +833,102 @@ fn cases() -> Vec<Case> {
     c
 }
 
+/// A case that crosses a server span: extract, a span started by the SDK's
+/// tracer under the extracted context (its sampler keeps or drops it),
+/// inject. The book's side is the set-up's: `RandomIds` as the id generator
+/// and `context_with_span` for the span's context; the SDK's side is a
+/// default provider and `parent.with_span(span)`.
+struct HopCase {
+    id: &'static str,
+    section: &'static str,
+    rule: &'static str,
+    /// The incoming flags; `None`: no `traceparent`, so the span begins a trace.
+    flags_in: Option<&'static str>,
+    /// Whether the sampler keeps the server span.
+    kept: bool,
+    /// The flags the rule asks for on the way out.
+    flags_out: &'static str,
+    sdk: Sdk,
+}
+
+fn hop_cases() -> Vec<HopCase> {
+    use Sdk::{Fails, Passes};
+    let random = "a random flag set on the way in MUST be set on the way out";
+    let unset = "a random flag unset on the way in MUST stay unset";
+    let new = "a trace-id generated randomly SHOULD carry the random flag";
+    let case = |id, flags_in: Option<&'static str>, kept, flags_out, sdk| HopCase {
+        id,
+        section: if flags_in.is_some() {
+            "TC2 §3.2.2.5.2"
+        } else {
+            "TC2 §3.2.2.3"
+        },
+        rule: match flags_in {
+            None => new,
+            Some("03" | "02") => random,
+            Some(_) => unset,
+        },
+        flags_in,
+        kept,
+        flags_out,
+        sdk,
+    };
+    vec![
+        case("hop-random-kept", Some("03"), true, "03", Fails),
+        case("hop-random-dropped", Some("03"), false, "02", Fails),
+        case("hop-random-unsampled", Some("02"), false, "02", Fails),
+        case("hop-not-random-kept", Some("01"), true, "01", Passes),
+        case("hop-not-random-dropped", Some("01"), false, "00", Passes),
+        case("hop-new-trace", None, true, "03", Fails),
+        case("hop-new-trace-dropped", None, false, "02", Fails),
+    ]
+}
+
+/// One request through a server span; the `traceparent` sent on.
+fn observe_hop(case: &HopCase, book: bool) -> Option<String> {
+    let sampler = if case.kept {
+        Sampler::AlwaysOn
+    } else {
+        Sampler::AlwaysOff
+    };
+    let mut builder = SdkTracerProvider::builder().with_sampler(sampler);
+    if book {
+        builder = builder.with_id_generator(RandomIds::default());
+    }
+    let tracer = builder.build().tracer("server");
+    let map = match case.flags_in {
+        Some(flags) => header_map(&[h("traceparent", tp(flags))]),
+        None => HeaderMap::new(),
+    };
+    let mut out = HeaderMap::new();
+    if book {
+        let propagator = W3cTraceContext::new();
+        let parent = propagator.extract(&HeaderCarrier(&map));
+        let span = tracer.start_with_context("GET /work", &parent);
+        let cx = context_with_span(&parent, span);
+        propagator.inject_context(&cx, &mut HeaderCarrierMut(&mut out));
+    } else {
+        let propagator = TraceContextPropagator::new();
+        let parent = propagator.extract(&HeaderExtractor(&map));
+        let span = tracer.start_with_context("GET /work", &parent);
+        let cx = parent.with_span(span);
+        propagator.inject_context(&cx, &mut HeaderInjector(&mut out));
+    }
+    let traceparent = out.get("traceparent")?;
+    Some(traceparent.to_str().unwrap().to_owned())
+}
+
+/// The flags are the rule's; the trace is the caller's (or, with no caller,
+/// a new one); the parent is the server span, not the caller.
+fn hop_passes(case: &HopCase, sent: Option<&str>) -> bool {
+    sent.is_some_and(|tp| {
+        tp.len() == 55
+            && tp[53..] == *case.flags_out
+            && (tp[3..35] == *TID) == case.flags_in.is_some()
+            && tp[36..52] != *PID
+    })
+}
+
 fn members(n: usize) -> String {
     (1..=n)
         .map(|i| format!("bar{i:02}={i:02}"))
@@ -966,42 +1065,59 @@ fn describe(seen: &Observed, trace_case: bool) -> String {
     parts.join("; ").replace('\t', "\\t")
 }
 
-#[test]
-fn both_propagators_against_the_conformance_table() {
-    let cases = cases();
-    let book_trace = W3cTraceContext::new();
-    let book_baggage = W3cBaggage::new();
-    let sdk_trace = TraceContextPropagator::new();
-    let sdk_baggage = BaggagePropagator::new();
+/// What the table says about one case.
+struct Row<'a> {
+    id: &'static str,
+    section: &'static str,
+    gap: Option<&'static str>,
+    sdk: &'a Sdk,
+}
 
-    let (mut book_passed, mut sdk_passed, mut gaps) = (0, 0, 0);
-    let mut problems = Vec::new();
-    let mut table = String::from(
-        "case                       section                book  SDK   what the SDK does instead\n",
-    );
-    for case in &cases {
-        let map = header_map(&case.headers);
-        let book = observe(&book_trace, &book_baggage, &HeaderCarrier(&map));
-        let sdk = observe(&sdk_trace, &sdk_baggage, &HeaderExtractor(&map));
-        let (book_ok, sdk_ok) =
-            (passes(&case.expect, &book), passes(&case.expect, &sdk));
-        book_passed += usize::from(book_ok);
-        sdk_passed += usize::from(sdk_ok);
-        match (book_ok, case.gap) {
-            (true, None) => {}
-            (false, Some(_)) => gaps += 1,
-            (false, None) => {
-                problems.push(format!("book fails {}: {book:?}", case.id))
-            }
-            (true, Some(_)) => {
-                problems.push(format!("{} is marked as a gap but passes", case.id))
-            }
+/// The table so far, its counts, and what does not match it.
+struct Tally {
+    table: String,
+    problems: Vec<String>,
+    book_passed: usize,
+    sdk_passed: usize,
+    gaps: usize,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Self {
+            table: String::from(
+                "case                       section                book  SDK   what the SDK does instead\n",
+            ),
+            problems: Vec::new(),
+            book_passed: 0,
+            sdk_passed: 0,
+            gaps: 0,
         }
-        match (&case.sdk, sdk_ok) {
+    }
+}
+
+impl Tally {
+    /// One case: whether each propagator passed, what the book's did (for
+    /// a failure) and what the SDK's did instead.
+    fn add(&mut self, row: Row, book: (bool, String), sdk: (bool, String)) {
+        let ((book_ok, book_seen), (sdk_ok, instead)) = (book, sdk);
+        self.book_passed += usize::from(book_ok);
+        self.sdk_passed += usize::from(sdk_ok);
+        match (book_ok, row.gap) {
+            (true, None) => {}
+            (false, Some(_)) => self.gaps += 1,
+            (false, None) => self
+                .problems
+                .push(format!("book fails {}: {book_seen}", row.id)),
+            (true, Some(_)) => self
+                .problems
+                .push(format!("{} is marked as a gap but passes", row.id)),
+        }
+        match (row.sdk, sdk_ok) {
             (Sdk::Passes, true) | (Sdk::Fails, false) => {}
-            _ => problems.push(format!(
-                "the table is stale: SDK on {} now {}: {sdk:?}",
-                case.id,
+            _ => self.problems.push(format!(
+                "the table is stale: SDK on {} now {}: {instead}",
+                row.id,
                 if sdk_ok { "passes" } else { "fails" }
             )),
         }
@@ -1014,29 +1130,80 @@ fn both_propagators_against_the_conformance_table() {
                 "FAIL"
             }
         };
+        self.table.push_str(&format!(
+            "{:<26} {:<22} {:<5} {:<5} {}\n",
+            row.id,
+            row.section
+                .trim_start_matches("TC2 ")
+                .trim_start_matches("BAG "),
+            mark(book_ok, row.gap.is_some()),
+            mark(sdk_ok, false),
+            instead
+        ));
+    }
+}
+
+#[test]
+fn both_propagators_against_the_conformance_table() {
+    let cases = cases();
+    let book_trace = W3cTraceContext::new();
+    let book_baggage = W3cBaggage::new();
+    let sdk_trace = TraceContextPropagator::new();
+    let sdk_baggage = BaggagePropagator::new();
+
+    let mut t = Tally::default();
+    for case in &cases {
+        let map = header_map(&case.headers);
+        let book = observe(&book_trace, &book_baggage, &HeaderCarrier(&map));
+        let sdk = observe(&sdk_trace, &sdk_baggage, &HeaderExtractor(&map));
+        let (book_ok, sdk_ok) =
+            (passes(&case.expect, &book), passes(&case.expect, &sdk));
         let instead = if sdk_ok {
             String::new()
         } else {
             describe(&sdk, !case.id.starts_with("bg-"))
         };
-        table.push_str(&format!(
-            "{:<26} {:<22} {:<5} {:<5} {}\n",
-            case.id,
-            case.section
-                .trim_start_matches("TC2 ")
-                .trim_start_matches("BAG "),
-            mark(book_ok, case.gap.is_some()),
-            mark(sdk_ok, false),
-            instead
-        ));
+        let row = Row {
+            id: case.id,
+            section: case.section,
+            gap: case.gap,
+            sdk: &case.sdk,
+        };
+        t.add(row, (book_ok, format!("{book:?}")), (sdk_ok, instead));
     }
+    let hops = hop_cases();
+    for case in &hops {
+        let book = observe_hop(case, true);
+        let sdk = observe_hop(case, false);
+        let book_ok = hop_passes(case, book.as_deref());
+        let sdk_ok = hop_passes(case, sdk.as_deref());
+        let instead = match &sdk {
+            _ if sdk_ok => String::new(),
+            Some(tp) if tp.len() == 55 => format!("sends flags {}", &tp[53..]),
+            other => format!("sends {other:?}"),
+        };
+        let row = Row {
+            id: case.id,
+            section: case.section,
+            gap: None,
+            sdk: &case.sdk,
+        };
+        t.add(row, (book_ok, format!("{book:?}")), (sdk_ok, instead));
+    }
+    let Tally {
+        mut table,
+        problems,
+        book_passed,
+        sdk_passed,
+        gaps,
+    } = t;
     for case in cases.iter().filter(|c| c.gap.is_some()) {
         table.push_str(&format!("* {}: {}\n", case.id, case.gap.unwrap()));
     }
     println!("{table}");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 
-    let total = cases.len() as f64;
+    let total = (cases.len() + hops.len()) as f64;
     book_results::record(
         "ch10_propagation",
         vec![
@@ -1074,10 +1241,16 @@ fn both_propagators_against_the_conformance_table() {
 #[test]
 fn every_case_cites_a_section_and_has_a_unique_id() {
     let cases = cases();
+    let hops = hop_cases();
     let mut ids: Vec<_> = cases.iter().map(|c| c.id).collect();
+    ids.extend(hops.iter().map(|c| c.id));
     ids.sort_unstable();
     ids.dedup();
-    assert_eq!(ids.len(), cases.len());
+    assert_eq!(ids.len(), cases.len() + hops.len());
+    assert!(
+        hops.iter()
+            .all(|c| c.section.contains('§') && !c.rule.is_empty())
+    );
     assert!(
         cases
             .iter()

@@ -169,6 +169,9 @@ fn system(root: &Path) -> Result<()> {
     run::step("SIGTERM to every service under load", || {
         system::sigterm_under_load(root)
     })?;
+    run::step("More requests than the gateway admits", || {
+        system::concurrency_limit(root)
+    })?;
     let skipped =
         run::step("The payment service behind a cut link (namespaces)", || {
             system::partition_in_namespaces(root)

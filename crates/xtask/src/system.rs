@@ -195,7 +195,11 @@ fn stop_all(services: &mut [Service]) -> Result<u64> {
 #[derive(Debug)]
 enum Exchange {
     /// A whole answer: status line, headers, and `Content-Length` bytes.
-    Complete { status: u16, close: bool },
+    Complete {
+        status: u16,
+        close: bool,
+        body: String,
+    },
     /// The connection ended (EOF or reset) before one byte of the answer.
     NothingBack(String),
     /// The connection ended in the middle of the answer.
@@ -242,7 +246,13 @@ fn post_order(stream: &mut TcpStream, traceparent: Option<&str>) -> Exchange {
                 .unwrap_or(0);
             let close = head.lines().any(|l| l == "connection: close");
             if got.len() >= head_end + 4 + length {
-                return Exchange::Complete { status, close };
+                let body = &got[head_end + 4..head_end + 4 + length];
+                let body = String::from_utf8_lossy(body).into_owned();
+                return Exchange::Complete {
+                    status,
+                    close,
+                    body,
+                };
             }
         }
         match stream.read(&mut buf) {
@@ -496,7 +506,7 @@ fn closed_loop_client(
             },
         };
         match post_order(&mut stream, None) {
-            Exchange::Complete { status, close } => {
+            Exchange::Complete { status, close, .. } => {
                 log.completed.push(status);
                 answered.fetch_add(1, Ordering::Relaxed);
                 if !close {
@@ -640,7 +650,203 @@ pub fn sigterm_under_load(root: &Path) -> Result<()> {
     Ok(())
 }
 
-// --- 3. A cut link between network namespaces --------------------------------
+// --- 3. More requests than the concurrency limit --------------------------
+
+/// Closed-loop clients for the limit: more than the gateway's limit of 256
+/// requests in flight (`MAX_CONCURRENT_REQUESTS`).
+const OVER_LIMIT_CLIENTS: usize = 320;
+/// How long they load the gateway, after a second to connect.
+const OVER_LIMIT_LOAD: Duration = Duration::from_secs(3);
+
+/// What one answer was, and how long it took.
+struct Answer {
+    status: u16,
+    body: String,
+    took: Duration,
+}
+
+/// One closed-loop client on one kept-alive connection, until `stop`.
+fn timed_client(addr: String, start: Instant, stop: Instant) -> Result<Vec<Answer>> {
+    let mut answers = Vec::new();
+    let mut stream = connect(&addr)?;
+    std::thread::sleep(start.saturating_duration_since(Instant::now()));
+    while Instant::now() < stop {
+        let sent = Instant::now();
+        match post_order(&mut stream, None) {
+            Exchange::Complete {
+                status,
+                close,
+                body,
+            } => {
+                answers.push(Answer {
+                    status,
+                    body,
+                    took: sent.elapsed(),
+                });
+                if close {
+                    stream = connect(&addr)?;
+                }
+            }
+            other => bail!("an exchange under the limit failed: {other:?}"),
+        }
+    }
+    Ok(answers)
+}
+
+/// The `q` quantile of `times`, in milliseconds (0 when empty).
+fn quantile_ms(times: &mut [Duration], q: f64) -> f64 {
+    times.sort();
+    let i = ((times.len() as f64 - 1.0) * q).round() as usize;
+    times.get(i).map_or(0.0, |d| d.as_secs_f64() * 1e3)
+}
+
+/// What one run over the limit saw.
+struct OverLimit {
+    admitted: usize,
+    by_server: usize,
+    by_peer: usize,
+    admitted_ms: (f64, f64),
+    shed_ms: (f64, f64),
+    /// The first answer of each kind of refusal, status and body.
+    server_example: String,
+    peer_example: String,
+}
+
+/// Body of the `503` a service's inbound limit answers with.
+const SERVER_SHED: &str = "overloaded, try again later";
+/// Body of the `503` when a peer's outbound limit refused the call.
+const PEER_SHED: &str = "too many calls in flight";
+
+/// The four services with `env` set in each, exporting nothing (the spans
+/// are still made), loaded by [`OVER_LIMIT_CLIENTS`] closed-loop clients.
+fn over_limit(bin: &Path, env: &[(&str, &str)]) -> Result<OverLimit> {
+    let cmd = |name: &str| {
+        let mut c = service_command(bin, name, "", "127.0.0.1:0");
+        c.env("OTEL_TRACES_EXPORTER", "none")
+            .env("OTEL_METRICS_EXPORTER", "none")
+            .env("OTEL_LOGS_EXPORTER", "none")
+            .envs(env.iter().copied());
+        c
+    };
+    let (user, payment) = (
+        Service::start("user", cmd("user"))?,
+        Service::start("payment", cmd("payment"))?,
+    );
+    let mut order = cmd("order");
+    order
+        .env("USER_URL", &user.url)
+        .env("PAYMENT_URL", &payment.url);
+    let order = Service::start("order", order)?;
+    let mut gateway = cmd("gateway");
+    gateway.env("ORDER_URL", &order.url);
+    let gateway = Service::start("gateway", gateway)?;
+    let mut services = [gateway, order, user, payment];
+
+    let begin = Instant::now() + Duration::from_secs(1);
+    let stop = begin + OVER_LIMIT_LOAD;
+    let clients: Vec<_> = (0..OVER_LIMIT_CLIENTS)
+        .map(|_| {
+            let addr = services[0].addr().to_owned();
+            std::thread::spawn(move || timed_client(addr, begin, stop))
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for c in clients {
+        answers.extend(c.join().expect("a client thread does not panic")?);
+    }
+    stop_all(&mut services)?;
+
+    let shed = |a: &Answer, body: &str| a.status == 503 && a.body.contains(body);
+    let other: Vec<String> = answers
+        .iter()
+        .filter(|a| a.status != 201 && !shed(a, SERVER_SHED) && !shed(a, PEER_SHED))
+        .take(3)
+        .map(|a| format!("{} {}", a.status, a.body))
+        .collect();
+    if !other.is_empty() {
+        bail!("answers other than 201 or a shed 503: {other:?}");
+    }
+    let times = |f: &dyn Fn(&Answer) -> bool| -> (f64, f64) {
+        let mut t: Vec<Duration> =
+            answers.iter().filter(|a| f(a)).map(|a| a.took).collect();
+        (quantile_ms(&mut t, 0.5), quantile_ms(&mut t, 0.99))
+    };
+    let example = |body: &str| {
+        answers
+            .iter()
+            .find(|a| shed(a, body))
+            .map_or("(none)".into(), |a| format!("{} {}", a.status, a.body))
+    };
+    Ok(OverLimit {
+        admitted: answers.iter().filter(|a| a.status == 201).count(),
+        by_server: answers.iter().filter(|a| shed(a, SERVER_SHED)).count(),
+        by_peer: answers.iter().filter(|a| shed(a, PEER_SHED)).count(),
+        admitted_ms: times(&|a| a.status == 201),
+        shed_ms: times(&|a| a.status == 503),
+        server_example: example(SERVER_SHED),
+        peer_example: example(PEER_SHED),
+    })
+}
+
+/// More clients than the gateway admits, twice: with the default limits,
+/// and with the outbound limit (64 calls per peer) raised above the inbound
+/// one (256 requests), so that the 257th request meets the inbound limit.
+pub fn concurrency_limit(root: &Path) -> Result<()> {
+    let bin = build_services(root)?;
+    let runs = [
+        ("defaults", over_limit(&bin, &[])?),
+        (
+            "wide_peer",
+            over_limit(&bin, &[("PEER_MAX_IN_FLIGHT", "1024")])?,
+        ),
+    ];
+    let g = |id: &str| format!("system_limit/{id}");
+    let mut m = vec![
+        Measurement::count(g("clients"), OVER_LIMIT_CLIENTS as f64, "clients"),
+        Measurement::count(g("seconds"), OVER_LIMIT_LOAD.as_secs_f64(), "s"),
+    ];
+    for (name, r) in &runs {
+        println!(
+            "    {name}: {OVER_LIMIT_CLIENTS} clients for {OVER_LIMIT_LOAD:?}: {} \
+             orders 201 (p50 {:.1} ms, p99 {:.1} ms); 503s (p50 {:.1} ms, p99 \
+             {:.1} ms): {} from the limit on calls to order, {} from the limit \
+             of 256 requests",
+            r.admitted,
+            r.admitted_ms.0,
+            r.admitted_ms.1,
+            r.shed_ms.0,
+            r.shed_ms.1,
+            r.by_peer,
+            r.by_server
+        );
+        if r.by_server + r.by_peer == 0 {
+            bail!("{name}: {OVER_LIMIT_CLIENTS} clients and nothing shed");
+        }
+        let id = |what: &str| g(&format!("{name}_{what}"));
+        let n = |what: &str, v: usize| {
+            Measurement::count(id(what), v as f64, "requests")
+        };
+        let ms = |what: &str, v: f64| Measurement::count(id(what), v, "ms");
+        m.extend([
+            n("admitted", r.admitted),
+            n("shed_by_server", r.by_server).with_text(r.server_example.clone()),
+            n("shed_by_peer_limit", r.by_peer).with_text(r.peer_example.clone()),
+            ms("admitted_p50", r.admitted_ms.0),
+            ms("admitted_p99", r.admitted_ms.1),
+            ms("shed_p50", r.shed_ms.0),
+            ms("shed_p99", r.shed_ms.1),
+        ]);
+    }
+    if runs[1].1.by_server == 0 {
+        bail!(
+            "with the outbound limit raised, the inbound limit of 256 was never reached"
+        );
+    }
+    record("system_limit", m)?;
+    Ok(())
+}
+
+// --- 4. A cut link between network namespaces --------------------------------
 
 /// The two namespaces and the veth pair between them; deleted on drop, also
 /// when a check fails half-way.
@@ -879,6 +1085,7 @@ pub fn partition_in_namespaces(root: &Path) -> Result<Option<String>> {
     }
 
     heal()?;
+    let healed = Instant::now();
     // After the cool-down a probe goes through and closes the breaker.
     let deadline = Instant::now() + PATIENCE;
     loop {
@@ -893,7 +1100,45 @@ pub fn partition_in_namespaces(root: &Path) -> Result<Option<String>> {
             ),
         }
     }
+    let recovery = healed.elapsed();
     stop_all(&mut services)?;
+    let mut m = vec![
+        Measurement::count(
+            "system_partition/timeout_ms",
+            NS_PEER_TIMEOUT_MS as f64,
+            "ms",
+        ),
+        Measurement::count(
+            "system_partition/cooldown_ms",
+            NS_COOLDOWN_MS as f64,
+            "ms",
+        ),
+        Measurement::count(
+            "system_partition/recovery_ms",
+            recovery.as_secs_f64() * 1e3,
+            "ms",
+        ),
+        Measurement::count(
+            "system_partition/netem",
+            f64::from(u8::from(netem)),
+            "flag",
+        )
+        .with_text(if netem {
+            "every packet dropped both ways by tc netem (loss 100%)"
+        } else {
+            "payment's end of the veth pair taken down (no netem here)"
+        }),
+    ];
+    for (i, (status, seconds, _)) in answers.iter().enumerate() {
+        let id = |what: &str| format!("system_partition/answer{}_{what}", i + 1);
+        m.push(Measurement::count(
+            id("status"),
+            f64::from(*status),
+            "HTTP status",
+        ));
+        m.push(Measurement::count(id("ms"), seconds * 1e3, "ms"));
+    }
+    record("system_partition", m)?;
     println!(
         "    payment behind a veth pair ({NS_A} <-> {NS_B}), link cut with {}: {statuses:?}; \
          the breaker opened after {NS_BREAKER_FAILURES} failures and refused without waiting; \

@@ -146,6 +146,13 @@ pub fn all(root: &Path) -> Result<()> {
             || crate::system::sigterm_under_load(root),
         ),
     );
+    record(
+        "services as processes: over the concurrency limit",
+        step(
+            "More clients than the gateway admits: only 201 or a shed 503",
+            || crate::system::concurrency_limit(root),
+        ),
+    );
     let partition = step(
         "The payment service behind a cut link in its own network namespace",
         || crate::system::partition_in_namespaces(root),

@@ -153,14 +153,40 @@ struct Spans {
 impl Spans {
     /// The counts as results, each id made by `id` from its name.
     fn measurements(&self, id: impl Fn(&str) -> String) -> [Measurement; 5] {
-        let count = |what: &str, n: f64| Measurement::count(id(what), n, "spans");
+        self.measurements_of("spans", "spans", id)
+    }
+
+    /// The same five counts of another kind of item (`logs`, `log records`):
+    /// ids `KIND_ended`, `KIND_received`, ...
+    fn measurements_of(
+        &self,
+        kind: &str,
+        unit: &str,
+        id: impl Fn(&str) -> String,
+    ) -> [Measurement; 5] {
+        let count = |what: &str, n: u64| {
+            Measurement::count(id(&format!("{kind}_{what}")), n as f64, unit)
+        };
         [
-            count("spans_ended", self.ended as f64),
-            count("spans_received", self.received as f64),
-            count("spans_failed", self.failed as f64),
-            count("spans_dropped", self.dropped as f64),
-            count("spans_uncounted", self.uncounted() as f64),
+            count("ended", self.ended),
+            count("received", self.received),
+            count("failed", self.failed),
+            count("dropped", self.dropped),
+            Measurement::count(
+                id(&format!("{kind}_uncounted")),
+                self.uncounted() as f64,
+                unit,
+            ),
         ]
+    }
+
+    /// Adds another process's counts.
+    fn add(&mut self, other: &Spans) {
+        self.ended += other.ended;
+        self.exported += other.exported;
+        self.failed += other.failed;
+        self.dropped += other.dropped;
+        self.received += other.received;
     }
 
     /// Spans that ended but neither reached the collector nor were counted
@@ -805,14 +831,20 @@ fn fault_runs(
     for case in faults::CASES {
         let run = faults::run(rt, s, receiver, case)
             .with_context(|| format!("fault run {}", case.name))?;
+        let (sp, lr) = (&run.spans, &run.logs);
         println!(
-            "{}: {}; spans ended {} received {} failed {} dropped {}",
+            "{}: {}; spans ended {} received {} failed {} dropped {}; log records \
+             ended {} received {} failed {} dropped {}",
             case.name,
             run.load.summary(),
-            run.spans.ended,
-            run.spans.received,
-            run.spans.failed,
-            run.spans.dropped
+            sp.ended,
+            sp.received,
+            sp.failed,
+            sp.dropped,
+            lr.ended,
+            lr.received,
+            lr.failed,
+            lr.dropped
         );
         runs.push(run);
     }
@@ -846,6 +878,7 @@ fn fault_runs(
                 .with_statistic("max"),
         ]);
         m.extend(sp.measurements(id));
+        m.extend(r.logs.measurements_of("logs", "log records", id));
     }
     m.push(
         Measurement::count(

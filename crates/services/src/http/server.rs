@@ -17,7 +17,7 @@ use http_body_util::LengthLimitError;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
 use opentelemetry::{KeyValue, global};
-use otlp_csp_telemetry::propagation::HeaderCarrier;
+use otlp_csp_telemetry::propagation::{HeaderCarrier, context_with_span};
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 
@@ -98,7 +98,9 @@ async fn trace_request(
         .with_kind(SpanKind::Server)
         .with_attributes(attributes)
         .start_with_context(&obs.tracer, &parent);
-    let cx = parent.with_span(span);
+    // Made from the extracted context, so the propagator still has what it
+    // keeps there (chapter 10): not `Context::current_with_span`.
+    let cx = context_with_span(&parent, span);
 
     obs.in_flight.fetch_add(1, Ordering::SeqCst);
     let response = next.run(request).with_context(cx.clone()).await;

@@ -14,6 +14,12 @@
 //! repeated header (`opentelemetry_http::HeaderExtractor` works too, except
 //! that it silently leaves out fields that are not visible ASCII).
 //!
+//! A server makes its span's context with [`context_with_span`] from the
+//! context it extracted, not with `Context::current_with_span`: what the
+//! propagator keeps beside the span context (a Level 2 `tracestate`, the
+//! random flag) lives there. [`RandomIds`], the set-up's id generator, lets
+//! it say that a trace this process begins has a random id.
+//!
 //! The parsers ([`parse_traceparent`], [`parse_tracestate`], [`parse_baggage`])
 //! do not panic on any input (a proptest and three fuzz targets check it): bad
 //! input starts a new trace or drops the offending member, and
@@ -24,8 +30,11 @@
 
 mod baggage;
 mod carrier;
+mod context;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+#[cfg(feature = "mutants")]
+pub mod mutants;
 mod propagators;
 mod traceparent;
 mod tracestate;
@@ -36,6 +45,7 @@ pub use baggage::{
     parse_baggage,
 };
 pub use carrier::{HeaderCarrier, HeaderCarrierMut};
+pub use context::{RandomIds, context_with_span};
 pub use propagators::{
     PropagationCounters, PropagationCounts, W3cBaggage, W3cTraceContext,
     global_counters, w3c_propagator, w3c_propagator_with,

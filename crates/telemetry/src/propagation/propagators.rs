@@ -14,8 +14,12 @@ use opentelemetry::trace::{
 };
 
 use super::baggage::{format_baggage, parse_baggage};
+use super::context::RandomTraceId;
+#[cfg(feature = "mutants")]
+use super::mutants::Mutant;
 use super::traceparent::{
-    KNOWN_FLAGS, TraceparentError, format_traceparent, parse_traceparent,
+    FLAG_RANDOM, KNOWN_FLAGS, TraceparentError, format_traceparent,
+    parse_traceparent,
 };
 use super::tracestate::{
     format_tracestate, merge_received, parse_tracestate, split_entries,
@@ -78,6 +82,8 @@ fn add(counter: &AtomicU64, n: usize) {
 pub struct W3cTraceContext {
     fields: [String; 2],
     counters: PropagationCounters,
+    #[cfg(feature = "mutants")]
+    planted: Option<Mutant>,
 }
 
 impl W3cTraceContext {
@@ -91,7 +97,29 @@ impl W3cTraceContext {
         Self {
             fields: [TRACEPARENT.to_owned(), TRACESTATE.to_owned()],
             counters,
+            #[cfg(feature = "mutants")]
+            planted: None,
         }
+    }
+
+    /// This propagator with one deliberate bug, for the tests that show a
+    /// check rejects it.
+    #[cfg(feature = "mutants")]
+    pub fn with_planted_bug(mut self, bug: Mutant) -> Self {
+        self.planted = Some(bug);
+        self
+    }
+
+    /// Whether `cx` records that the trace `sc` belongs to has a random id.
+    fn random_recorded(&self, cx: &Context, sc: &SpanContext) -> bool {
+        #[cfg(feature = "mutants")]
+        match self.planted {
+            Some(Mutant::ForgetsRandom) => return false,
+            Some(Mutant::ClaimsRandom) if !sc.is_remote() => return true,
+            _ => {}
+        }
+        cx.get::<RandomTraceId>()
+            .is_some_and(|r| r.0 == sc.trace_id())
     }
 
     /// What this propagator has refused so far.
@@ -242,12 +270,21 @@ impl TextMapPropagator for W3cTraceContext {
         if !sc.is_valid() {
             return;
         }
+        // ANCHOR: random_flag
+        // §3.2.2.5.2: the random flag goes out for every span of a trace whose
+        // id came in with it or was made by `RandomIds`, even when the SDK's
+        // tracer left it out of the span context (a dropped span has `00`).
+        let mut flags = sc.trace_flags().to_u8();
+        if self.random_recorded(cx, sc) {
+            flags |= FLAG_RANDOM;
+        }
+        // ANCHOR_END: random_flag
         injector.set(
             TRACEPARENT,
             format_traceparent(
                 sc.trace_id().to_bytes(),
                 sc.span_id().to_bytes(),
-                sc.trace_flags().to_u8(),
+                flags,
             ),
         );
         // §3.3.2: "Vendors ... SHOULD avoid sending" empty tracestate headers;
@@ -284,13 +321,25 @@ impl TextMapPropagator for W3cTraceContext {
         cx: &Context,
         extractor: &dyn Extractor,
     ) -> Context {
-        match self.extract_parts(extractor) {
-            Ok((sc, None)) => cx.with_remote_span_context(sc),
-            Ok((sc, Some(received))) => {
-                cx.with_remote_span_context(sc).with_value(received)
-            }
-            Err(_) => cx.clone(),
+        let Ok((sc, received)) = self.extract_parts(extractor) else {
+            return cx.clone();
+        };
+        let random = sc.trace_flags().to_u8() & FLAG_RANDOM != 0;
+        let id = sc.trace_id();
+        let mut cx = cx.with_remote_span_context(sc);
+        if let Some(received) = received {
+            cx = cx.with_value(received);
         }
+        // Kept beside the span context: a server span the sampler drops
+        // gets flags `00` from the SDK's tracer, and the bit must not be lost.
+        // An unset flag overrides what `cx` may say about the same trace.
+        let recorded = cx.get::<RandomTraceId>().is_some_and(|r| r.0 == id);
+        if random {
+            cx = cx.with_value(RandomTraceId(id));
+        } else if recorded {
+            cx = cx.with_value(RandomTraceId(TraceId::INVALID));
+        }
+        cx
     }
 
     fn fields(&self) -> FieldIter<'_> {

@@ -131,8 +131,9 @@ fn drain(mut lines: BufReader<ChildStderr>, into: &Mutex<String>) {
 }
 
 impl Service {
-    /// SIGTERM, wait, and read the span counts the service printed.
-    fn stop(mut self) -> Result<Spans> {
+    /// SIGTERM, wait, and read the span and log record counts the service
+    /// printed.
+    fn stop(mut self) -> Result<(Spans, Spans)> {
         let pid = self.child.0.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status()?;
         wait_with_limit(&mut self.child.0, Duration::from_secs(30))?;
@@ -142,7 +143,10 @@ impl Service {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        spans_from_stderr(self.name, &text)
+        Ok((
+            spans_from_stderr(self.name, &text)?,
+            logs_from_stderr(self.name, &text)?,
+        ))
     }
 }
 
@@ -156,22 +160,7 @@ fn spans_from_stderr(name: &str, text: &str) -> Result<Spans> {
         if let Some(rest) = line.strip_prefix(&ok)
             && let Some(counts) = rest.strip_prefix("spans ended ")
         {
-            let words: Vec<&str> = counts.split([' ', ';']).collect();
-            let after = |word: &str| -> Result<u64> {
-                let i = words.iter().position(|w| *w == word);
-                i.and_then(|i| words.get(i + 1)?.parse().ok())
-                    .with_context(|| format!("no {word} count in {line:?}"))
-            };
-            return Ok(Spans {
-                ended: words
-                    .first()
-                    .and_then(|w| w.parse().ok())
-                    .context("ended")?,
-                exported: after("exported")?,
-                failed: after("failed")?,
-                dropped: after("dropped")?,
-                received: 0,
-            });
+            return four_counts(counts);
         }
         if let Some(rest) = line.strip_prefix(&ok)
             && let Some(n) = rest.strip_suffix(" span(s) exported; exit 0")
@@ -206,6 +195,39 @@ fn spans_from_stderr(name: &str, text: &str) -> Result<Spans> {
         }
     }
     bail!("{name} printed no span counts:\n{text}")
+}
+
+/// `E exported X failed F dropped D[; ...]` (the counts after `ended`).
+fn four_counts(counts: &str) -> Result<Spans> {
+    let words: Vec<&str> = counts.split([' ', ';']).collect();
+    let after = |word: &str| -> Result<u64> {
+        let i = words.iter().position(|w| *w == word);
+        i.and_then(|i| words.get(i + 1)?.parse().ok())
+            .with_context(|| format!("no {word} count in {counts:?}"))
+    };
+    Ok(Spans {
+        ended: words
+            .first()
+            .and_then(|w| w.parse().ok())
+            .with_context(|| format!("no ended count in {counts:?}"))?,
+        exported: after("exported")?,
+        failed: after("failed")?,
+        dropped: after("dropped")?,
+        received: 0,
+    })
+}
+
+/// The log record counts a service prints after its telemetry shut down:
+/// `NAME: log records ended E exported X failed F dropped D` (the same five
+/// counts as for spans; `received` is filled in from the collector).
+fn logs_from_stderr(name: &str, text: &str) -> Result<Spans> {
+    let prefix = format!("{name}: log records ended ");
+    let line = text
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .with_context(|| format!("{name} printed no log record counts:\n{text}"))?;
+    four_counts(line)
 }
 
 /// The four service processes, started against one collector.
@@ -288,15 +310,18 @@ impl Four {
 
     /// SIGTERM to each, front to back; the span counts they reported.
     pub fn stop(self) -> Result<Spans> {
-        let mut spans = Spans::default();
+        Ok(self.stop_counting_logs()?.0)
+    }
+
+    /// [`Four::stop`], with the log record counts summed the same way.
+    pub fn stop_counting_logs(self) -> Result<(Spans, Spans)> {
+        let (mut spans, mut logs) = (Spans::default(), Spans::default());
         for service in self.services {
-            let sp = service.stop()?;
-            spans.ended += sp.ended;
-            spans.exported += sp.exported;
-            spans.failed += sp.failed;
-            spans.dropped += sp.dropped;
+            let (sp, lr) = service.stop()?;
+            spans.add(&sp);
+            logs.add(&lr);
         }
-        Ok(spans)
+        Ok((spans, logs))
     }
 }
 
@@ -332,5 +357,10 @@ mod tests {
                          payment: spans ended 40 exported 38 failed 2 dropped 0; exit 1\n";
         let s = spans_from_stderr("payment", logs_lost).unwrap();
         assert_eq!((s.ended, s.exported, s.failed, s.dropped), (40, 38, 2, 0));
+        assert!(logs_from_stderr("payment", logs_lost).is_err());
+        let logs = "user: log records ended 9 exported 6 failed 1 dropped 2\n\
+                    user: 3 span(s) exported; exit 0\n";
+        let l = logs_from_stderr("user", logs).unwrap();
+        assert_eq!((l.ended, l.exported, l.failed, l.dropped), (9, 6, 1, 2));
     }
 }

@@ -6,7 +6,7 @@
 //! spans the services counted as failed or dropped.
 
 use std::io::{BufRead as _, BufReader, Read as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
@@ -29,6 +29,9 @@ pub struct Case {
     pub lost_as_exported: bool,
     /// What the OTLP specification and the exporter make of it, for the table.
     pub expect: &'static str,
+    /// The collector is down (its process stopped, its ports closed) from a
+    /// quarter to three quarters of the run, then back on the same ports.
+    pub outage: bool,
 }
 
 /// The runs, healthy first: each fault hits half the export requests (a
@@ -41,6 +44,7 @@ pub const CASES: &[Case] = &[
         http: false,
         lost_as_exported: false,
         expect: "nothing lost",
+        outage: false,
     },
     Case {
         name: "unavailable",
@@ -49,6 +53,7 @@ pub const CASES: &[Case] = &[
         http: false,
         lost_as_exported: false,
         expect: "retried after backoff",
+        outage: false,
     },
     Case {
         name: "unavailable_retry_info",
@@ -57,6 +62,7 @@ pub const CASES: &[Case] = &[
         http: false,
         lost_as_exported: false,
         expect: "retried after the 500 ms asked",
+        outage: false,
     },
     Case {
         name: "throttled_retry_info",
@@ -65,6 +71,7 @@ pub const CASES: &[Case] = &[
         http: false,
         lost_as_exported: false,
         expect: "retried after the 500 ms asked",
+        outage: false,
     },
     Case {
         name: "throttled_no_retry_info",
@@ -73,6 +80,7 @@ pub const CASES: &[Case] = &[
         http: false,
         lost_as_exported: false,
         expect: "not retried: counted failed",
+        outage: false,
     },
     Case {
         name: "stalled",
@@ -81,6 +89,7 @@ pub const CASES: &[Case] = &[
         http: false,
         lost_as_exported: false,
         expect: "timed out at 1 s: counted failed",
+        outage: false,
     },
     Case {
         name: "stream_reset",
@@ -89,6 +98,7 @@ pub const CASES: &[Case] = &[
         http: false,
         lost_as_exported: false,
         expect: "INTERNAL, not retried: counted failed",
+        outage: false,
     },
     Case {
         name: "not_otlp",
@@ -97,6 +107,7 @@ pub const CASES: &[Case] = &[
         http: false,
         lost_as_exported: false,
         expect: "gRPC refuses the page: counted failed",
+        outage: false,
     },
     Case {
         name: "not_otlp_http",
@@ -105,6 +116,17 @@ pub const CASES: &[Case] = &[
         http: true,
         lost_as_exported: false,
         expect: "the book's HTTP client refuses it: retried",
+        outage: false,
+    },
+    Case {
+        name: "outage",
+        fault: None,
+        // The default log queue, so that logs overflow as spans do.
+        env: &[("OTEL_BLRP_MAX_QUEUE_SIZE", "2048")],
+        http: false,
+        lost_as_exported: false,
+        expect: "down half the run: queues fill, counted dropped",
+        outage: true,
     },
 ];
 
@@ -113,9 +135,13 @@ pub struct FaultRun {
     pub case: &'static Case,
     pub load: Report,
     pub spans: Spans,
+    /// The same counts for log records.
+    pub logs: Spans,
     /// Spans in the requests the receiver answered badly (a retried
     /// request's spans are counted at every bad answer).
     pub faulted_spans: u64,
+    /// Log records in those requests.
+    pub faulted_logs: u64,
     /// Sum of the four services' peak resident memory, MiB.
     pub peak_rss_mib: f64,
 }
@@ -131,14 +157,21 @@ impl FaultRun {
         }
     }
 
-    /// Every request answered, and every span accounted for: ended =
-    /// received + failed + dropped (+ the spans lost as exported, which only
-    /// the receiver's count of faulted spans accounts for).
+    /// Every request answered, and every span and log record accounted for:
+    /// ended = received + failed + dropped (+ what was lost as exported,
+    /// which only the receiver's count of faulted items accounts for).
     pub fn accounted(&self) -> bool {
-        let lost = self.lost_as_exported();
+        let balanced = |c: &Spans, faulted: u64| {
+            let lost = if self.case.lost_as_exported {
+                faulted
+            } else {
+                0
+            };
+            c.uncounted() == lost as i64 && c.received + lost == c.exported
+        };
         self.load.all_answered()
-            && self.spans.uncounted() == lost as i64
-            && self.spans.received + lost == self.spans.exported
+            && balanced(&self.spans, self.faulted_spans)
+            && balanced(&self.logs, self.faulted_logs)
     }
 }
 
@@ -152,9 +185,38 @@ struct Receiver {
     http: u16,
 }
 
+/// What the receiver kept and what it answered badly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Kept {
+    spans: u64,
+    logs: u64,
+    faulted_spans: u64,
+    faulted_logs: u64,
+}
+
+impl Kept {
+    fn add(self, o: Kept) -> Kept {
+        Kept {
+            spans: self.spans + o.spans,
+            logs: self.logs + o.logs,
+            faulted_spans: self.faulted_spans + o.faulted_spans,
+            faulted_logs: self.faulted_logs + o.faulted_logs,
+        }
+    }
+}
+
 impl Receiver {
-    fn start(bin: &Path, fault: Option<&str>) -> Result<Receiver> {
+    /// Starts it on ports the system picks, or on `ports` (gRPC, HTTP).
+    fn start(
+        bin: &Path,
+        fault: Option<&str>,
+        ports: Option<(u16, u16)>,
+    ) -> Result<Receiver> {
         let mut cmd = Command::new(bin);
+        if let Some((grpc, http)) = ports {
+            cmd.args(["--grpc-port", &grpc.to_string()])
+                .args(["--http-port", &http.to_string()]);
+        }
         cmd.arg("--counts-only")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -187,8 +249,8 @@ impl Receiver {
         })
     }
 
-    /// Stops it and returns (spans kept, spans in faulted requests).
-    fn stop(mut self) -> Result<(u64, u64)> {
+    /// Stops it and returns what it counted.
+    fn stop(mut self) -> Result<Kept> {
         drop(self.stdin.take());
         wait_with_limit(&mut self.child.0, Duration::from_secs(30))?;
         let mut rest = String::new();
@@ -201,21 +263,47 @@ impl Receiver {
     }
 }
 
-/// `received N spans, ... in R requests (X rejected)[; F faulted requests
-/// held S spans, ...]` → (N, S).
-fn parse_counts(line: &str) -> Result<(u64, u64)> {
+/// `received N spans, M metric points, L log records in R requests (X
+/// rejected)[; F faulted requests held S spans, P metric points, Q log
+/// records]`.
+fn parse_counts(line: &str) -> Result<Kept> {
     let number_before = |text: &str, word: &str| -> Option<u64> {
         let i = text.find(word)?;
         text[..i].split_whitespace().last()?.parse().ok()
     };
-    let kept = number_before(line, " spans,").context("no span count")?;
-    let faulted = match line.split_once("faulted requests held") {
-        Some((_, rest)) => {
-            number_before(rest, " spans").context("no faulted spans")?
-        }
-        None => 0,
+    let (kept, faulted) = match line.split_once("faulted requests held") {
+        Some((kept, faulted)) => (kept, Some(faulted)),
+        None => (line, None),
     };
-    Ok((kept, faulted))
+    let count = |text: &str, word: &str| {
+        number_before(text, word).with_context(|| format!("no{word} in {line:?}"))
+    };
+    let (faulted_spans, faulted_logs) = match faulted {
+        Some(f) => (count(f, " spans")?, count(f, " log records")?),
+        None => (0, 0),
+    };
+    Ok(Kept {
+        spans: count(kept, " spans,")?,
+        logs: count(kept, " log records")?,
+        faulted_spans,
+        faulted_logs,
+    })
+}
+
+/// The collector's outage: from a quarter of `phase` to three quarters it
+/// is stopped (its counts so far kept), then started again on its ports.
+fn outage(
+    bin: PathBuf,
+    collector: Receiver,
+    phase: Duration,
+) -> std::thread::JoinHandle<Result<(Kept, Receiver)>> {
+    std::thread::spawn(move || {
+        std::thread::sleep(phase / 4);
+        let ports = (collector.grpc, collector.http);
+        let before = collector.stop()?;
+        std::thread::sleep(phase / 2);
+        Ok((before, Receiver::start(&bin, None, Some(ports))?))
+    })
 }
 
 /// Runs one case: receiver, the four services, the load, then stops all.
@@ -225,7 +313,7 @@ pub fn run(
     receiver: &Path,
     case: &'static Case,
 ) -> Result<FaultRun> {
-    let collector = Receiver::start(receiver, case.fault)?;
+    let collector = Receiver::start(receiver, case.fault, None)?;
     let http_endpoint = format!("http://127.0.0.1:{}", collector.http);
     let mut env = case.env.to_vec();
     if case.http {
@@ -234,20 +322,38 @@ pub fn run(
     }
     let four = Four::start_with(collector.grpc, &env)?;
     let phase = Duration::from_secs_f64(s.seconds);
-    let load = four.load(rt, s.chain_rate, phase, s.connections)?;
+    // In an outage the collector belongs to the thread that stops and
+    // restarts it, and comes back when it joins.
+    let (collector, outage) = if case.outage {
+        (None, Some(outage(receiver.to_owned(), collector, phase)))
+    } else {
+        (Some(collector), None)
+    };
+    let load = four.load(rt, s.chain_rate, phase, s.connections);
     let peak_kb: u64 = four
         .pids()
         .into_iter()
         .map(|pid| procfs::status(pid).map(|st| st.vm_hwm_kb))
         .sum::<Result<u64>>()?;
-    let mut spans = four.stop()?;
-    let (kept, faulted_spans) = collector.stop()?;
-    spans.received = kept;
+    let (mut spans, mut logs) = four.stop_counting_logs()?;
+    let kept = match (collector, outage) {
+        (Some(collector), _) => collector.stop()?,
+        (None, Some(thread)) => {
+            let joined = thread.join();
+            let (before, collector) = joined.expect("the outage thread panicked")?;
+            before.add(collector.stop()?)
+        }
+        (None, None) => unreachable!("a collector or its outage thread"),
+    };
+    spans.received = kept.spans;
+    logs.received = kept.logs;
     Ok(FaultRun {
         case,
-        load,
+        load: load?,
         spans,
-        faulted_spans,
+        logs,
+        faulted_spans: kept.faulted_spans,
+        faulted_logs: kept.faulted_logs,
         peak_rss_mib: peak_kb as f64 / 1024.0,
     })
 }
@@ -256,12 +362,14 @@ pub fn run(
 pub fn table(runs: &[FaultRun]) -> String {
     let mut out = String::from(
         "fault                     req/s    P99 ms  ended  received  failed  dropped  \
-         faulted  peak MiB  accounting  (expected)\n",
+         faulted  logs: ended received failed dropped  peak MiB  accounting  \
+         (expected)\n",
     );
     for r in runs {
-        let sp = &r.spans;
+        let (sp, lr) = (&r.spans, &r.logs);
         out.push_str(&format!(
-            "{:<24} {:>6.0} {:>9.2} {:>6} {:>9} {:>7} {:>8} {:>8} {:>9.1}  {}  ({})\n",
+            "{:<24} {:>6.0} {:>9.2} {:>6} {:>9} {:>7} {:>8} {:>8}  {:>11} {:>8} {:>6} \
+             {:>7} {:>9.1}  {}  ({})\n",
             r.case.name,
             r.load.throughput(),
             r.load.latency_ms(0.99),
@@ -270,6 +378,10 @@ pub fn table(runs: &[FaultRun]) -> String {
             sp.failed,
             sp.dropped,
             r.faulted_spans,
+            lr.ended,
+            lr.received,
+            lr.failed,
+            lr.dropped,
             r.peak_rss_mib,
             if r.accounted() { "met" } else { "MISSED" },
             r.case.expect
@@ -278,21 +390,30 @@ pub fn table(runs: &[FaultRun]) -> String {
     out
 }
 
-/// Fails unless every run answered every request and accounted for every span.
+/// Fails unless every run answered every request and accounted for every
+/// span and log record.
 pub fn check(runs: &[FaultRun]) -> Result<()> {
     for r in runs {
+        let (sp, lr) = (&r.spans, &r.logs);
         ensure!(
             r.accounted(),
             "{}: {}; spans ended {} exported {} received {} failed {} dropped {} \
-             faulted {}",
+             faulted {}; log records ended {} exported {} received {} failed {} \
+             dropped {} faulted {}",
             r.case.name,
             r.load.summary(),
-            r.spans.ended,
-            r.spans.exported,
-            r.spans.received,
-            r.spans.failed,
-            r.spans.dropped,
-            r.faulted_spans
+            sp.ended,
+            sp.exported,
+            sp.received,
+            sp.failed,
+            sp.dropped,
+            r.faulted_spans,
+            lr.ended,
+            lr.exported,
+            lr.received,
+            lr.failed,
+            lr.dropped,
+            r.faulted_logs
         );
     }
     Ok(())
@@ -312,7 +433,9 @@ mod tests {
             case,
             load: recorder.report(Duration::from_secs(1), 0),
             spans,
+            logs: Spans::default(),
             faulted_spans,
+            faulted_logs: 0,
             peak_rss_mib: 1.0,
         }
     }
@@ -343,17 +466,32 @@ mod tests {
         let page: &'static Case = Box::leak(Box::new(page));
         assert!(run(page, lost, 1).accounted());
         assert!(!run(page, lost, 2).accounted());
+        // Log records are held to the same balance.
+        let mut r = run(&CASES[1], balanced, 4);
+        r.logs = Spans {
+            received: 6,
+            ..balanced
+        };
+        assert!(!r.accounted());
+        r.logs.received = 7;
+        assert!(r.accounted());
     }
 
     #[test]
     fn reads_the_receivers_counts() {
         let healthy = "received 70 spans, 3 metric points, 9 log records in 4 requests \
                        (0 rejected)";
-        assert_eq!(parse_counts(healthy).unwrap(), (70, 0));
+        let kept = |spans, logs, faulted_spans, faulted_logs| Kept {
+            spans,
+            logs,
+            faulted_spans,
+            faulted_logs,
+        };
+        assert_eq!(parse_counts(healthy).unwrap(), kept(70, 9, 0, 0));
         let faulted = "received 70 spans, 0 metric points, 0 log records in 4 requests \
                        (0 rejected); 2 faulted requests held 12 spans, 0 metric points, \
                        1 log records";
-        assert_eq!(parse_counts(faulted).unwrap(), (70, 12));
+        assert_eq!(parse_counts(faulted).unwrap(), kept(70, 0, 12, 1));
         assert!(parse_counts("received nothing").is_err());
     }
 }
