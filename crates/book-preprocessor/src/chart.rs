@@ -18,14 +18,14 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// The bar and point fill as plotters writes it; `theme/bench.css` selects on it.
 pub const BAR_FILL: &str = "#4E79A7";
-const BAR: RGBColor = RGBColor(0x4E, 0x79, 0xA7);
+pub(crate) const BAR: RGBColor = RGBColor(0x4E, 0x79, 0xA7);
 
 const WIDTH: u32 = 720;
 const ROW_HEIGHT: u32 = 30;
 const TOP: u32 = 12;
 const AXIS_AREA: u32 = 48;
-const FONT: &str = "sans-serif";
-const FONT_SIZE: u32 = 15;
+pub(crate) const FONT: &str = "sans-serif";
+pub(crate) const FONT_SIZE: u32 = 15;
 const LONGEST_LABEL: usize = 36;
 
 /// One bar: label, value and optional interval, all in the chart's unit.
@@ -298,7 +298,7 @@ where
 }
 
 /// Axis tick text without floating-point noise (`0.30000000000000004` → `0.3`).
-fn tick_label(value: f64) -> String {
+pub(crate) fn tick_label(value: f64) -> String {
     let text = format!("{value:.6}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
     if text == "-0" {
@@ -310,7 +310,7 @@ fn tick_label(value: f64) -> String {
 
 /// Rewrites black to `currentColor`, labels the image for screen readers and
 /// drops blank lines.
-fn themed(svg: &str, description: &str) -> String {
+pub(crate) fn themed(svg: &str, description: &str) -> String {
     let label = crate::render::escape(description);
     svg.replace("#000000", "currentColor")
         .replacen(

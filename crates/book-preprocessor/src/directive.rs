@@ -32,6 +32,8 @@ pub enum Kind<'a> {
     Text(&'a str),
     /// `{{#trace GROUP/NAME}}`: a recorded trace capture, drawn.
     Trace(&'a str),
+    /// `{{#series GROUP/NAME}}`: the samples `GROUP/NAME/tK`, drawn as a line.
+    Series(&'a str),
     /// A directive that cannot be understood, with the reason.
     Malformed(String),
 }
@@ -41,7 +43,7 @@ static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?x)
         (\\)?                   # 1: escape
         \{\{\s*\#
-        (bench-table|bench|result-text|trace) # 2: name
+        (bench-table|bench|result-text|trace|series) # 2: name
         (\s[^{}]*)?             # 3: argument, after at least one space
         \}\}",
     )
@@ -67,6 +69,13 @@ pub fn find(content: &str) -> Vec<Found<'_>> {
                     Ok(id) => Kind::Trace(id),
                     Err(reason) => {
                         Kind::Malformed(reason.replace("#bench", "#trace"))
+                    }
+                }
+            } else if &caps[2] == "series" {
+                match parse_id(argument) {
+                    Ok(id) => Kind::Series(id),
+                    Err(reason) => {
+                        Kind::Malformed(reason.replace("#bench", "#series"))
                     }
                 }
             } else if &caps[2] == "result-text" {
@@ -96,7 +105,11 @@ pub fn needs_results(content: &str) -> bool {
     find(content).iter().any(|found| {
         matches!(
             found.kind,
-            Kind::Bench(_) | Kind::Table(_) | Kind::Text(_) | Kind::Trace(_)
+            Kind::Bench(_)
+                | Kind::Table(_)
+                | Kind::Text(_)
+                | Kind::Trace(_)
+                | Kind::Series(_)
         )
     })
 }

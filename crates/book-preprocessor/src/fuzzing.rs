@@ -27,7 +27,10 @@ pub fn directives(data: &[u8]) {
         end = found.span.end;
         let _ = directive::line_of(&text, found.span.start);
         match found.kind {
-            Kind::Bench(id) | Kind::Text(id) | Kind::Trace(id) => {
+            Kind::Bench(id)
+            | Kind::Text(id)
+            | Kind::Trace(id)
+            | Kind::Series(id) => {
                 assert_eq!(directive::parse_id(id), Ok(id));
                 assert!(id.contains('/'));
             }

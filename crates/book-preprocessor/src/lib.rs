@@ -31,6 +31,7 @@ pub mod paths;
 pub mod preprocess;
 pub mod render;
 pub mod scale;
+pub mod series;
 pub mod waterfall;
 
 // The results format is its own crate, so that runs can write it without

@@ -192,6 +192,7 @@ fn replace_and_check(
             Kind::Bench(id) => catalogue.figure(id).map(render::inline),
             Kind::Table(group) => table(group, catalogue),
             Kind::Text(id) => catalogue.figure(id).and_then(render::text_block),
+            Kind::Series(id) => crate::series::block(id, catalogue),
             Kind::Trace(id) => {
                 let drawn = catalogue.figure(id).and_then(waterfall::block);
                 waterfalls += usize::from(drawn.is_ok());

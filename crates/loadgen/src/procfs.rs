@@ -41,6 +41,15 @@ pub fn status(pid: u32) -> Result<Status> {
     parse_status(&text)
 }
 
+/// How many file descriptors a process has open: the entries of
+/// `/proc/PID/fd`.
+pub fn open_fds(pid: u32) -> Result<u64> {
+    let path = format!("/proc/{pid}/fd");
+    let entries =
+        std::fs::read_dir(&path).with_context(|| format!("reading {path}"))?;
+    Ok(entries.count() as u64)
+}
+
 /// CPU time a process has used so far (user + system), in clock ticks,
 /// from `/proc/PID/stat`.
 pub fn cpu_ticks(pid: u32) -> Result<u64> {
@@ -85,6 +94,20 @@ pub fn ticks_per_second() -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_the_descriptors_this_process_opens() {
+        let me = std::process::id();
+        // A hundred at once: other tests of this binary open and close a
+        // few files of their own meanwhile.
+        let before = open_fds(me).unwrap();
+        let files: Vec<_> = (0..100)
+            .map(|_| std::fs::File::open("/proc/self/status").unwrap())
+            .collect();
+        assert!(open_fds(me).unwrap() >= before + 90);
+        drop(files);
+        assert!(open_fds(u32::MAX).is_err());
+    }
 
     #[test]
     fn reads_the_three_fields() {

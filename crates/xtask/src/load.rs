@@ -51,6 +51,30 @@ pub fn faults(root: &Path, seconds: u64) -> Result<()> {
     run::command(cmd)
 }
 
+/// The soak's rate: 70 % of [`CHAIN_RATE`], the rate at which chapter 21
+/// finds both cores of the book's machine busy.
+pub const SOAK_RATE: u64 = CHAIN_RATE * 7 / 10;
+/// `cargo xtask soak`'s default length, and the test command's.
+pub const SOAK_SECONDS: u64 = 600;
+pub const SOAK_TEST_SECONDS: u64 = 30;
+
+/// The soak (`ch21-perf --soak`): the four release-built services at
+/// [`SOAK_RATE`] for `seconds`, exporting to a healthy `otlp-receiver`, their
+/// memory and descriptors sampled every second; fails unless every request
+/// was answered and every span and log record accounted for; records the
+/// results group `soak`.
+pub fn soak(root: &Path, seconds: u64) -> Result<()> {
+    build_release(&["otlp-csp-services", "otlp-receiver"])?;
+    let mut cmd = Command::new(root.join("target/release/ch21-perf"));
+    cmd.arg("--soak")
+        .arg(root.join("target/release/otlp-receiver"))
+        .args(["--seconds", &seconds.to_string()])
+        .args(["--chain-rate", &SOAK_RATE.to_string()])
+        .arg("--logs")
+        .arg(root.join("target"));
+    run::command(cmd)
+}
+
 /// Builds the runner `ch21-perf` and the binaries of `packages`, release:
 /// debug-build figures would say nothing about the system.
 fn build_release(packages: &[&str]) -> Result<()> {

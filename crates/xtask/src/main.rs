@@ -89,6 +89,14 @@ enum Command {
         #[arg(value_parser = clap::value_parser!(u64).range(1..=load::MAX_SECONDS))]
         seconds: Option<u64>,
     },
+    /// Chapter 19's soak: the four release-built services at 70 % of the
+    /// chain rate, memory and descriptors sampled every second; every span
+    /// and log record accounted for.
+    Soak {
+        /// Seconds, from 10 to 600 [default: 600].
+        #[arg(value_parser = clap::value_parser!(u64).range(10..=600))]
+        seconds: Option<u64>,
+    },
 }
 
 fn main() {
@@ -136,6 +144,12 @@ fn real_main(command: Command) -> Result<()> {
         ),
         Command::Fuzz { seconds } => fuzz::fuzz(&root, seconds),
         Command::Load { seconds } => load::command(&root, seconds),
+        Command::Soak { seconds } => {
+            let seconds = seconds.unwrap_or(load::SOAK_SECONDS);
+            run::step(&format!("Chapter 19's soak ({seconds} s)"), || {
+                load::soak(&root, seconds)
+            })
+        }
         Command::Faults { seconds } => {
             let seconds = seconds.unwrap_or(load::DEFAULT_SECONDS);
             run::step(

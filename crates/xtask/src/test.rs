@@ -183,6 +183,14 @@ pub fn all(root: &Path) -> Result<()> {
         ),
     );
     record(
+        "soak (chapter 19)",
+        step(
+            "The four services at 70 % of the chain rate for 30 s: memory sampled, \
+             every span and log record accounted for",
+            || crate::load::soak(root, crate::load::SOAK_TEST_SECONDS),
+        ),
+    );
+    record(
         "receiver against an independent client",
         step(
             "The Python SDK's OTLP exporters (HTTP, gRPC) to the book's otlp-receiver",

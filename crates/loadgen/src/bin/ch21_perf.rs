@@ -17,6 +17,10 @@
 //! book's `otlp-receiver` (the binary RECEIVER) answering part of the export
 //! requests badly, one run per fault ([`faults::CASES`]); results group
 //! `collector_faults`.
+//!
+//! `ch21-perf --soak RECEIVER --seconds S --chain-rate R` runs the same
+//! services against a healthy receiver for S seconds at R, sampling their
+//! memory and descriptors every second; results group `soak`.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -43,6 +47,8 @@ struct Settings {
     chain_rate: f64,
     /// The otlp-receiver binary: run the fault cases only.
     faults: Option<PathBuf>,
+    /// The otlp-receiver binary: run the soak only.
+    soak: Option<PathBuf>,
 }
 
 fn settings() -> Result<Settings> {
@@ -55,6 +61,7 @@ fn settings() -> Result<Settings> {
         logs: PathBuf::from("target"),
         chain_rate: 0.0,
         faults: None,
+        soak: None,
     };
     while let Some(flag) = args.next() {
         let value = args
@@ -77,13 +84,15 @@ fn settings() -> Result<Settings> {
             "--logs" => s.logs = PathBuf::from(&value),
             "--chain-rate" => s.chain_rate = number()?,
             "--faults" => s.faults = Some(PathBuf::from(&value)),
+            "--soak" => s.soak = Some(PathBuf::from(&value)),
             other => bail!("unknown option {other}"),
         }
     }
-    match &s.faults {
+    match s.faults.as_ref().or(s.soak.as_ref()) {
         Some(receiver) => ensure!(
             receiver.is_file() && s.chain_rate > 0.0,
-            "--faults RECEIVER needs the otlp-receiver binary and --chain-rate"
+            "--faults RECEIVER and --soak RECEIVER need the otlp-receiver binary \
+             and --chain-rate"
         ),
         None => ensure!(
             s.rotel.is_file(),
@@ -215,6 +224,9 @@ fn main() -> Result<()> {
     std::fs::create_dir_all(&s.logs)?;
     if let Some(receiver) = &s.faults {
         return fault_runs(&rt, &s, receiver, load);
+    }
+    if let Some(receiver) = &s.soak {
+        return soak_run(&rt, &s, receiver, load);
     }
     let mut runs = Vec::new();
     for mode in MODES {
@@ -893,10 +905,85 @@ fn fault_runs(
     Ok(())
 }
 
+/// The soak: the healthy case of the faults, long, with the services'
+/// memory and descriptors sampled every second (results group `soak`).
+fn soak_run(
+    rt: &tokio::runtime::Runtime,
+    s: &Settings,
+    receiver: &Path,
+    load: f64,
+) -> Result<()> {
+    let sampler = soak::Sampler::default();
+    let healthy = &faults::CASES[0];
+    let run = faults::run_watched(rt, s, receiver, healthy, Some(&sampler))?;
+    let samples = sampler.stop()?;
+    let trend = soak::Trend::of_second_half(&samples)?;
+    let flat = if trend.flat() { "met" } else { "MISSED" };
+    let (sp, lr) = (&run.spans, &run.logs);
+    println!(
+        "soak at {} req/s for {} s: {}; spans ended {} received {}; log records \
+         ended {} received {}",
+        s.chain_rate,
+        s.seconds,
+        run.load.summary(),
+        sp.ended,
+        sp.received,
+        lr.ended,
+        lr.received
+    );
+    println!(
+        "second half: resident memory {:.1} MiB, slope {:+.3} MiB/min ({:+.1} % \
+         an hour; flat, under {:.0} %: {flat}); descriptors {}..{}",
+        trend.mean_mib,
+        trend.mib_per_minute,
+        trend.growth_per_hour() * 100.0,
+        soak::FLAT_PER_HOUR * 100.0,
+        trend.fds.0,
+        trend.fds.1
+    );
+    faults::check(std::slice::from_ref(&run))?;
+    let g = |id: &str| format!("soak/{id}");
+    let mut m = vec![
+        Measurement::count(g("load_average"), load, "runnable tasks")
+            .with_statistic("loadavg1"),
+        Measurement::count(g("rate"), s.chain_rate, "req/s"),
+        Measurement::count(g("seconds"), s.seconds, "s"),
+        Measurement::count(g("throughput"), run.load.throughput(), "req/s"),
+        Measurement::count(g("p99"), run.load.latency_ms(0.99), "ms")
+            .with_statistic("p99"),
+        Measurement::count(g("rss_mean"), trend.mean_mib, "MiB"),
+        Measurement::count(g("rss_slope"), trend.mib_per_minute, "MiB/min")
+            .with_text(flat),
+        Measurement::count(g("rss_per_hour"), trend.growth_per_hour() * 100.0, "%"),
+        Measurement::count(g("fds_min"), trend.fds.0 as f64, "descriptors"),
+        Measurement::count(g("fds_max"), trend.fds.1 as f64, "descriptors"),
+    ];
+    m.extend(sp.measurements(g));
+    m.extend(lr.measurements_of("logs", "log records", g));
+    // Sample k was taken k seconds in (the sampler keeps to the second).
+    for (t, sample) in samples.iter().enumerate() {
+        m.push(Measurement::count(
+            g(&format!("rss/t{t:04}")),
+            sample.rss_mib,
+            "MiB",
+        ));
+        m.push(Measurement::count(
+            g(&format!("fds/t{t:04}")),
+            sample.fds as f64,
+            "descriptors",
+        ));
+    }
+    let path = book_results::record("soak", m)?;
+    println!("recorded {}", path.display());
+    Ok(())
+}
+
 #[path = "ch21_perf/chain.rs"]
 mod chain;
 #[path = "ch21_perf/faults.rs"]
 mod faults;
+#[path = "ch21_perf/soak.rs"]
+mod soak;
 
 #[cfg(test)]
 mod tests {

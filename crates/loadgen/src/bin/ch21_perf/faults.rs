@@ -14,6 +14,7 @@ use anyhow::{Context as _, Result, ensure};
 use otlp_csp_loadgen::{Report, procfs};
 
 use super::chain::Four;
+use super::soak::Sampler;
 use super::{Killed, Settings, Spans, wait_with_limit};
 
 /// One run: its name in the results, the receiver's `--fault` plan, and
@@ -313,6 +314,17 @@ pub fn run(
     receiver: &Path,
     case: &'static Case,
 ) -> Result<FaultRun> {
+    run_watched(rt, s, receiver, case, None)
+}
+
+/// [`run`], with `sampler` watching the four services while they are loaded.
+pub fn run_watched(
+    rt: &tokio::runtime::Runtime,
+    s: &Settings,
+    receiver: &Path,
+    case: &'static Case,
+    sampler: Option<&Sampler>,
+) -> Result<FaultRun> {
     let collector = Receiver::start(receiver, case.fault, None)?;
     let http_endpoint = format!("http://127.0.0.1:{}", collector.http);
     let mut env = case.env.to_vec();
@@ -329,6 +341,9 @@ pub fn run(
     } else {
         (Some(collector), None)
     };
+    if let Some(sampler) = sampler {
+        sampler.start(four.pids());
+    }
     let load = four.load(rt, s.chain_rate, phase, s.connections);
     let peak_kb: u64 = four
         .pids()
@@ -341,7 +356,16 @@ pub fn run(
         (None, Some(thread)) => {
             let joined = thread.join();
             let (before, collector) = joined.expect("the outage thread panicked")?;
-            before.add(collector.stop()?)
+            let after = collector.stop()?;
+            // The exporters must find the collector again by themselves.
+            ensure!(
+                after.spans > 0 && after.logs > 0,
+                "outage: after the collector came back it received {} spans \
+                 and {} log records",
+                after.spans,
+                after.logs
+            );
+            before.add(after)
         }
         (None, None) => unreachable!("a collector or its outage thread"),
     };
