@@ -15,6 +15,7 @@ pub struct BreakerConfig {
     failure_threshold: u32,
     cool_down: Duration,
     max_probes: u32,
+    jitter_percent: u32,
 }
 
 /// A [`BreakerConfig`] that cannot work.
@@ -26,6 +27,9 @@ pub enum ConfigError {
     /// The breaker could never leave the half-open state.
     #[error("the half-open state must admit at least 1 probe")]
     ZeroProbes,
+    /// A cool-down jitter above 100 % of the cool-down.
+    #[error("the cool-down jitter must be at most 100 %, not {0} %")]
+    JitterOver100(u32),
 }
 
 impl BreakerConfig {
@@ -46,7 +50,29 @@ impl BreakerConfig {
             failure_threshold,
             cool_down,
             max_probes,
+            jitter_percent: 0,
         })
+    }
+
+    // ANCHOR: jitter
+    /// Each time the breaker opens, it stays open for the cool-down plus a
+    /// uniform draw of up to `percent` % of it. Breakers that opened together
+    /// (every caller of a peer that failed at once) then probe at different
+    /// moments instead of all at once. Never shorter than the cool-down.
+    pub fn with_jitter(self, percent: u32) -> Result<Self, ConfigError> {
+        if percent > 100 {
+            return Err(ConfigError::JitterOver100(percent));
+        }
+        Ok(Self {
+            jitter_percent: percent,
+            ..self
+        })
+    }
+    // ANCHOR_END: jitter
+
+    /// The cool-down jitter, in percent of the cool-down.
+    pub fn jitter_percent(&self) -> u32 {
+        self.jitter_percent
     }
 
     /// Consecutive failures that open the breaker.
@@ -166,11 +192,20 @@ pub struct CircuitBreaker {
     epoch: u64,
     /// Probes admitted and not yet reported, from any epoch.
     probes: u32,
+    /// State of the generator the cool-down jitter draws from; it moves only
+    /// when the configuration has a jitter.
+    draws: u64,
 }
 
 impl CircuitBreaker {
     /// A closed breaker.
     pub fn new(config: BreakerConfig) -> Self {
+        Self::with_seed(config, 0)
+    }
+
+    /// A closed breaker whose cool-down jitter draws from `seed`: breakers
+    /// meant to probe apart need different seeds.
+    pub fn with_seed(config: BreakerConfig, seed: u64) -> Self {
         Self {
             config,
             state: State::Closed {
@@ -178,7 +213,30 @@ impl CircuitBreaker {
             },
             epoch: 0,
             probes: 0,
+            draws: seed,
         }
+    }
+
+    /// The open state entered at `now`.
+    fn opened(&mut self, now: Duration) -> State {
+        State::Open {
+            until: now.saturating_add(self.cool_down()),
+        }
+    }
+
+    /// The cool-down for this opening: the configured one, plus the jitter.
+    fn cool_down(&mut self) -> Duration {
+        let base = self.config.cool_down;
+        if self.config.jitter_percent == 0 {
+            return base;
+        }
+        // splitmix64: small, and good enough to spread a few probes.
+        self.draws = self.draws.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.draws;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        let unit = (z ^ (z >> 31)) as f64 / u64::MAX as f64;
+        base + base.mul_f64(unit * f64::from(self.config.jitter_percent) / 100.0)
     }
 
     /// The configuration.
@@ -268,15 +326,13 @@ impl CircuitBreaker {
         if !self.settle(&permit) {
             return None;
         }
-        let open = State::Open {
-            until: now.saturating_add(self.config.cool_down),
-        };
         match self.state {
             State::Closed {
                 consecutive_failures,
             } => {
                 let failures = consecutive_failures + 1;
                 if failures >= self.config.failure_threshold {
+                    let open = self.opened(now);
                     Some(self.enter(open))
                 } else {
                     self.state = State::Closed {
@@ -285,7 +341,10 @@ impl CircuitBreaker {
                     None
                 }
             }
-            State::HalfOpen if permit.is_probe() => Some(self.enter(open)),
+            State::HalfOpen if permit.is_probe() => {
+                let open = self.opened(now);
+                Some(self.enter(open))
+            }
             _ => None,
         }
     }
@@ -330,6 +389,38 @@ mod tests {
 
     fn breaker(f: u32, cool: u64, k: u32) -> CircuitBreaker {
         CircuitBreaker::new(BreakerConfig::new(f, secs(cool), k).unwrap())
+    }
+
+    /// Where breaker `seed`, opened at 0 by one failure, stays open until.
+    fn reopens_at(config: BreakerConfig, seed: u64) -> Duration {
+        let mut b = CircuitBreaker::with_seed(config, seed);
+        let permit = b.try_acquire(Duration::ZERO).unwrap();
+        b.on_failure(permit, Duration::ZERO);
+        match b.state() {
+            State::Open { until } => until,
+            other => panic!("not open: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn jitter_lengthens_cool_downs_by_at_most_its_share_and_spreads_them() {
+        let plain = BreakerConfig::new(1, secs(1), 1).unwrap();
+        assert_eq!(plain.with_jitter(101), Err(ConfigError::JitterOver100(101)));
+        let jittered = plain.with_jitter(50).unwrap();
+        let untils: Vec<Duration> =
+            (0..64).map(|seed| reopens_at(jittered, seed)).collect();
+        assert!(
+            untils
+                .iter()
+                .all(|u| *u >= secs(1) && *u <= secs(1) * 3 / 2)
+        );
+        let (lo, hi) = (untils.iter().min().unwrap(), untils.iter().max().unwrap());
+        assert!(*hi - *lo > Duration::from_millis(300), "{lo:?}..{hi:?}");
+        // The planted bug this rules out: every breaker opening for exactly
+        // the cool-down, as without jitter (and as the model checks it).
+        let lockstep: Vec<Duration> =
+            (0..64).map(|seed| reopens_at(plain, seed)).collect();
+        assert!(lockstep.iter().all(|u| *u == secs(1)));
     }
 
     #[test]

@@ -37,6 +37,15 @@ impl Clock for MonotonicClock {
     }
 }
 
+/// A seed for the cool-down jitter that differs between breakers and
+/// between processes: std's per-process random hasher keys, and a counter.
+fn seed() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    RandomState::new().hash_one(NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 struct Shared<C> {
     machine: Mutex<CircuitBreaker>,
     clock: C,
@@ -78,7 +87,7 @@ impl<C: Clock> Breaker<C> {
     pub fn with_clock(config: BreakerConfig, clock: C) -> Self {
         Self {
             shared: Arc::new(Shared {
-                machine: Mutex::new(CircuitBreaker::new(config)),
+                machine: Mutex::new(CircuitBreaker::with_seed(config, seed())),
                 clock,
             }),
         }

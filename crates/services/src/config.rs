@@ -115,7 +115,11 @@ pub struct ClientConfig {
     pub backoff_cap: Duration,
     /// Calls in flight to this peer before new ones are shed (`PEER_MAX_IN_FLIGHT`).
     pub max_in_flight: usize,
-    /// The circuit breaker (`BREAKER_FAILURES`, `BREAKER_COOLDOWN_MS`, `BREAKER_PROBES`).
+    /// Retries may add at most this share, in percent, to the calls made to
+    /// the peer (`RETRY_BUDGET_PCT`; `none`: no budget).
+    pub retry_budget_percent: Option<u32>,
+    /// The circuit breaker (`BREAKER_FAILURES`, `BREAKER_COOLDOWN_MS`,
+    /// `BREAKER_PROBES`, `BREAKER_JITTER_PCT`).
     pub breaker: BreakerConfig,
 }
 
@@ -127,8 +131,12 @@ impl Default for ClientConfig {
             backoff_base: Duration::from_millis(20),
             backoff_cap: Duration::from_millis(500),
             max_in_flight: 64,
+            retry_budget_percent: Some(20),
+            // Up to 20 % longer cool-downs: callers whose breakers opened
+            // together probe apart (chapter 19, "Jitter the cool-down").
             breaker: BreakerConfig::new(5, Duration::from_secs(5), 1)
-                .expect("5 failures and 1 probe is a valid breaker"),
+                .and_then(|b| b.with_jitter(20))
+                .expect("5 failures, 1 probe and 20 % jitter is a valid breaker"),
         }
     }
 }
@@ -143,6 +151,33 @@ impl ClientConfig {
             env.count("BREAKER_FAILURES", d.breaker.failure_threshold())?;
         let cool_down = env.millis("BREAKER_COOLDOWN_MS", d.breaker.cool_down())?;
         let probes = env.count("BREAKER_PROBES", d.breaker.max_probes())?;
+        let retry_budget_percent = match env.get("RETRY_BUDGET_PCT") {
+            None => d.retry_budget_percent,
+            Some(text) if text.trim() == "none" => None,
+            Some(text) => Some(
+                text.trim().parse().ok().filter(|p| *p <= 1000).ok_or_else(
+                    || ConfigError {
+                        variable: "RETRY_BUDGET_PCT".into(),
+                        value: text.clone(),
+                        expected:
+                            "a whole number of percent from 0 to 1000, or `none`"
+                                .into(),
+                    },
+                )?,
+            ),
+        };
+        let jitter = match env.get("BREAKER_JITTER_PCT") {
+            None => d.breaker.jitter_percent(),
+            Some(text) => {
+                text.parse().ok().filter(|p| *p <= 100).ok_or_else(|| {
+                    ConfigError {
+                        variable: "BREAKER_JITTER_PCT".into(),
+                        value: text.clone(),
+                        expected: "a whole number of percent from 0 to 100".into(),
+                    }
+                })?
+            }
+        };
         Ok(Self {
             timeout: env.millis("PEER_TIMEOUT_MS", d.timeout)?,
             max_attempts: env.count("RETRY_ATTEMPTS", d.max_attempts)?,
@@ -150,14 +185,15 @@ impl ClientConfig {
             backoff_cap: env.millis("RETRY_CAP_MS", d.backoff_cap)?,
             max_in_flight: env.count("PEER_MAX_IN_FLIGHT", d.max_in_flight as u32)?
                 as usize,
+            retry_budget_percent,
             // `count` has already refused zero for both numbers.
-            breaker: BreakerConfig::new(failures, cool_down, probes).map_err(
-                |e| ConfigError {
+            breaker: BreakerConfig::new(failures, cool_down, probes)
+                .and_then(|b| b.with_jitter(jitter))
+                .map_err(|e| ConfigError {
                     variable: "BREAKER_FAILURES".into(),
                     value: failures.to_string(),
                     expected: e.to_string(),
-                },
-            )?,
+                })?,
         })
     }
 }
@@ -207,7 +243,25 @@ mod tests {
         assert_eq!(e.url("ORDER_URL").unwrap(), "http://order:8081");
         let c = ClientConfig::from_env(&e).unwrap();
         assert_eq!(c.breaker.cool_down(), Duration::from_millis(250));
+        assert_eq!(c.breaker.jitter_percent(), 20);
         assert_eq!(c.max_attempts, 3);
+        assert_eq!(c.retry_budget_percent, Some(20));
+        let unbudgeted =
+            ClientConfig::from_env(&env(&[("RETRY_BUDGET_PCT", "none")]));
+        assert_eq!(unbudgeted.unwrap().retry_budget_percent, None);
+        let bad = ClientConfig::from_env(&env(&[("RETRY_BUDGET_PCT", "1001")]));
+        assert_eq!(bad.unwrap_err().variable, "RETRY_BUDGET_PCT");
+        let none = ClientConfig::from_env(&env(&[("BREAKER_JITTER_PCT", "0")]));
+        assert_eq!(none.unwrap().breaker.jitter_percent(), 0);
+        for bad in ["101", "-1", "ten"] {
+            let pairs: &'static [(&str, &str)] =
+                Box::leak(Box::new([("BREAKER_JITTER_PCT", bad)]));
+            let e = ClientConfig::from_env(&env(pairs)).unwrap_err();
+            assert_eq!(
+                (e.variable.as_str(), e.value.as_str()),
+                ("BREAKER_JITTER_PCT", bad)
+            );
+        }
         assert_eq!(
             e.addr("LISTEN_ADDR", "127.0.0.1:8080").unwrap().port(),
             8080

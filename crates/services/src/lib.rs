@@ -36,6 +36,7 @@ pub mod payment;
 pub mod process;
 pub mod runtime;
 pub mod serve;
+pub mod slow;
 pub mod system;
 #[cfg(feature = "testing")]
 pub mod tree;

@@ -71,6 +71,7 @@ fn run(service: Service) -> Result<ExitCode, BoxError> {
     let deadline = env.millis("SHUTDOWN_DEADLINE_MS", Duration::from_secs(10))?;
     let max_concurrent = env.count("MAX_CONCURRENT_REQUESTS", 256)? as usize;
     let client = ClientConfig::from_env(&env)?;
+    let slow = crate::slow::Delay::from_env(&env)?;
     let (order_url, user_url, payment_url) = match service {
         Service::Gateway => (Some(env.url("ORDER_URL")?), None, None),
         Service::Order => (
@@ -88,7 +89,7 @@ fn run(service: Service) -> Result<ExitCode, BoxError> {
     rt.block_on(async move {
         let mut signals = ShutdownSignal::listen()?;
         let telemetry = otlp_csp_telemetry::init(name)?;
-        let obs = Obs::new(name, &telemetry);
+        let obs = Obs::new(name, &telemetry).with_delay(slow);
         // ANCHOR_END: run_start
         let app = match service {
             Service::Gateway => {

@@ -902,6 +902,62 @@ fn fault_runs(
     );
     let path = book_results::record("collector_faults", m)?;
     println!("recorded {}", path.display());
+    slow_peer_runs(rt, s, receiver, load)
+}
+
+/// Chapter 19's slow peer: every case, the table, the checks, the record.
+fn slow_peer_runs(
+    rt: &tokio::runtime::Runtime,
+    s: &Settings,
+    receiver: &Path,
+    load: f64,
+) -> Result<()> {
+    // A quarter of the chain rate: a slow peer holds each order for up to
+    // three timeouts, and the run is about attempts, not saturation.
+    let settings = Settings {
+        chain_rate: s.chain_rate / 4.0,
+        rotel: s.rotel.clone(),
+        logs: s.logs.clone(),
+        faults: None,
+        soak: None,
+        ..*s
+    };
+    let mut runs = Vec::new();
+    for case in slow_peer::SLOW_CASES {
+        let run = slow_peer::run(rt, &settings, receiver, case)
+            .with_context(|| format!("slow peer run {}", case.name))?;
+        println!("{}: {}", case.name, run.load.summary());
+        runs.push(run);
+    }
+    print!("{}", slow_peer::table(&runs));
+    runs.iter().try_for_each(slow_peer::SlowRun::check)?;
+    let g = |id: &str| format!("slow_peer/{id}");
+    let mut m = vec![
+        Measurement::count(g("load_average"), load, "runnable tasks")
+            .with_statistic("loadavg1"),
+        Measurement::count(g("rate"), settings.chain_rate, "req/s"),
+        Measurement::count(g("phase_seconds"), settings.seconds, "s"),
+    ];
+    for r in &runs {
+        let id = |what: &str| g(&format!("{}_{what}", r.case.name));
+        let ok = r.load.ok as f64 / r.load.sent().max(1) as f64;
+        m.extend([
+            Measurement::count(id("orders"), r.orders() as f64, "orders"),
+            Measurement::count(id("ok_pct"), ok * 100.0, "%"),
+            Measurement::count(id("p99"), r.load.latency_ms(0.99), "ms")
+                .with_statistic("p99"),
+            Measurement::count(
+                id("user_attempts"),
+                r.user_requests as f64,
+                "requests",
+            ),
+            Measurement::count(id("per_order"), r.amplification(), "×")
+                .with_statistic("ratio"),
+        ]);
+        m.extend(r.spans.measurements(id));
+    }
+    let path = book_results::record("slow_peer", m)?;
+    println!("recorded {}", path.display());
     Ok(())
 }
 
@@ -982,6 +1038,8 @@ fn soak_run(
 mod chain;
 #[path = "ch21_perf/faults.rs"]
 mod faults;
+#[path = "ch21_perf/slow_peer.rs"]
+mod slow_peer;
 #[path = "ch21_perf/soak.rs"]
 mod soak;
 

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
 use opentelemetry::{Context, KeyValue, global};
-use otlp_csp_resilience::{Breaker, Rejected, StateKind, Transition};
+use otlp_csp_resilience::{Breaker, Rejected, RetryBudget, StateKind, Transition};
 use otlp_csp_telemetry::propagation::HeaderCarrierMut;
 use tower::util::BoxCloneSyncService;
 use tower::{BoxError, ServiceBuilder, ServiceExt as _};
@@ -156,6 +156,10 @@ pub fn is_idempotent(method: &Method) -> bool {
 
 type Stack = BoxCloneSyncService<reqwest::Request, reqwest::Response, BoxError>;
 
+/// Retries a peer's budget allows at once when it is full (it starts full),
+/// on top of its share: enough for a short burst of failures.
+const RETRY_BURST: u32 = 10;
+
 /// A peer service and the protection around every call to it.
 #[derive(Clone)]
 pub struct Peer {
@@ -166,6 +170,8 @@ pub struct Peer {
     config: ClientConfig,
     stack: Stack,
     breaker: Breaker,
+    /// Shared by every call to this peer; `None`: retries are not budgeted.
+    budget: Option<Arc<RetryBudget>>,
     events: Arc<Mutex<Vec<BreakerEvent>>>,
     obs: Obs,
 }
@@ -218,6 +224,9 @@ impl Peer {
             config,
             stack: BoxCloneSyncService::new(stack),
             breaker: Breaker::new(config.breaker),
+            budget: config
+                .retry_budget_percent
+                .map(|pct| Arc::new(RetryBudget::new(pct, RETRY_BURST))),
             events: Arc::default(),
             obs: obs.clone(),
         }
@@ -257,6 +266,9 @@ impl Peer {
         } else {
             1
         };
+        if let Some(budget) = &self.budget {
+            budget.deposit();
+        }
         let mut attempt = 0;
         loop {
             match self
@@ -264,6 +276,13 @@ impl Peer {
                 .await
             {
                 Err(e) if e.retryable() && attempt + 1 < attempts => {
+                    if !self.budget.as_ref().is_none_or(|b| b.withdraw()) {
+                        parent.span().add_event(
+                            "retry not made: retry budget spent",
+                            vec![KeyValue::new(attr::PEER_SERVICE, self.name)],
+                        );
+                        return Err(e);
+                    }
                     tokio::time::sleep(self.backoff(attempt)).await;
                     attempt += 1;
                 }
@@ -272,6 +291,9 @@ impl Peer {
         }
     }
 
+    // ANCHOR_END: call
+
+    // ANCHOR: backoff
     /// "Full jitter": a uniform draw in `[0, min(cap, base * 2^attempt))`.
     fn backoff(&self, attempt: u32) -> Duration {
         let ceiling = self
@@ -281,7 +303,7 @@ impl Peer {
             .min(self.config.backoff_cap);
         ceiling.mul_f64(random_unit())
     }
-    // ANCHOR_END: call
+    // ANCHOR_END: backoff
 
     // ANCHOR: attempt
     // ANCHOR: attempt_breaker

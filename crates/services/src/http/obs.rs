@@ -58,9 +58,18 @@ pub struct Obs {
     pub(crate) rejected: Counter<u64>,
     /// Requests being served now (read by the phased shutdown).
     pub(crate) in_flight: Arc<AtomicUsize>,
+    /// A delay played on every request, inside its span (chapter 19's slow
+    /// peer; `None` in normal service).
+    pub(crate) delay: Option<crate::slow::Delay>,
 }
 
 impl Obs {
+    /// These handles, and every request the service answers delayed by
+    /// `delay` (see [`crate::slow`]).
+    pub fn with_delay(self, delay: Option<crate::slow::Delay>) -> Self {
+        Self { delay, ..self }
+    }
+
     /// Handles from the providers of `telemetry` (one `init` per service).
     pub fn new(service: &'static str, telemetry: &Telemetry) -> Self {
         Self::from_providers(
@@ -108,6 +117,7 @@ impl Obs {
                 )
                 .build(),
             in_flight: Arc::new(AtomicUsize::new(0)),
+            delay: None,
         }
     }
 

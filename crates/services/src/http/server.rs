@@ -217,7 +217,7 @@ async fn overloaded(error: tower::BoxError) -> Response {
 /// load shedding above `max_concurrent` requests (`503`), a deadline for
 /// the body, and tracing.
 pub fn with_middleware(router: Router, obs: &Obs, max_concurrent: usize) -> Router {
-    router
+    let router = router
         .fallback(not_found)
         .layer(
             ServiceBuilder::new()
@@ -227,7 +227,12 @@ pub fn with_middleware(router: Router, obs: &Obs, max_concurrent: usize) -> Rout
                 .layer(GlobalConcurrencyLimitLayer::new(max_concurrent)),
         )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(read_body_within_deadline))
-        .layer(middleware::from_fn_with_state(obs.clone(), trace_request))
+        .layer(middleware::from_fn(read_body_within_deadline));
+    // Chapter 19's slow peer only: inside the span, so the span shows it.
+    let router = match obs.delay {
+        Some(delay) => delay.layer(router),
+        None => router,
+    };
+    router.layer(middleware::from_fn_with_state(obs.clone(), trace_request))
 }
 // ANCHOR_END: layers

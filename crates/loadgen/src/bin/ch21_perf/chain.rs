@@ -245,6 +245,23 @@ impl Four {
 
     /// [`Four::start`], with `env` set for every service.
     pub fn start_with(grpc: u16, env: &[(&str, &str)]) -> Result<Four> {
+        Four::start_each(grpc, env, &[])
+    }
+
+    /// [`Four::start_with`], and `each` adds variables for one service:
+    /// `(service, variables)`.
+    pub fn start_each(
+        grpc: u16,
+        env: &[(&str, &str)],
+        each: &[(&str, &[(&str, &str)])],
+    ) -> Result<Four> {
+        let env_of = |name: &str| -> Vec<(&str, &str)> {
+            let extra = each.iter().filter(|(s, _)| *s == name);
+            env.iter()
+                .copied()
+                .chain(extra.flat_map(|(_, v)| v.iter().copied()))
+                .collect()
+        };
         let dir = std::env::current_exe()?
             .parent()
             .context("the runner has no directory")?
@@ -256,15 +273,20 @@ impl Four {
                 dir.join(bin).display()
             );
         }
-        let user = start(&dir, "user", grpc, &[], env)?;
-        let payment = start(&dir, "payment", grpc, &[], env)?;
+        let user = start(&dir, "user", grpc, &[], &env_of("user"))?;
+        let payment = start(&dir, "payment", grpc, &[], &env_of("payment"))?;
         let user_url = format!("http://{}", user.addr);
         let payment_url = format!("http://{}", payment.addr);
         let peers = [("USER_URL", &*user_url), ("PAYMENT_URL", &*payment_url)];
-        let order = start(&dir, "order", grpc, &peers, env)?;
+        let order = start(&dir, "order", grpc, &peers, &env_of("order"))?;
         let order_url = format!("http://{}", order.addr);
-        let gateway =
-            start(&dir, "gateway", grpc, &[("ORDER_URL", &order_url)], env)?;
+        let gateway = start(
+            &dir,
+            "gateway",
+            grpc,
+            &[("ORDER_URL", &order_url)],
+            &env_of("gateway"),
+        )?;
         let addr = gateway.addr.clone();
         Ok(Four {
             services: [gateway, order, user, payment],
@@ -278,13 +300,26 @@ impl Four {
     }
 
     /// Loads the gateway with orders at `rate` for `phase` (open loop,
-    /// `connections` connections) after one probe order.
+    /// `connections` connections) after one probe order, which must succeed.
     pub fn load(
         &self,
         rt: &tokio::runtime::Runtime,
         rate: f64,
         phase: Duration,
         connections: usize,
+    ) -> Result<Report> {
+        self.load_probed(rt, rate, phase, connections, true)
+    }
+
+    /// [`Four::load`]; with `probe_must_succeed` false the probe order only
+    /// has to be answered (a run whose orders are meant to fail).
+    pub fn load_probed(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        rate: f64,
+        phase: Duration,
+        connections: usize,
+        probe_must_succeed: bool,
     ) -> Result<Report> {
         let target = Target::parse(&format!("http://{}/api/orders", self.gateway))?;
         let body = Bytes::from_static(br#"{"user":"ada","amount_cents":1250}"#);
@@ -295,8 +330,9 @@ impl Four {
             let mut probe =
                 HttpConnection::open_post(&target, body, "application/json").await?;
             let outcome = probe.call().await;
+            let answered = matches!(outcome, Outcome::Ok | Outcome::Status(_));
             ensure!(
-                outcome == Outcome::Ok,
+                outcome == Outcome::Ok || (answered && !probe_must_succeed),
                 "the gateway answered the first order with {outcome:?}"
             );
             let conns = first.open_like(&target, connections).await?;
@@ -316,12 +352,24 @@ impl Four {
     /// [`Four::stop`], with the log record counts summed the same way.
     pub fn stop_counting_logs(self) -> Result<(Spans, Spans)> {
         let (mut spans, mut logs) = (Spans::default(), Spans::default());
-        for service in self.services {
-            let (sp, lr) = service.stop()?;
+        for (_, sp, lr) in self.stop_each()? {
             spans.add(&sp);
             logs.add(&lr);
         }
         Ok((spans, logs))
+    }
+
+    /// SIGTERM to each, front to back; each one's name, span and log
+    /// record counts.
+    pub fn stop_each(self) -> Result<Vec<(&'static str, Spans, Spans)>> {
+        self.services
+            .into_iter()
+            .map(|service| {
+                let name = service.name;
+                let (sp, lr) = service.stop()?;
+                Ok((name, sp, lr))
+            })
+            .collect()
     }
 }
 

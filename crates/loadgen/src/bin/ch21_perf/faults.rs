@@ -178,19 +178,19 @@ impl FaultRun {
 
 /// The receiver as a process: `otlp-receiver --counts-only [--fault F]`,
 /// stopped by closing its standard input.
-struct Receiver {
+pub(super) struct Receiver {
     child: Killed,
     stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
-    grpc: u16,
+    pub(super) grpc: u16,
     http: u16,
 }
 
 /// What the receiver kept and what it answered badly.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Kept {
-    spans: u64,
-    logs: u64,
+pub(super) struct Kept {
+    pub(super) spans: u64,
+    pub(super) logs: u64,
     faulted_spans: u64,
     faulted_logs: u64,
 }
@@ -208,7 +208,7 @@ impl Kept {
 
 impl Receiver {
     /// Starts it on ports the system picks, or on `ports` (gRPC, HTTP).
-    fn start(
+    pub(super) fn start(
         bin: &Path,
         fault: Option<&str>,
         ports: Option<(u16, u16)>,
@@ -251,7 +251,7 @@ impl Receiver {
     }
 
     /// Stops it and returns what it counted.
-    fn stop(mut self) -> Result<Kept> {
+    pub(super) fn stop(mut self) -> Result<Kept> {
         drop(self.stdin.take());
         wait_with_limit(&mut self.child.0, Duration::from_secs(30))?;
         let mut rest = String::new();
