@@ -186,6 +186,12 @@ fn system(root: &Path) -> Result<()> {
     run::step("More requests than the gateway admits", || {
         system::concurrency_limit(root)
     })?;
+    let skipped = run::step("The four services under a CPU quota (cgroup)", || {
+        system::cpu_quota(root)
+    })?;
+    if let Some(reason) = skipped {
+        println!("    SKIPPED: {reason}");
+    }
     let skipped =
         run::step("The payment service behind a cut link (namespaces)", || {
             system::partition_in_namespaces(root)

@@ -6,6 +6,10 @@
 //! - [`sigterm_under_load`]: SIGTERM to every service while closed-loop
 //!   clients keep the gateway busy: no client sees a reset or truncated
 //!   answer, every process exits 0, every span reaches the collector;
+//! - [`concurrency_limit`]: more clients than the gateway admits: which limit
+//!   refuses, and what the refused get;
+//! - [`cpu_quota`]: the services in a cgroup with a CPU quota, sized to it
+//!   and to the host; the cgroup's throttling counted (root only);
 //! - [`partition_in_namespaces`]: the payment service in its own network
 //!   namespace behind a veth pair, the link cut: timeouts and the breaker
 //!   behave as on loopback. Needs root and `ip`; otherwise SKIPPED.
@@ -718,11 +722,27 @@ const SERVER_SHED: &str = "overloaded, try again later";
 const PEER_SHED: &str = "too many calls in flight";
 
 /// The four services with `env` set in each, exporting nothing (the spans
-/// are still made), loaded by [`OVER_LIMIT_CLIENTS`] closed-loop clients.
-fn over_limit(bin: &Path, env: &[(&str, &str)]) -> Result<OverLimit> {
+/// are still made); inside the cgroup `cgroup` when given (each process
+/// joins it before `exec`, so its runtime sees the cgroup's quota).
+fn four_services(
+    bin: &Path,
+    env: &[(&str, &str)],
+    cgroup: Option<&Path>,
+) -> Result<[Service; 4]> {
     let cmd = |name: &str| {
-        let mut c = service_command(bin, name, "", "127.0.0.1:0");
-        c.env("OTEL_TRACES_EXPORTER", "none")
+        let mut c = match cgroup {
+            Some(dir) => {
+                let mut c = Command::new("sh");
+                c.args(["-c", r#"echo $$ > "$1/cgroup.procs" && exec "$0""#])
+                    .arg(bin.join(name))
+                    .arg(dir);
+                c
+            }
+            None => Command::new(bin.join(name)),
+        };
+        c.env("LISTEN_ADDR", "127.0.0.1:0")
+            .env("SHUTDOWN_DEADLINE_MS", "10000")
+            .env("OTEL_TRACES_EXPORTER", "none")
             .env("OTEL_METRICS_EXPORTER", "none")
             .env("OTEL_LOGS_EXPORTER", "none")
             .envs(env.iter().copied());
@@ -740,22 +760,36 @@ fn over_limit(bin: &Path, env: &[(&str, &str)]) -> Result<OverLimit> {
     let mut gateway = cmd("gateway");
     gateway.env("ORDER_URL", &order.url);
     let gateway = Service::start("gateway", gateway)?;
-    let mut services = [gateway, order, user, payment];
+    Ok([gateway, order, user, payment])
+}
 
+/// Closed-loop `clients` on the gateway from one second from now for
+/// `load`; every answer with its time.
+fn closed_loop(
+    services: &[Service; 4],
+    clients: usize,
+    load: Duration,
+) -> Result<Vec<Answer>> {
     let begin = Instant::now() + Duration::from_secs(1);
-    let stop = begin + OVER_LIMIT_LOAD;
-    let clients: Vec<_> = (0..OVER_LIMIT_CLIENTS)
+    let stop = begin + load;
+    let threads: Vec<_> = (0..clients)
         .map(|_| {
             let addr = services[0].addr().to_owned();
             std::thread::spawn(move || timed_client(addr, begin, stop))
         })
         .collect();
     let mut answers = Vec::new();
-    for c in clients {
-        answers.extend(c.join().expect("a client thread does not panic")?);
+    for t in threads {
+        answers.extend(t.join().expect("a client thread does not panic")?);
     }
-    stop_all(&mut services)?;
+    Ok(answers)
+}
 
+/// [`OVER_LIMIT_CLIENTS`] closed-loop clients against [`four_services`].
+fn over_limit(bin: &Path, env: &[(&str, &str)]) -> Result<OverLimit> {
+    let mut services = four_services(bin, env, None)?;
+    let answers = closed_loop(&services, OVER_LIMIT_CLIENTS, OVER_LIMIT_LOAD)?;
+    stop_all(&mut services)?;
     let shed = |a: &Answer, body: &str| a.status == 503 && a.body.contains(body);
     let other: Vec<String> = answers
         .iter()
@@ -793,12 +827,13 @@ fn over_limit(bin: &Path, env: &[(&str, &str)]) -> Result<OverLimit> {
 /// one (256 requests), so that the 257th request meets the inbound limit.
 pub fn concurrency_limit(root: &Path) -> Result<()> {
     let bin = build_services(root)?;
+    // Timeouts and breakers out of the way: on a busy machine a 2 s timeout
+    // can fire at this load, and this run is about the limits alone.
+    let quiet = [("PEER_TIMEOUT_MS", "30000"), ("BREAKER_FAILURES", "100000")];
+    let wide = [quiet[0], quiet[1], ("PEER_MAX_IN_FLIGHT", "1024")];
     let runs = [
-        ("defaults", over_limit(&bin, &[])?),
-        (
-            "wide_peer",
-            over_limit(&bin, &[("PEER_MAX_IN_FLIGHT", "1024")])?,
-        ),
+        ("defaults", over_limit(&bin, &quiet)?),
+        ("wide_peer", over_limit(&bin, &wide)?),
     ];
     let g = |id: &str| format!("system_limit/{id}");
     let mut m = vec![
@@ -846,7 +881,150 @@ pub fn concurrency_limit(root: &Path) -> Result<()> {
     Ok(())
 }
 
-// --- 4. A cut link between network namespaces --------------------------------
+// --- 4. A CPU quota, with and without sizing to it -------------------------
+
+/// Clients for the quota runs: enough to keep the quota busy.
+const QUOTA_CLIENTS: usize = 8;
+/// The quota the four services share: one CPU's worth per 100 ms period.
+const QUOTA_US: u64 = 100_000;
+const PERIOD_US: u64 = 100_000;
+
+/// A cgroup with a CPU quota, removed on drop (its processes must have
+/// exited by then).
+struct QuotaGroup {
+    dir: PathBuf,
+    /// The v2 file `cpu.max`, or v1's `cpu.cfs_quota_us` / `cpu.cfs_period_us`.
+    v2: bool,
+}
+
+impl QuotaGroup {
+    /// Creates `otlpcsp-quota-PID` under the cpu controller's hierarchy: v2
+    /// when `/sys/fs/cgroup` is unified with `cpu` enabled, else v1's
+    /// `/sys/fs/cgroup/cpu`. `Err` says why there is none.
+    fn create() -> std::result::Result<QuotaGroup, String> {
+        let name = format!("otlpcsp-quota-{}", std::process::id());
+        let root = Path::new("/sys/fs/cgroup");
+        let controllers = std::fs::read_to_string(root.join("cgroup.controllers"));
+        let (dir, v2) = match controllers {
+            Ok(c) if c.split_whitespace().any(|w| w == "cpu") => {
+                (root.join(&name), true)
+            }
+            _ if root.join("cpu/cpu.cfs_quota_us").is_file() => {
+                (root.join("cpu").join(&name), false)
+            }
+            _ => return Err("no cgroup cpu controller (v1 or v2) here".into()),
+        };
+        std::fs::create_dir(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let group = QuotaGroup { dir, v2 };
+        let write = |file: &str, text: String| {
+            std::fs::write(group.dir.join(file), text)
+                .map_err(|e| format!("cannot write {file}: {e}"))
+        };
+        if v2 {
+            write("cpu.max", format!("{QUOTA_US} {PERIOD_US}"))?;
+        } else {
+            write("cpu.cfs_period_us", PERIOD_US.to_string())?;
+            write("cpu.cfs_quota_us", QUOTA_US.to_string())?;
+        }
+        Ok(group)
+    }
+
+    /// (periods, throttled periods, throttled time in ms) from `cpu.stat`.
+    fn throttling(&self) -> Result<(u64, u64, f64)> {
+        let text = std::fs::read_to_string(self.dir.join("cpu.stat"))?;
+        let field = |name: &str| -> Result<u64> {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+                .with_context(|| format!("no {name} in cpu.stat: {text:?}"))
+        };
+        // v1 counts nanoseconds, v2 microseconds.
+        let (time, per_ms) = if self.v2 {
+            (field("throttled_usec ")?, 1e3)
+        } else {
+            (field("throttled_time ")?, 1e6)
+        };
+        Ok((
+            field("nr_periods ")?,
+            field("nr_throttled ")?,
+            time as f64 / per_ms,
+        ))
+    }
+}
+
+impl Drop for QuotaGroup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+/// The four services in one cgroup with a quota of one CPU, loaded by
+/// [`QUOTA_CLIENTS`] closed-loop clients: once sized to the quota (one
+/// worker each, what the runtime reads from the cgroup), once to the host
+/// (`WORKER_THREADS` = the host's CPUs). Records orders/s, P50, P99 and the
+/// cgroup's throttling for each. `Ok(Some(reason))`: skipped.
+pub fn cpu_quota(root: &Path) -> Result<Option<String>> {
+    if effective_uid() != Some(0) {
+        return Ok(Some("needs root to create a cgroup".into()));
+    }
+    let bin = build_services(root)?;
+    let host = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let host_workers = host.to_string();
+    let g = |id: &str| format!("system_quota/{id}");
+    let mut m = vec![
+        Measurement::count(
+            g("quota_cpus"),
+            QUOTA_US as f64 / PERIOD_US as f64,
+            "CPUs",
+        ),
+        Measurement::count(g("host_cpus"), host as f64, "CPUs"),
+        Measurement::count(g("clients"), QUOTA_CLIENTS as f64, "clients"),
+    ];
+    for (name, env) in [
+        ("sized", vec![]),
+        (
+            "host_sized",
+            vec![("WORKER_THREADS", host_workers.as_str())],
+        ),
+    ] {
+        let group = match QuotaGroup::create() {
+            Ok(group) => group,
+            Err(reason) => return Ok(Some(reason)),
+        };
+        let mut services = four_services(&bin, &env, Some(&group.dir))?;
+        let before = group.throttling()?;
+        let answers = closed_loop(&services, QUOTA_CLIENTS, OVER_LIMIT_LOAD)?;
+        let after = group.throttling()?;
+        stop_all(&mut services)?;
+        drop(group);
+        if let Some(a) = answers.iter().find(|a| a.status != 201) {
+            bail!("{name}: an order got {} {}", a.status, a.body);
+        }
+        let mut times: Vec<Duration> = answers.iter().map(|a| a.took).collect();
+        let (p50, p99) =
+            (quantile_ms(&mut times, 0.5), quantile_ms(&mut times, 0.99));
+        let rate = answers.len() as f64 / OVER_LIMIT_LOAD.as_secs_f64();
+        let (periods, throttled) = (after.0 - before.0, after.1 - before.1);
+        let throttled_ms = after.2 - before.2;
+        println!(
+            "    {name}: {rate:.0} orders/s, p50 {p50:.1} ms, p99 {p99:.1} ms; \
+             throttled in {throttled} of {periods} periods, {throttled_ms:.0} ms in all"
+        );
+        let id = |what: &str| g(&format!("{name}_{what}"));
+        m.extend([
+            Measurement::count(id("rate"), rate, "req/s"),
+            Measurement::count(id("p50"), p50, "ms"),
+            Measurement::count(id("p99"), p99, "ms"),
+            Measurement::count(id("periods"), periods as f64, "periods"),
+            Measurement::count(id("throttled"), throttled as f64, "periods"),
+            Measurement::count(id("throttled_ms"), throttled_ms, "ms"),
+        ]);
+    }
+    record("system_quota", m)?;
+    Ok(None)
+}
+
+// --- 5. A cut link between network namespaces --------------------------------
 
 /// The two namespaces and the veth pair between them; deleted on drop, also
 /// when a check fails half-way.
@@ -1155,6 +1333,29 @@ pub fn partition_in_namespaces(root: &Path) -> Result<Option<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_throttling_from_either_cgroup_version() {
+        let dir = std::env::temp_dir()
+            .join(format!("xtask-cpustat-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let stat = |text: &str| std::fs::write(dir.join("cpu.stat"), text).unwrap();
+        let group = |v2| QuotaGroup {
+            dir: dir.clone(),
+            v2,
+        };
+        stat("nr_periods 30\nnr_throttled 5\nthrottled_time 65000000\n");
+        assert_eq!(group(false).throttling().unwrap(), (30, 5, 65.0));
+        stat("usage_usec 9\nnr_periods 30\nnr_throttled 5\nthrottled_usec 65000\n");
+        assert_eq!(group(true).throttling().unwrap(), (30, 5, 65.0));
+        stat("nr_periods 30\n");
+        assert!(group(false).throttling().is_err());
+        // Dropping a group removes its directory (empty here once the file
+        // is gone, as a real cgroup's is once its processes exit).
+        std::fs::remove_file(dir.join("cpu.stat")).unwrap();
+        drop(group(false));
+        assert!(!dir.exists());
+    }
 
     #[test]
     fn reads_the_machines_busy_and_total_ticks() {

@@ -153,6 +153,20 @@ pub fn all(root: &Path) -> Result<()> {
             || crate::system::concurrency_limit(root),
         ),
     );
+    let quota = step(
+        "The four services under a CPU quota, sized to it and to the host",
+        || crate::system::cpu_quota(root),
+    );
+    if let Ok(Some(reason)) = &quota {
+        println!("    SKIPPED: {reason}");
+    }
+    record(
+        match &quota {
+            Ok(Some(_)) => "CPU quota (SKIPPED)",
+            _ => "CPU quota",
+        },
+        quota.map(|_| ()),
+    );
     let partition = step(
         "The payment service behind a cut link in its own network namespace",
         || crate::system::partition_in_namespaces(root),
