@@ -32,6 +32,10 @@ pub enum Fault {
     Reset,
     /// Answers `200 OK` with an HTML page, as a proxy in the way might.
     NotOtlp,
+    /// Answers with a partial success that rejects every item of the
+    /// request (`rejected_spans` = all of them): a valid OTLP answer that
+    /// the specification says not to retry.
+    Reject,
 }
 
 impl fmt::Display for Fault {
@@ -47,6 +51,7 @@ impl fmt::Display for Fault {
             Fault::Stall(d) => write!(f, "stall:{}ms", d.as_millis()),
             Fault::Reset => write!(f, "reset"),
             Fault::NotOtlp => write!(f, "not-otlp"),
+            Fault::Reject => write!(f, "reject"),
         }
     }
 }
@@ -54,7 +59,8 @@ impl fmt::Display for Fault {
 /// Why a fault could not be read from text.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "`{0}` is not a fault; use throttle[:MS], unavailable[:MS], stall:MS, reset or not-otlp"
+    "`{0}` is not a fault; use throttle[:MS], unavailable[:MS], stall:MS, reset, \
+     not-otlp or reject"
 )]
 pub struct ParseFaultError(String);
 
@@ -79,6 +85,7 @@ impl FromStr for Fault {
             ("stall", Some(d)) => Ok(Fault::Stall(d)),
             ("reset", None) => Ok(Fault::Reset),
             ("not-otlp", None) => Ok(Fault::NotOtlp),
+            ("reject", None) => Ok(Fault::Reject),
             _ => Err(error()),
         }
     }
@@ -126,6 +133,8 @@ pub(crate) enum Answer {
     Cut,
     /// [`not_otlp_response`].
     Page,
+    /// `200 OK` with a partial success rejecting every item.
+    RejectAll,
 }
 
 impl Fault {
@@ -155,6 +164,7 @@ impl Fault {
             }
             Fault::Reset => Answer::Cut,
             Fault::NotOtlp => Answer::Page,
+            Fault::Reject => Answer::RejectAll,
         }
     }
 }
@@ -206,6 +216,7 @@ mod tests {
             "stall:3000ms",
             "reset",
             "not-otlp",
+            "reject",
         ] {
             let fault: Fault = text.parse().unwrap();
             assert_eq!(fault.to_string(), text);

@@ -59,6 +59,9 @@ impl Service {
         let request = request.into_inner();
         let size = wire.unwrap_or_else(|| request.encoded_len());
         if let Some(fault) = self.0.fault::<S>(&request) {
+            if fault == Fault::Reject {
+                return Ok(crate::store::reject_all::<S>(&request));
+            }
             return Err(faulted(fault).await);
         }
         Ok(self
@@ -94,6 +97,8 @@ async fn faulted(fault: Fault) -> Status {
         }
         Answer::Cut => (Status::unavailable("cut"), "reset"),
         Answer::Page => (Status::unavailable("not OTLP"), "not-otlp"),
+        // Answered as an OK response before `faulted` is reached.
+        Answer::RejectAll => (Status::internal("reject answered as OK"), "1"),
     };
     status
         .metadata_mut()

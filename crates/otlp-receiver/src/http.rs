@@ -98,14 +98,18 @@ async fn export<S: Signal>(
             }
         };
     if let Some(fault) = store.fault::<S>(&request) {
-        return faulted(fault, protocol).await;
+        return faulted::<S>(fault, protocol, &request).await;
     }
     let response = store.admit::<S>(request, protocol, compression, size);
     encoded(StatusCode::OK, protocol, &response)
 }
 
 /// The answer to a request the fault plan hit (the request is not kept).
-async fn faulted(fault: Fault, protocol: Protocol) -> Response {
+async fn faulted<S: Signal>(
+    fault: Fault,
+    protocol: Protocol,
+    request: &S::Request,
+) -> Response {
     match fault.answer().await {
         Answer::Refuse {
             throttled,
@@ -127,6 +131,11 @@ async fn faulted(fault: Fault, protocol: Protocol) -> Response {
         }
         Answer::Cut => crate::fault::cut_response(PROTOBUF),
         Answer::Page => crate::fault::not_otlp_response(),
+        Answer::RejectAll => encoded(
+            StatusCode::OK,
+            protocol,
+            &crate::store::reject_all::<S>(request),
+        ),
     }
 }
 

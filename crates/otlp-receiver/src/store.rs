@@ -60,6 +60,15 @@ pub fn log_record_count(req: &ExportLogsServiceRequest) -> usize {
         .sum()
 }
 
+/// The answer to a request a [`Fault::Reject`] hit: a partial success that
+/// rejects every item in it.
+pub(crate) fn reject_all<S: Signal>(request: &S::Request) -> S::Response {
+    S::response(Some(&PartialSuccess {
+        rejected: S::count(request) as i64,
+        message: "rejected by the receiver's fault plan".into(),
+    }))
+}
+
 /// One OTLP signal: its request and response messages and where it is kept.
 pub(crate) trait Signal: Send + Sync + 'static {
     type Request: Message

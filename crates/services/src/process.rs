@@ -175,7 +175,7 @@ fn run(service: Service) -> Result<ExitCode, BoxError> {
 /// the counts of spans or log records.
 fn counts(s: &otlp_csp_telemetry::SpanStats) -> String {
     format!(
-        "ended {} exported {} failed {} dropped {}",
-        s.ended, s.exported, s.failed, s.dropped
+        "ended {} exported {} failed {} dropped {} rejected {}",
+        s.ended, s.exported, s.failed, s.dropped, s.rejected
     )
 }

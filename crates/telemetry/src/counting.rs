@@ -24,6 +24,8 @@ struct Inner {
     ended: AtomicU64,
     exported: AtomicU64,
     failed: AtomicU64,
+    /// Of the exported, those the collector reported rejected.
+    rejected: AtomicU64,
     last_error: std::sync::Mutex<Option<String>>,
     /// Where `ended` comes from when a processor counts it itself (the
     /// book's batch processor counts every span it is offered), so that no
@@ -50,6 +52,9 @@ pub struct SpanStats {
     pub exported: u64,
     /// Spans in batches the exporter failed to deliver.
     pub failed: u64,
+    /// Spans in delivered batches that the collector reported rejected
+    /// (an OTLP partial success). Not retried, and not in `exported`.
+    pub rejected: u64,
     /// Spans that never reached the exporter (a full queue, or still queued).
     /// Only final after shutdown.
     pub dropped: u64,
@@ -87,19 +92,28 @@ impl SpanCounters {
         };
     }
 
+    /// Counts `n` items of a delivered batch that the collector rejected.
+    pub(crate) fn add_rejected(&self, n: u64) {
+        self.0.rejected.fetch_add(n, Ordering::AcqRel);
+    }
+
     /// Reads the counters now.
     pub fn snapshot(&self) -> SpanStats {
         let ended = match self.0.ended_source.get() {
             Some(source) => source(),
             None => self.0.ended.load(Ordering::Acquire),
         };
-        let exported = self.0.exported.load(Ordering::Acquire);
+        let delivered = self.0.exported.load(Ordering::Acquire);
         let failed = self.0.failed.load(Ordering::Acquire);
+        // Counted by the HTTP client while the batch was in flight, so it
+        // may run ahead of `delivered` for a moment.
+        let rejected = self.0.rejected.load(Ordering::Acquire).min(delivered);
         SpanStats {
             ended,
-            exported,
+            exported: delivered - rejected,
             failed,
-            dropped: ended.saturating_sub(exported + failed),
+            rejected,
+            dropped: ended.saturating_sub(delivered + failed),
             last_error: self
                 .0
                 .last_error

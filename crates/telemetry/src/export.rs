@@ -71,7 +71,7 @@ fn wire(protocol: Protocol) -> opentelemetry_otlp::Protocol {
 // The three OTLP exporter builders share no trait for "build me over this
 // transport", so one macro spells the choice out once for all signals.
 macro_rules! otlp_exporter {
-    ($builder:expr, $signal:expr, $protocol:expr, $endpoint:expr, $gzip:expr) => {{
+    ($builder:expr, $signal:expr, $counters:expr, $protocol:expr, $endpoint:expr, $gzip:expr) => {{
         let compression = $gzip.then_some(opentelemetry_otlp::Compression::Gzip);
         match $protocol {
             Protocol::Grpc => {
@@ -93,7 +93,9 @@ macro_rules! otlp_exporter {
             Protocol::HttpProtobuf | Protocol::HttpJson => {
                 let mut b = $builder
                     .with_http()
-                    .with_http_client(OtlpOnlyClient::for_signal($signal)?)
+                    .with_http_client(OtlpOnlyClient::for_signal(
+                        $signal, $counters,
+                    )?)
                     .with_protocol(wire(*$protocol))
                     .with_endpoint($endpoint.clone())
                     .with_headers(Default::default());
@@ -135,6 +137,7 @@ pub(crate) fn with_span_exporter(
             let exporter = otlp_exporter!(
                 opentelemetry_otlp::SpanExporter::builder(),
                 "TRACES",
+                Some(counters),
                 protocol,
                 endpoint,
                 *gzip
@@ -174,6 +177,7 @@ pub(crate) fn with_log_exporter(
             let exporter = otlp_exporter!(
                 opentelemetry_otlp::LogExporter::builder(),
                 "LOGS",
+                Some(counters),
                 protocol,
                 endpoint,
                 *gzip
@@ -207,6 +211,7 @@ pub(crate) fn metric_exporter(
         } => Some(MetricSink::Otlp(Box::new(otlp_exporter!(
             opentelemetry_otlp::MetricExporter::builder(),
             "METRICS",
+            None,
             protocol,
             endpoint,
             *gzip

@@ -365,10 +365,15 @@ impl Telemetry {
         let exports = self.metric_exports.snapshot();
         let mut problems = Vec::new();
         for (what, s) in [("spans", &stats), ("log records", &log_stats)] {
-            if s.failed > 0 || s.dropped > 0 {
+            if s.failed > 0 || s.dropped > 0 || s.rejected > 0 {
+                let rejected = match s.rejected {
+                    0 => String::new(),
+                    n => format!(", {n} rejected by the collector"),
+                };
                 problems.push(format!(
-                    "{} of {} {what} not exported ({} failed, {} dropped); last error: {}",
-                    s.failed + s.dropped,
+                    "{} of {} {what} not exported ({} failed, {} dropped{rejected}); \
+                     last error: {}",
+                    s.failed + s.dropped + s.rejected,
                     s.ended,
                     s.failed,
                     s.dropped,

@@ -156,12 +156,14 @@ struct Spans {
     exported: u64,
     failed: u64,
     dropped: u64,
+    /// Delivered, but reported rejected by the collector (partial success).
+    rejected: u64,
     received: u64,
 }
 
 impl Spans {
     /// The counts as results, each id made by `id` from its name.
-    fn measurements(&self, id: impl Fn(&str) -> String) -> [Measurement; 5] {
+    fn measurements(&self, id: impl Fn(&str) -> String) -> [Measurement; 6] {
         self.measurements_of("spans", "spans", id)
     }
 
@@ -172,7 +174,7 @@ impl Spans {
         kind: &str,
         unit: &str,
         id: impl Fn(&str) -> String,
-    ) -> [Measurement; 5] {
+    ) -> [Measurement; 6] {
         let count = |what: &str, n: u64| {
             Measurement::count(id(&format!("{kind}_{what}")), n as f64, unit)
         };
@@ -181,6 +183,7 @@ impl Spans {
             count("received", self.received),
             count("failed", self.failed),
             count("dropped", self.dropped),
+            count("rejected", self.rejected),
             Measurement::count(
                 id(&format!("{kind}_uncounted")),
                 self.uncounted() as f64,
@@ -195,13 +198,16 @@ impl Spans {
         self.exported += other.exported;
         self.failed += other.failed;
         self.dropped += other.dropped;
+        self.rejected += other.rejected;
         self.received += other.received;
     }
 
     /// Spans that ended but neither reached the collector nor were counted
-    /// as failed or dropped (negative if the collector got more than ended).
+    /// as failed, dropped or rejected (negative if the collector got more
+    /// than ended).
     fn uncounted(&self) -> i64 {
-        self.ended as i64 - (self.received + self.failed + self.dropped) as i64
+        let counted = self.received + self.failed + self.dropped + self.rejected;
+        self.ended as i64 - counted as i64
     }
 }
 
@@ -487,6 +493,7 @@ fn parse_final(line: &str) -> Result<Spans> {
         exported: field("exported")?,
         failed: field("failed")?,
         dropped: field("dropped")?,
+        rejected: 0,
         received: 0,
     })
 }
@@ -1063,6 +1070,7 @@ mod tests {
             exported: 7,
             failed: 1,
             dropped: 1,
+            rejected: 0,
             received: 7,
         };
         assert_eq!(s.uncounted(), 1);

@@ -190,6 +190,7 @@ fn spans_from_stderr(name: &str, text: &str) -> Result<Spans> {
                 exported: ended - failed - dropped,
                 failed,
                 dropped,
+                rejected: 0,
                 received: 0,
             });
         }
@@ -213,6 +214,8 @@ fn four_counts(counts: &str) -> Result<Spans> {
         exported: after("exported")?,
         failed: after("failed")?,
         dropped: after("dropped")?,
+        // Builds before partial successes were counted do not print it.
+        rejected: after("rejected").unwrap_or(0),
         received: 0,
     })
 }
@@ -410,5 +413,9 @@ mod tests {
                     user: 3 span(s) exported; exit 0\n";
         let l = logs_from_stderr("user", logs).unwrap();
         assert_eq!((l.ended, l.exported, l.failed, l.dropped), (9, 6, 1, 2));
+        let rejected = "order: spans ended 10 exported 6 failed 0 dropped 0 \
+                        rejected 4; exit 1\n";
+        let s = spans_from_stderr("order", rejected).unwrap();
+        assert_eq!((s.exported, s.rejected, s.uncounted()), (6, 4, 6));
     }
 }

@@ -120,6 +120,24 @@ pub const CASES: &[Case] = &[
         outage: false,
     },
     Case {
+        name: "rejected",
+        fault: Some("reject@1/2"),
+        env: &[],
+        http: false,
+        lost_as_exported: true,
+        expect: "gRPC exporter only logs it: counted exported",
+        outage: false,
+    },
+    Case {
+        name: "rejected_http",
+        fault: Some("reject@1/2"),
+        env: &[],
+        http: true,
+        lost_as_exported: false,
+        expect: "the book's HTTP client counts them rejected",
+        outage: false,
+    },
+    Case {
         name: "outage",
         fault: None,
         // The default log queue, so that logs overflow as spans do.
@@ -386,14 +404,14 @@ pub fn run_watched(
 pub fn table(runs: &[FaultRun]) -> String {
     let mut out = String::from(
         "fault                     req/s    P99 ms  ended  received  failed  dropped  \
-         faulted  logs: ended received failed dropped  peak MiB  accounting  \
-         (expected)\n",
+         rejected  faulted  logs: ended received failed dropped  peak MiB  \
+         accounting  (expected)\n",
     );
     for r in runs {
         let (sp, lr) = (&r.spans, &r.logs);
         out.push_str(&format!(
-            "{:<24} {:>6.0} {:>9.2} {:>6} {:>9} {:>7} {:>8} {:>8}  {:>11} {:>8} {:>6} \
-             {:>7} {:>9.1}  {}  ({})\n",
+            "{:<24} {:>6.0} {:>9.2} {:>6} {:>9} {:>7} {:>8} {:>9} {:>8}  {:>11} {:>8} \
+             {:>6} {:>7} {:>9.1}  {}  ({})\n",
             r.case.name,
             r.load.throughput(),
             r.load.latency_ms(0.99),
@@ -401,6 +419,7 @@ pub fn table(runs: &[FaultRun]) -> String {
             sp.received,
             sp.failed,
             sp.dropped,
+            sp.rejected,
             r.faulted_spans,
             lr.ended,
             lr.received,
@@ -471,6 +490,7 @@ mod tests {
             exported: 7,
             failed: 2,
             dropped: 1,
+            rejected: 0,
             received: 7,
         };
         assert!(run(&CASES[1], balanced, 4).accounted());
