@@ -64,6 +64,16 @@ pub fn shown_interval(figure: &Figure, unit: Option<TimeUnit>) -> Option<String>
     }
 }
 
+/// What a figure's interval is: a confidence interval, or, for the median
+/// of repeated runs, the range of the repeats (not a confidence interval).
+fn interval_label(m: &crate::results::Measurement) -> String {
+    if m.confidence.is_none() && m.statistic.starts_with("median") {
+        "range of the repeats".to_owned()
+    } else {
+        interval_name(m.confidence)
+    }
+}
+
 /// `95&nbsp;% CI`, or `CI` when the level is unknown.
 fn interval_name(confidence: Option<f64>) -> String {
     match confidence {
@@ -122,7 +132,7 @@ pub fn inline(figure: &Figure) -> String {
         .map(|range| {
             format!(
                 " <span class=\"bench-ci\">({} {range})</span>",
-                interval_name(figure.measurement.confidence)
+                interval_label(&figure.measurement)
             )
         })
         .unwrap_or_default();
@@ -320,6 +330,19 @@ mod tests {
         assert!(html.contains(">12345&nbsp;states</span><sup"), "{html}");
         assert!(!html.contains("data-ns"));
         assert!(!html.contains("CI"));
+    }
+
+    #[test]
+    fn a_median_of_repeats_shows_their_range_not_a_ci() {
+        let mut fig = figure("faults/x_vs_healthy", 0.97, None, Origin::Fresh);
+        fig.measurement.unit = "×".into();
+        fig.measurement.statistic = "median ratio".into();
+        fig.measurement.lower = Some(0.9);
+        fig.measurement.upper = Some(1.01);
+        fig.measurement.confidence = None;
+        let html = inline(&fig);
+        assert!(html.contains("(range of the repeats 0.900–1.01"), "{html}");
+        assert!(!html.contains("CI"), "{html}");
     }
 
     #[test]

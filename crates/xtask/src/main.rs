@@ -88,6 +88,10 @@ enum Command {
         /// Seconds per run, from 1 to 120 [default: 10].
         #[arg(value_parser = clap::value_parser!(u64).range(1..=load::MAX_SECONDS))]
         seconds: Option<u64>,
+        /// Interleaved repeats of every collector fault; the book shows
+        /// each case's median and range [default: 1].
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=9))]
+        repeats: u64,
     },
     /// Chapter 19's soak: the four release-built services at 70 % of the
     /// chain rate, memory and descriptors sampled every second; every span
@@ -150,11 +154,14 @@ fn real_main(command: Command) -> Result<()> {
                 load::soak(&root, seconds)
             })
         }
-        Command::Faults { seconds } => {
+        Command::Faults { seconds, repeats } => {
             let seconds = seconds.unwrap_or(load::DEFAULT_SECONDS);
             run::step(
-                &format!("Chapter 19's collector faults ({seconds} s per run)"),
-                || load::faults(&root, seconds),
+                &format!(
+                    "Chapter 19's collector faults ({seconds} s per run, {repeats} \
+                     repeat(s))"
+                ),
+                || load::faults(&root, seconds, repeats),
             )
         }
     }

@@ -49,6 +49,8 @@ struct Settings {
     faults: Option<PathBuf>,
     /// The otlp-receiver binary: run the soak only.
     soak: Option<PathBuf>,
+    /// Interleaved repeats of the fault runs.
+    repeats: usize,
 }
 
 fn settings() -> Result<Settings> {
@@ -62,6 +64,7 @@ fn settings() -> Result<Settings> {
         chain_rate: 0.0,
         faults: None,
         soak: None,
+        repeats: 1,
     };
     while let Some(flag) = args.next() {
         let value = args
@@ -85,6 +88,7 @@ fn settings() -> Result<Settings> {
             "--chain-rate" => s.chain_rate = number()?,
             "--faults" => s.faults = Some(PathBuf::from(&value)),
             "--soak" => s.soak = Some(PathBuf::from(&value)),
+            "--repeats" => s.repeats = number()? as usize,
             other => bail!("unknown option {other}"),
         }
     }
@@ -103,6 +107,7 @@ fn settings() -> Result<Settings> {
         (1..=1024).contains(&s.connections),
         "--connections must be in 1..=1024"
     );
+    ensure!((1..=9).contains(&s.repeats), "--repeats must be in 1..=9");
     Ok(s)
 }
 
@@ -846,30 +851,55 @@ fn fault_runs(
     receiver: &Path,
     load: f64,
 ) -> Result<()> {
-    let mut runs = Vec::new();
-    for case in faults::CASES {
-        let run = faults::run(rt, s, receiver, case)
-            .with_context(|| format!("fault run {}", case.name))?;
-        let (sp, lr) = (&run.spans, &run.logs);
-        println!(
-            "{}: {}; spans ended {} received {} failed {} dropped {}; log records \
-             ended {} received {} failed {} dropped {}",
-            case.name,
-            run.load.summary(),
-            sp.ended,
-            sp.received,
-            sp.failed,
-            sp.dropped,
-            lr.ended,
-            lr.received,
-            lr.failed,
-            lr.dropped
-        );
-        runs.push(run);
+    // Repeat r runs the cases starting from case r, so that no case always
+    // runs first, last or right after the same neighbour.
+    let n = faults::CASES.len();
+    let mut by_case: Vec<Vec<faults::FaultRun>> =
+        (0..n).map(|_| Vec::new()).collect();
+    for repeat in 0..s.repeats {
+        for k in 0..n {
+            let i = (k + repeat) % n;
+            let case = &faults::CASES[i];
+            let run = faults::run(rt, s, receiver, case)
+                .with_context(|| format!("fault run {}", case.name))?;
+            let (sp, lr) = (&run.spans, &run.logs);
+            println!(
+                "{} (repeat {}): {}; spans ended {} received {} failed {} dropped {} \
+                 rejected {}; log records ended {} received {}",
+                case.name,
+                repeat + 1,
+                run.load.summary(),
+                sp.ended,
+                sp.received,
+                sp.failed,
+                sp.dropped,
+                sp.rejected,
+                lr.ended,
+                lr.received
+            );
+            by_case[i].push(run);
+        }
     }
-    let table = faults::table(&runs);
+    let all: Vec<&faults::FaultRun> = by_case.iter().flatten().collect();
+    faults::check(all.iter().copied())?;
+    // Each repeat's ratio is against the healthy run of the same repeat.
+    let ratios: Vec<Vec<f64>> = by_case
+        .iter()
+        .map(|runs| {
+            runs.iter()
+                .zip(&by_case[0])
+                .map(|(r, h)| r.load.throughput() / h.load.throughput())
+                .collect()
+        })
+        .collect();
+    // The run shown for each case: the one with the median ratio.
+    let shown: Vec<&faults::FaultRun> = by_case
+        .iter()
+        .zip(&ratios)
+        .map(|(runs, ratio)| &runs[median_index(ratio)])
+        .collect();
+    let table = faults::table(shown.iter().copied());
     print!("{table}");
-    faults::check(&runs)?;
     let g = |id: &str| format!("collector_faults/{id}");
     let mut m = vec![
         Measurement::count(g("load_average"), load, "runnable tasks")
@@ -877,16 +907,29 @@ fn fault_runs(
         Measurement::count(g("chain_rate"), s.chain_rate, "req/s"),
         Measurement::count(g("phase_seconds"), s.seconds, "s"),
     ];
-    let healthy = runs[0].load.throughput();
-    for r in &runs {
+    m.push(Measurement::count(
+        g("repeats"),
+        s.repeats as f64,
+        "repeats",
+    ));
+    for ((r, runs), ratio) in shown.iter().zip(&by_case).zip(&ratios) {
         let id = |what: &str| g(&format!("{}_{what}", r.case.name));
         let sp = &r.spans;
+        let p99s: Vec<f64> = runs.iter().map(|r| r.load.latency_ms(0.99)).collect();
+        let thr: Vec<f64> = runs.iter().map(|r| r.load.throughput()).collect();
         m.extend([
-            Measurement::count(id("throughput"), r.load.throughput(), "req/s"),
-            Measurement::count(id("vs_healthy"), r.load.throughput() / healthy, "×")
-                .with_statistic("ratio"),
-            Measurement::count(id("p99"), r.load.latency_ms(0.99), "ms")
-                .with_statistic("p99"),
+            spread(
+                Measurement::count(id("throughput"), median(&thr), "req/s"),
+                &thr,
+            )
+            .with_statistic("median"),
+            spread(
+                Measurement::count(id("vs_healthy"), median(ratio), "×"),
+                ratio,
+            )
+            .with_statistic("median ratio"),
+            spread(Measurement::count(id("p99"), median(&p99s), "ms"), &p99s)
+                .with_statistic("median p99"),
             Measurement::count(id("faulted_spans"), r.faulted_spans as f64, "spans"),
             Measurement::count(
                 id("spans_lost_as_exported"),
@@ -902,7 +945,7 @@ fn fault_runs(
     m.push(
         Measurement::count(
             g("accounted"),
-            runs.iter().filter(|r| r.accounted()).count() as f64,
+            all.iter().filter(|r| r.accounted()).count() as f64,
             "runs",
         )
         .with_text(table),
@@ -910,6 +953,24 @@ fn fault_runs(
     let path = book_results::record("collector_faults", m)?;
     println!("recorded {}", path.display());
     slow_peer_runs(rt, s, receiver, load)
+}
+
+/// The index of the median of `values` (the lower one of an even count).
+fn median_index(values: &[f64]) -> usize {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|a, b| values[*a].total_cmp(&values[*b]));
+    order[(values.len() - 1) / 2]
+}
+
+fn median(values: &[f64]) -> f64 {
+    values[median_index(values)]
+}
+
+/// `m` with the smallest and largest of `values` as its range.
+fn spread(mut m: Measurement, values: &[f64]) -> Measurement {
+    m.lower = values.iter().copied().reduce(f64::min);
+    m.upper = values.iter().copied().reduce(f64::max);
+    m
 }
 
 /// Chapter 19's slow peer: every case, the table, the checks, the record.

@@ -401,7 +401,7 @@ pub fn run_watched(
 }
 
 /// The runs as a table, each marked accounted / NOT accounted.
-pub fn table(runs: &[FaultRun]) -> String {
+pub fn table<'a>(runs: impl IntoIterator<Item = &'a FaultRun>) -> String {
     let mut out = String::from(
         "fault                     req/s    P99 ms  ended  received  failed  dropped  \
          rejected  faulted  logs: ended received failed dropped  peak MiB  \
@@ -435,7 +435,7 @@ pub fn table(runs: &[FaultRun]) -> String {
 
 /// Fails unless every run answered every request and accounted for every
 /// span and log record.
-pub fn check(runs: &[FaultRun]) -> Result<()> {
+pub fn check<'a>(runs: impl IntoIterator<Item = &'a FaultRun>) -> Result<()> {
     for r in runs {
         let (sp, lr) = (&r.spans, &r.logs);
         ensure!(
