@@ -58,7 +58,7 @@ pub const SLOW_CASES: &[SlowCase] = &[
     },
     SlowCase {
         name: "slowing_user",
-        user: &[("FAULT_DELAY_RAMP_MS_PER_S", "10")],
+        user: &[("FAULT_DELAY_RAMP_MS_PER_S", "20")],
         order: &[("PEER_TIMEOUT_MS", "50")],
         budget_percent: Some(20),
         expect: "fine until the delay passes 50 ms, then as above",
