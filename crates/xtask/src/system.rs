@@ -1093,6 +1093,92 @@ const NS_B: &str = "10.200.0.2";
 
 /// `POST /api/orders` with curl run inside namespace `ns`: status, seconds
 /// taken, body.
+/// Seconds of load on the gateway while the link is cut.
+const PARTITION_LOAD: u64 = 3;
+/// Its closed-loop connections.
+const PARTITION_CONNECTIONS: u64 = 32;
+
+/// What `loadgen` printed: its counts, latencies and the whole line.
+#[derive(Debug, Default, PartialEq)]
+struct Loaded {
+    ok: u64,
+    bad_status: u64,
+    transport: u64,
+    timed_out: u64,
+    /// Seconds from the first request to the last answer.
+    elapsed: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    line: String,
+}
+
+impl Loaded {
+    fn answered(&self) -> u64 {
+        self.ok + self.bad_status
+    }
+
+    /// Answers of any status per second (loadgen's own rate counts `2xx`).
+    fn answered_per_second(&self) -> f64 {
+        self.answered() as f64 / self.elapsed.max(1e-9)
+    }
+
+    /// `N ok, N bad status, N transport errors, N timed out, N unsent in S s
+    /// (R req/s); latency p50 X ms p99 Y ms ...`.
+    fn parse(line: &str) -> Result<Loaded> {
+        let number = |before: &str| -> Result<f64> {
+            let i = line
+                .find(before)
+                .with_context(|| format!("no {before:?} in {line:?}"))?;
+            let text = line[..i].rsplit([' ', '(']).next().unwrap_or_default();
+            text.parse()
+                .with_context(|| format!("{text:?} before {before:?} in {line:?}"))
+        };
+        let after = |word: &str| -> Result<f64> {
+            let i = line
+                .find(word)
+                .with_context(|| format!("no {word:?} in {line:?}"))?;
+            let text = line[i + word.len()..].split_whitespace().next();
+            text.and_then(|t| t.parse().ok())
+                .with_context(|| format!("no number after {word:?} in {line:?}"))
+        };
+        Ok(Loaded {
+            ok: number(" ok,")? as u64,
+            bad_status: number(" bad status,")? as u64,
+            transport: number(" transport errors,")? as u64,
+            timed_out: number(" timed out,")? as u64,
+            elapsed: number(" s (")?,
+            p50_ms: after("latency p50 ")?,
+            p99_ms: after(" p99 ")?,
+            line: line.to_owned(),
+        })
+    }
+}
+
+/// Runs the book's `loadgen` inside namespace `ns`: closed loop, orders to
+/// the gateway at `url`, for `seconds`.
+fn loadgen_in(root: &Path, ns: &str, url: &str, seconds: u64) -> Result<Loaded> {
+    run::cargo(&["build", "--quiet", "--locked", "-p", "otlp-csp-loadgen"])?;
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns])
+        .arg(root.join("target/debug/loadgen"))
+        .args(["closed", &format!("{url}/api/orders"), "10000000"])
+        .args([seconds.to_string(), PARTITION_CONNECTIONS.to_string()])
+        .args(["--post", ORDER])
+        .output()?;
+    // It exits 1 when some answer was not a 2xx, which is the point here.
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains(" bad status,"))
+        .with_context(|| {
+            format!(
+                "loadgen printed no summary: {text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })?;
+    Loaded::parse(line)
+}
+
 fn curl_order(ns: &str, url: &str) -> Result<(u16, f64, String)> {
     let out = Command::new("ip")
         .args(["netns", "exec", ns, "curl", "-s", "--max-time", "30"])
@@ -1213,6 +1299,26 @@ pub fn partition_in_namespaces(root: &Path) -> Result<Option<String>> {
         }
         ip(&["-n", &ns_b, "link", "set", &veth_b, "down"])?;
     }
+    // Cutting again the way the first cut went.
+    let cut = || -> Result<()> {
+        if netem {
+            for (ns, dev) in [(&ns_a, &veth_a), (&ns_b, &veth_b)] {
+                let out = Command::new("tc")
+                    .args(["-n", ns, "qdisc", "add", "dev", dev, "root", "netem"])
+                    .args(["loss", "100%"])
+                    .output()?;
+                if !out.status.success() {
+                    bail!(
+                        "tc netem failed: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+            }
+            Ok(())
+        } else {
+            ip(&["-n", &ns_b, "link", "set", &veth_b, "down"])
+        }
+    };
     let heal = || -> Result<()> {
         if netem {
             for (ns, dev) in [(&ns_a, &veth_a), (&ns_b, &veth_b)] {
@@ -1279,6 +1385,23 @@ pub fn partition_in_namespaces(root: &Path) -> Result<Option<String>> {
         }
     }
     let recovery = healed.elapsed();
+
+    // The same cut under load: closed-loop clients inside namespace A keep
+    // the gateway saturated while the link is down. Every order must get an
+    // answer (a refusal, here): none may hang or be reset.
+    cut()?;
+    let loaded = loadgen_in(root, &ns_a, &url, PARTITION_LOAD)?;
+    heal()?;
+    if loaded.transport + loaded.timed_out > 0 || loaded.answered() == 0 {
+        bail!("under load with the link cut: {}", loaded.line);
+    }
+    let deadline = Instant::now() + PATIENCE;
+    while curl_order(&ns_a, &url)?.0 != 201 {
+        if Instant::now() > deadline {
+            bail!("after the loaded cut the breaker never closed again");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
     stop_all(&mut services)?;
     let mut m = vec![
         Measurement::count(
@@ -1316,6 +1439,20 @@ pub fn partition_in_namespaces(root: &Path) -> Result<Option<String>> {
         ));
         m.push(Measurement::count(id("ms"), seconds * 1e3, "ms"));
     }
+    let id = |what: &str| format!("system_partition/loaded_{what}");
+    m.extend([
+        Measurement::count(id("seconds"), PARTITION_LOAD as f64, "s"),
+        Measurement::count(
+            id("connections"),
+            PARTITION_CONNECTIONS as f64,
+            "clients",
+        ),
+        Measurement::count(id("answered"), loaded.answered() as f64, "orders"),
+        Measurement::count(id("ok"), loaded.ok as f64, "orders"),
+        Measurement::count(id("rate"), loaded.answered_per_second(), "req/s"),
+        Measurement::count(id("p50"), loaded.p50_ms, "ms"),
+        Measurement::count(id("p99"), loaded.p99_ms, "ms"),
+    ]);
     record("system_partition", m)?;
     println!(
         "    payment behind a veth pair ({NS_A} <-> {NS_B}), link cut with {}: {statuses:?}; \
@@ -1355,6 +1492,21 @@ mod tests {
         std::fs::remove_file(dir.join("cpu.stat")).unwrap();
         drop(group(false));
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn reads_loadgens_summary() {
+        let line = "0 ok, 900 bad status, 0 transport errors, 0 timed out, 0 unsent \
+                    in 3.01 s (299 req/s); latency p50 1.250 ms p99 502.500 ms max \
+                    510.000 ms; service time p50 1.200 ms p99 502.000 ms";
+        let l = Loaded::parse(line).unwrap();
+        assert_eq!(
+            (l.ok, l.bad_status, l.transport, l.timed_out),
+            (0, 900, 0, 0)
+        );
+        assert_eq!((l.elapsed, l.p50_ms, l.p99_ms), (3.01, 1.25, 502.5));
+        assert!((l.answered_per_second() - 299.0).abs() < 0.1);
+        assert!(Loaded::parse("0 ok, in 3 s").is_err());
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! machine and print what it saw. Both a request count and a duration are
 //! required; the first one reached ends the load.
 
+//!
+//! A last argument `--post JSON` sends each request as a `POST` of JSON
+//! (an order to the gateway, say) instead of a `GET`.
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
@@ -10,8 +13,9 @@ use otlp_csp_loadgen::{
     Bounds, HttpConnection, Schedule, Target, closed_loop, open_loop,
 };
 
-const USAGE: &str = "usage: loadgen open URL RATE REQUESTS SECONDS [CONNECTIONS]\n       \
-                     loadgen closed URL REQUESTS SECONDS [CONNECTIONS]";
+const USAGE: &str = "usage: loadgen open URL RATE REQUESTS SECONDS [CONNECTIONS] \
+                     [--post JSON]\n       \
+                     loadgen closed URL REQUESTS SECONDS [CONNECTIONS] [--post JSON]";
 
 fn arg<T: std::str::FromStr>(args: &[String], i: usize, what: &str) -> Result<T> {
     let text = args
@@ -24,7 +28,16 @@ fn arg<T: std::str::FromStr>(args: &[String], i: usize, what: &str) -> Result<T>
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let post = match args.iter().position(|a| a == "--post") {
+        Some(i) if i + 2 == args.len() => {
+            let body = args.pop().expect("checked");
+            args.pop();
+            Some(bytes::Bytes::from(body))
+        }
+        Some(_) => bail!("--post JSON must come last\n{USAGE}"),
+        None => None,
+    };
     let mode = args.first().map(String::as_str);
     let open = match mode {
         Some("open") => true,
@@ -50,7 +63,16 @@ async fn main() -> Result<()> {
         bail!("SECONDS must be a positive number");
     }
     let bounds = Bounds::new(requests, Duration::from_secs_f64(seconds))?;
-    let conns = HttpConnection::open_many(&target, connections).await?;
+    let conns = match post {
+        Some(body) => {
+            let first =
+                HttpConnection::open_post(&target, body, "application/json").await?;
+            let mut conns = first.open_like(&target, connections - 1).await?;
+            conns.push(first);
+            conns
+        }
+        None => HttpConnection::open_many(&target, connections).await?,
+    };
     let report = if open {
         let schedule = Schedule::new(arg(&args, 2, "RATE")?)?;
         open_loop(conns, schedule, bounds).await?
