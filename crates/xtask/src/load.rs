@@ -39,13 +39,19 @@ pub fn run(root: &Path, seconds: u64) -> Result<()> {
 /// part of the export requests badly (`ch21-perf --faults`), one run of
 /// `seconds` per fault; fails unless every request was answered and every
 /// span accounted for; records the results group `collector_faults`.
-pub fn faults(root: &Path, seconds: u64, repeats: u64) -> Result<()> {
+pub fn faults(
+    root: &Path,
+    seconds: u64,
+    repeats: u64,
+    slow_peer_only: bool,
+) -> Result<()> {
     build_release(&["otlp-csp-services", "otlp-receiver"])?;
     let mut cmd = Command::new(root.join("target/release/ch21-perf"));
     cmd.arg("--faults")
         .arg(root.join("target/release/otlp-receiver"))
         .args(["--seconds", &seconds.to_string()])
         .args(["--repeats", &repeats.to_string()])
+        .args(slow_peer_only.then_some("--slow-peer-only"))
         .args(["--chain-rate", &CHAIN_RATE.to_string()])
         .arg("--logs")
         .arg(root.join("target"));

@@ -92,6 +92,9 @@ enum Command {
         /// each case's median and range [default: 1].
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=9))]
         repeats: u64,
+        /// Only the slow-peer runs (results group `slow_peer`).
+        #[arg(long)]
+        slow_peer_only: bool,
     },
     /// Chapter 19's soak: the four release-built services at 70 % of the
     /// chain rate, memory and descriptors sampled every second; every span
@@ -154,14 +157,18 @@ fn real_main(command: Command) -> Result<()> {
                 load::soak(&root, seconds)
             })
         }
-        Command::Faults { seconds, repeats } => {
+        Command::Faults {
+            seconds,
+            repeats,
+            slow_peer_only,
+        } => {
             let seconds = seconds.unwrap_or(load::DEFAULT_SECONDS);
             run::step(
                 &format!(
                     "Chapter 19's collector faults ({seconds} s per run, {repeats} \
                      repeat(s))"
                 ),
-                || load::faults(&root, seconds, repeats),
+                || load::faults(&root, seconds, repeats, slow_peer_only),
             )
         }
     }

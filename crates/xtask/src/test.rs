@@ -193,7 +193,7 @@ pub fn all(root: &Path) -> Result<()> {
         step(
             "The four services at the chain rate against a collector that answers badly: \
              every request answered, every span accounted for",
-            || crate::load::faults(root, crate::load::TEST_SECONDS, 1),
+            || crate::load::faults(root, crate::load::TEST_SECONDS, 1, false),
         ),
     );
     record(

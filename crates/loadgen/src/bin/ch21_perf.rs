@@ -51,6 +51,8 @@ struct Settings {
     soak: Option<PathBuf>,
     /// Interleaved repeats of the fault runs.
     repeats: usize,
+    /// With `--faults`: only the slow-peer runs.
+    slow_peer_only: bool,
 }
 
 fn settings() -> Result<Settings> {
@@ -65,8 +67,13 @@ fn settings() -> Result<Settings> {
         faults: None,
         soak: None,
         repeats: 1,
+        slow_peer_only: false,
     };
     while let Some(flag) = args.next() {
+        if flag == "--slow-peer-only" {
+            s.slow_peer_only = true;
+            continue;
+        }
         let value = args
             .next()
             .with_context(|| format!("{flag} needs a value"))?;
@@ -234,6 +241,9 @@ fn main() -> Result<()> {
     );
     std::fs::create_dir_all(&s.logs)?;
     if let Some(receiver) = &s.faults {
+        if s.slow_peer_only {
+            return slow_peer_runs(&rt, &s, receiver, load);
+        }
         return fault_runs(&rt, &s, receiver, load);
     }
     if let Some(receiver) = &s.soak {
@@ -980,10 +990,14 @@ fn slow_peer_runs(
     receiver: &Path,
     load: f64,
 ) -> Result<()> {
-    // A quarter of the chain rate: a slow peer holds each order for up to
-    // three timeouts, and the run is about attempts, not saturation.
+    // An eighth of the chain rate, over 128 connections: without a budget a
+    // slow peer holds each order for three timeouts and their backoffs
+    // (about 200 ms), so 250 orders/s keep some 50 in flight, within the
+    // connections and the order service's 64 calls to user. The run is
+    // about attempts, not saturation.
     let settings = Settings {
-        chain_rate: s.chain_rate / 4.0,
+        chain_rate: s.chain_rate / 8.0,
+        connections: 128,
         rotel: s.rotel.clone(),
         logs: s.logs.clone(),
         faults: None,
