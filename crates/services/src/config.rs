@@ -199,10 +199,11 @@ impl ClientConfig {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn env(
+    /// An environment of `pairs`, for tests of anything read from one.
+    pub(crate) fn env(
         pairs: &'static [(&'static str, &'static str)],
     ) -> Env<impl Fn(&str) -> Option<String>> {
         Env(move |name: &str| {

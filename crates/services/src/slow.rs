@@ -57,17 +57,7 @@ impl Delay {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env(
-        pairs: &'static [(&'static str, &'static str)],
-    ) -> Env<impl Fn(&str) -> Option<String>> {
-        Env(move |name: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        })
-    }
+    use crate::config::tests::env;
 
     #[test]
     fn reads_the_plan_and_ramps_it() {
