@@ -65,7 +65,7 @@ async fn run(protocol: Protocol, failures: u64, policy: RetryPolicy) -> Result<(
 // ANCHOR: main
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
-    // The default: 3 retries, 100 ms doubling up to 1.6 s, plus jitter.
+    // The default: 3 retries, waiting 100, 200 and 400 ms, plus jitter.
     let recommended = RetryPolicy::default();
     run(Protocol::HttpBinary, 2, recommended.clone()).await?;
     run(Protocol::Grpc, 2, recommended.clone()).await?;

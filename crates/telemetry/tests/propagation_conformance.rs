@@ -43,7 +43,7 @@ struct Observed {
     baggage_forwarded: Option<Vec<(String, String, String)>>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Expect {
     traceparent: Option<String>,
     /// Acceptable outgoing `tracestate` values (an empty one counts as none).
@@ -313,7 +313,7 @@ fn cases() -> Vec<Case> {
         Case {
             id: "tp-random-flag",
             section: "TC2 §3.2.2.5.2",
-            rule: "a random flag set on the way in MUST be set on the way out",
+            rule: "Level 2: a random flag set on the way in MUST be set on the way out",
             headers: vec![h("traceparent", tp("03"))],
             expect: cont("03", None),
             sdk: Fails,
@@ -322,7 +322,7 @@ fn cases() -> Vec<Case> {
         Case {
             id: "tp-random-unsampled",
             section: "TC2 §3.2.2.5.2",
-            rule: "a random flag set on the way in MUST be set on the way out",
+            rule: "Level 2: a random flag set on the way in MUST be set on the way out",
             headers: vec![h("traceparent", tp("02"))],
             expect: cont("02", None),
             sdk: Fails,
@@ -579,6 +579,30 @@ fn cases() -> Vec<Case> {
             ],
             expect: cont("00", Some(&format!("t@{}=1,bar=2", "v".repeat(15)))),
             sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "ts-key-vendor-14",
+            section: "TC2 §3.3.2.2.1",
+            rule: "14 characters after '@' are allowed by both levels",
+            headers: vec![
+                h("traceparent", tp("00")),
+                h("tracestate", format!("t@{}=1,bar=2", "v".repeat(14))),
+            ],
+            expect: cont("00", Some(&format!("t@{}=1,bar=2", "v".repeat(14)))),
+            sdk: Fails,
+            gap: None,
+        },
+        Case {
+            id: "ts-key-digit-first",
+            section: "TC2 §3.3.2.2.1",
+            rule: "Level 2: a key without '@' may begin with a digit",
+            headers: vec![
+                h("traceparent", tp("00")),
+                h("tracestate", "1foo=1,bar=2"),
+            ],
+            expect: cont("00", Some("1foo=1,bar=2")),
+            sdk: Passes,
             gap: None,
         },
         Case {
@@ -853,9 +877,10 @@ struct HopCase {
 
 fn hop_cases() -> Vec<HopCase> {
     use Sdk::{Fails, Passes};
-    let random = "a random flag set on the way in MUST be set on the way out";
+    let random =
+        "Level 2: a random flag set on the way in MUST be set on the way out";
     let unset = "a random flag unset on the way in MUST stay unset";
-    let new = "a trace-id generated randomly SHOULD carry the random flag";
+    let new = "Level 2: a trace-id generated randomly SHOULD carry the random flag";
     let case = |id, flags_in: Option<&'static str>, kept, flags_out, sdk| HopCase {
         id,
         section: if flags_in.is_some() {
@@ -882,6 +907,93 @@ fn hop_cases() -> Vec<HopCase> {
         case("hop-new-trace", None, true, "03", Fails),
         case("hop-new-trace-dropped", None, false, "02", Fails),
     ]
+}
+
+/// What W3C Trace Context Level 1 (a W3C Recommendation, 23 November 2021)
+/// asks where it differs from TC2. Level 1 defines one flag, `sampled`, and
+/// says the others are set to zero (§3.2.2.5), so it has no random flag; its
+/// `tracestate` key is `simple-key` (a lowercase letter first) or
+/// `tenant-id@system-id` (one '@', then 1 to 14 characters, a letter first),
+/// and a list member it cannot parse may be dropped, or the whole list.
+enum Level1Asks {
+    /// A request case: what must come out instead.
+    Request(Expect),
+    /// A hop case: the flags on the way out instead.
+    Hop(&'static str),
+}
+
+struct Level1 {
+    id: &'static str,
+    asks: Level1Asks,
+    /// Whether the SDK does what Level 1 asks.
+    sdk: Sdk,
+}
+
+/// The list, or the list without its bad member: both allowed by Level 1.
+fn dropped_by_level1(rest: &str) -> Level1Asks {
+    Level1Asks::Request(Expect {
+        traceparent: Some(tp("00")),
+        tracestate: vec![None, Some(rest.to_owned())],
+        baggage: vec![vec![]],
+    })
+}
+
+/// The rows whose rule is new in Level 2 (their rule says "Level 2:").
+fn level1_differs() -> Vec<Level1> {
+    use Level1Asks::{Hop, Request};
+    use Sdk::{Fails, Passes};
+    let row = |id, asks, sdk| Level1 { id, asks, sdk };
+    vec![
+        row("tp-random-flag", Request(cont("01", None)), Passes),
+        row("tp-random-unsampled", Request(cont("00", None)), Passes),
+        row("ts-key-at-last", dropped_by_level1("bar=2"), Fails),
+        row("ts-key-two-ats", dropped_by_level1("bar=2"), Passes),
+        row("ts-key-long-vendor", dropped_by_level1("bar=2"), Passes),
+        row("ts-key-digit-first", dropped_by_level1("bar=2"), Fails),
+        row("hop-random-kept", Hop("01"), Passes),
+        row("hop-random-dropped", Hop("00"), Passes),
+        row("hop-random-unsampled", Hop("00"), Passes),
+        row("hop-new-trace", Hop("01"), Passes),
+        row("hop-new-trace-dropped", Hop("00"), Passes),
+    ]
+}
+
+/// What is wrong with the "Level 2 only" labels: a label on a rule that
+/// does not say "Level 2:", a "Level 2:" rule without one, or a label whose
+/// Level 1 answer is the Level 2 one (then the row is not Level 2 only).
+fn level_label_problems(
+    cases: &[Case],
+    hops: &[HopCase],
+    level1: &[Level1],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let rules = cases
+        .iter()
+        .map(|c| (c.id, c.rule))
+        .chain(hops.iter().map(|c| (c.id, c.rule)));
+    for (id, rule) in rules {
+        let labelled = level1.iter().any(|l| l.id == id);
+        if labelled != rule.starts_with("Level 2:") {
+            problems.push(format!("{id}: label and rule disagree: {rule}"));
+        }
+    }
+    for l in level1 {
+        let same = match &l.asks {
+            Level1Asks::Request(e) => {
+                cases.iter().find(|c| c.id == l.id).map(|c| c.expect == *e)
+            }
+            Level1Asks::Hop(f) => hops
+                .iter()
+                .find(|c| c.id == l.id)
+                .map(|c| c.flags_out == *f),
+        };
+        match same {
+            None => problems.push(format!("{}: no such case", l.id)),
+            Some(true) => problems.push(format!("{}: Level 1 asks the same", l.id)),
+            Some(false) => {}
+        }
+    }
+    problems
 }
 
 /// One request through a server span; the `traceparent` sent on.
@@ -921,9 +1033,13 @@ fn observe_hop(case: &HopCase, book: bool) -> Option<String> {
 /// The flags are the rule's; the trace is the caller's (or, with no caller,
 /// a new one); the parent is the server span, not the caller.
 fn hop_passes(case: &HopCase, sent: Option<&str>) -> bool {
+    hop_passes_with(case, case.flags_out, sent)
+}
+
+fn hop_passes_with(case: &HopCase, flags_out: &str, sent: Option<&str>) -> bool {
     sent.is_some_and(|tp| {
         tp.len() == 55
-            && tp[53..] == *case.flags_out
+            && tp[53..] == *flags_out
             && (tp[3..35] == *TID) == case.flags_in.is_some()
             && tp[36..52] != *PID
     })
@@ -1071,6 +1187,18 @@ struct Row<'a> {
     section: &'static str,
     gap: Option<&'static str>,
     sdk: &'a Sdk,
+    level: UnderLevel1<'a>,
+}
+
+/// A row's standing under Trace Context Level 1.
+enum UnderLevel1<'a> {
+    /// A baggage row: W3C Baggage has no levels.
+    Baggage,
+    /// Both levels ask the same.
+    Same,
+    /// Level 2 only: whether the SDK does what Level 1 asks, and what the
+    /// table says it does.
+    Level2Only(bool, &'a Sdk),
 }
 
 /// The table so far, its counts, and what does not match it.
@@ -1079,6 +1207,8 @@ struct Tally {
     problems: Vec<String>,
     book_passed: usize,
     sdk_passed: usize,
+    sdk_passed_level1: usize,
+    level2_only: usize,
     gaps: usize,
 }
 
@@ -1086,11 +1216,13 @@ impl Default for Tally {
     fn default() -> Self {
         Self {
             table: String::from(
-                "case                       section                book  SDK   what the SDK does instead\n",
+                "case                       section                level  book  SDK   SDK·L1  what the SDK does instead\n",
             ),
             problems: Vec::new(),
             book_passed: 0,
             sdk_passed: 0,
+            sdk_passed_level1: 0,
+            level2_only: 0,
             gaps: 0,
         }
     }
@@ -1113,14 +1245,25 @@ impl Tally {
                 .problems
                 .push(format!("{} is marked as a gap but passes", row.id)),
         }
-        match (row.sdk, sdk_ok) {
+        let mut stale = |expected: &Sdk, ok: bool, level: &str| match (expected, ok)
+        {
             (Sdk::Passes, true) | (Sdk::Fails, false) => {}
             _ => self.problems.push(format!(
-                "the table is stale: SDK on {} now {}: {instead}",
+                "the table is stale: SDK on {} now {} {level}: {instead}",
                 row.id,
-                if sdk_ok { "passes" } else { "fails" }
+                if ok { "passes" } else { "fails" }
             )),
-        }
+        };
+        stale(row.sdk, sdk_ok, "Level 2");
+        let sdk_l1_ok = match row.level {
+            UnderLevel1::Level2Only(ok, expected) => {
+                stale(expected, ok, "Level 1");
+                self.level2_only += 1;
+                ok
+            }
+            UnderLevel1::Same | UnderLevel1::Baggage => sdk_ok,
+        };
+        self.sdk_passed_level1 += usize::from(sdk_l1_ok);
         let mark = |ok: bool, gap: bool| {
             if ok {
                 "pass"
@@ -1130,14 +1273,21 @@ impl Tally {
                 "FAIL"
             }
         };
+        let (level, sdk_l1) = match row.level {
+            UnderLevel1::Baggage => ("-", "-"),
+            UnderLevel1::Same => ("1, 2", mark(sdk_l1_ok, false)),
+            UnderLevel1::Level2Only(..) => ("2", mark(sdk_l1_ok, false)),
+        };
         self.table.push_str(&format!(
-            "{:<26} {:<22} {:<5} {:<5} {}\n",
+            "{:<26} {:<22} {:<6} {:<5} {:<5} {:<7} {}\n",
             row.id,
             row.section
                 .trim_start_matches("TC2 ")
                 .trim_start_matches("BAG "),
+            level,
             mark(book_ok, row.gap.is_some()),
             mark(sdk_ok, false),
+            sdk_l1,
             instead
         ));
     }
@@ -1151,27 +1301,43 @@ fn both_propagators_against_the_conformance_table() {
     let sdk_trace = TraceContextPropagator::new();
     let sdk_baggage = BaggagePropagator::new();
 
+    let hops = hop_cases();
+    let level1 = level1_differs();
+    let labels = level_label_problems(&cases, &hops, &level1);
+    assert!(labels.is_empty(), "{}", labels.join("\n"));
+    let level1_of = |id: &str| level1.iter().find(|l| l.id == id);
+
     let mut t = Tally::default();
     for case in &cases {
         let map = header_map(&case.headers);
         let book = observe(&book_trace, &book_baggage, &HeaderCarrier(&map));
-        let sdk = observe(&sdk_trace, &sdk_baggage, &HeaderExtractor(&map));
+        let sdk_seen = observe(&sdk_trace, &sdk_baggage, &HeaderExtractor(&map));
         let (book_ok, sdk_ok) =
-            (passes(&case.expect, &book), passes(&case.expect, &sdk));
-        let instead = if sdk_ok {
-            String::new()
-        } else {
-            describe(&sdk, !case.id.starts_with("bg-"))
+            (passes(&case.expect, &book), passes(&case.expect, &sdk_seen));
+        let level = match level1_of(case.id) {
+            _ if case.id.starts_with("bg-") => UnderLevel1::Baggage,
+            Some(Level1 {
+                asks: Level1Asks::Request(asks),
+                sdk,
+                ..
+            }) => UnderLevel1::Level2Only(passes(asks, &sdk_seen), sdk),
+            _ => UnderLevel1::Same,
+        };
+        // What the SDK did, where it broke either level's rule.
+        let instead = match level {
+            _ if !sdk_ok => describe(&sdk_seen, !case.id.starts_with("bg-")),
+            UnderLevel1::Level2Only(false, _) => describe(&sdk_seen, true),
+            _ => String::new(),
         };
         let row = Row {
             id: case.id,
             section: case.section,
             gap: case.gap,
             sdk: &case.sdk,
+            level,
         };
         t.add(row, (book_ok, format!("{book:?}")), (sdk_ok, instead));
     }
-    let hops = hop_cases();
     for case in &hops {
         let book = observe_hop(case, true);
         let sdk = observe_hop(case, false);
@@ -1182,11 +1348,23 @@ fn both_propagators_against_the_conformance_table() {
             Some(tp) if tp.len() == 55 => format!("sends flags {}", &tp[53..]),
             other => format!("sends {other:?}"),
         };
+        let level = match level1_of(case.id) {
+            Some(Level1 {
+                asks: Level1Asks::Hop(flags),
+                sdk: expected,
+                ..
+            }) => UnderLevel1::Level2Only(
+                hop_passes_with(case, flags, sdk.as_deref()),
+                expected,
+            ),
+            _ => UnderLevel1::Same,
+        };
         let row = Row {
             id: case.id,
             section: case.section,
             gap: None,
             sdk: &case.sdk,
+            level,
         };
         t.add(row, (book_ok, format!("{book:?}")), (sdk_ok, instead));
     }
@@ -1195,6 +1373,8 @@ fn both_propagators_against_the_conformance_table() {
         problems,
         book_passed,
         sdk_passed,
+        sdk_passed_level1,
+        level2_only,
         gaps,
     } = t;
     for case in cases.iter().filter(|c| c.gap.is_some()) {
@@ -1225,6 +1405,16 @@ fn both_propagators_against_the_conformance_table() {
             book_results::Measurement::count(
                 "ch10_propagation/sdk_passed",
                 sdk_passed as f64,
+                "cases",
+            ),
+            book_results::Measurement::count(
+                "ch10_propagation/sdk_passed_level1",
+                sdk_passed_level1 as f64,
+                "cases",
+            ),
+            book_results::Measurement::count(
+                "ch10_propagation/level2_only",
+                level2_only as f64,
                 "cases",
             ),
             book_results::Measurement::count(
@@ -1278,4 +1468,42 @@ fn injection_uses_the_book_carrier_too() {
     assert_eq!(out.get("traceparent").unwrap(), tp("03").as_str());
     assert_eq!(out.get("tracestate").unwrap(), "foo=1");
     assert_eq!(out.get("baggage").unwrap(), "k=v");
+}
+
+#[test]
+fn the_level_labels_are_checked() {
+    let (cases, hops) = (cases(), hop_cases());
+    assert!(level_label_problems(&cases, &hops, &level1_differs()).is_empty());
+    // Planted: `tp-valid` labelled Level 2 only, with Level 2's own answer.
+    let mut wrong = level1_differs();
+    let valid = cases.iter().find(|c| c.id == "tp-valid").unwrap();
+    wrong.push(Level1 {
+        id: "tp-valid",
+        asks: Level1Asks::Request(valid.expect.clone()),
+        sdk: Sdk::Passes,
+    });
+    let problems = level_label_problems(&cases, &hops, &wrong);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("tp-valid: Level 1 asks the same"))
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("tp-valid: label and rule"))
+    );
+    // Planted: a Level 2 rule left unlabelled.
+    let mut missing = level1_differs();
+    missing.retain(|l| l.id != "hop-new-trace");
+    let problems = level_label_problems(&cases, &hops, &missing);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("hop-new-trace: label and rule disagree"));
+    // Planted: a Level 1 answer on a hop that is the Level 2 one.
+    let mut same = level1_differs();
+    same.iter_mut()
+        .filter(|l| l.id == "hop-random-kept")
+        .for_each(|l| l.asks = Level1Asks::Hop("03"));
+    let problems = level_label_problems(&cases, &hops, &same);
+    assert_eq!(problems, ["hop-random-kept: Level 1 asks the same"]);
 }
