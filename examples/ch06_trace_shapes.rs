@@ -367,6 +367,7 @@ fn check_batch(spans: &Spans) -> Res {
             int_attr(b, "batch.size") == Some(b.links.len() as i64),
             "one link per item",
         )?;
+        ensure(b.links.dropped_count == 0, "no link dropped")?;
         for link in b.links.iter() {
             let item = spans
                 .get(link.span_context.span_id())

@@ -12,7 +12,8 @@
 //!
 //! Every item travels with its OpenTelemetry [`Context`](opentelemetry::Context)
 //! (a [`Traced`] value), so the span that processes an item is a child of the
-//! span that produced it; a batch is one span with a link to each item's span.
+//! span that produced it; a batch is one span with a link to each item's span
+//! (links past the provider's link limit go on child spans, [`BATCH_LINKS`]).
 //! See [`Tracing`] for where the spans go and what the untraced path costs.
 //! The crate uses the OpenTelemetry API only: the application decides
 //! whether spans are recorded and where they are exported.
@@ -34,7 +35,7 @@ pub use error::{
     BuildError, JobError, Panicked, RecvError, RunError, SendError, SubmitError,
 };
 pub use rate::{Rate, RateLimited};
-pub use trace::{SCOPE, Traced, Tracing};
+pub use trace::{BATCH_LINKS, LINK_LIMIT, SCOPE, Traced, Tracing};
 
 /// How a fan-in delivers results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

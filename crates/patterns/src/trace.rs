@@ -114,26 +114,71 @@ impl Tracing {
     /// Starts the span of a unit of work made of many items: a new trace,
     /// linked to each item's span (a batch has many producers, and a span has
     /// one parent).
+    ///
+    /// A provider keeps at most `links_per_span` links on a span and drops
+    /// the rest, so the batch span takes the first `links_per_span` and each
+    /// further `links_per_span` go on a child span named [`BATCH_LINKS`],
+    /// started and ended at once. All links are given at start, where a
+    /// sampler sees them. `links_per_span == 0` (a provider that keeps no
+    /// links) leaves every link on the batch span, for the provider to count
+    /// as dropped.
     pub(crate) fn batch<'a>(
         &self,
         name: &'static str,
         items: impl Iterator<Item = &'a Context>,
         size: usize,
+        links_per_span: usize,
     ) -> Step {
         let Some(tracer) = &self.tracer else {
             return Step::passthrough(&Context::new());
         };
-        let links = items
+        let items: Vec<SpanContext> = items
             .map(|cx| cx.span().span_context().clone())
-            .filter(|sc| sc.is_valid())
-            .map(Link::with_context)
+            .filter(SpanContext::is_valid)
             .collect();
+        let per_span = match links_per_span {
+            0 => items.len().max(1),
+            n => n,
+        };
+        let mut links = items
+            .chunks(per_span)
+            .map(|chunk| chunk.iter().cloned().map(Link::with_context).collect());
         let span = SpanBuilder::from_name(name)
-            .with_links(links)
+            .with_links(links.next().unwrap_or_default())
             .with_attributes([KeyValue::new("batch.size", size as i64)])
             .start_with_context(tracer.as_ref(), &Context::new());
-        Step::start(span, &Context::new())
+        let step = Step::start(span, &Context::new());
+        if step.context().span().is_recording() {
+            for links in links {
+                SpanBuilder::from_name(BATCH_LINKS)
+                    .with_links(links)
+                    .start_with_context(tracer.as_ref(), step.context())
+                    .end();
+            }
+        }
+        step
     }
+}
+
+/// The name of the child spans that carry a batch's links beyond the first
+/// `links_per_span` (see [`threads::Batcher`](crate::threads::Batcher)).
+pub const BATCH_LINKS: &str = "batch.links";
+
+/// The most links the OpenTelemetry SDK keeps on one span unless told
+/// otherwise: its default `SpanLimits::max_links_per_span`, and the
+/// specification's default for `OTEL_SPAN_LINK_COUNT_LIMIT`.
+pub const LINK_LIMIT: usize = 128;
+
+/// The link limit of a provider configured from the environment:
+/// `OTEL_SPAN_LINK_COUNT_LIMIT` if it parses as a `u32` (as the SDK parses
+/// it), else [`LINK_LIMIT`].
+pub(crate) fn link_limit_from_env() -> usize {
+    link_limit(std::env::var("OTEL_SPAN_LINK_COUNT_LIMIT").ok().as_deref())
+}
+
+fn link_limit(var: Option<&str>) -> usize {
+    var.and_then(|v| v.parse::<u32>().ok())
+        .map_or(LINK_LIMIT, |n| n as usize)
 }
 
 /// Whether `tracer` is the no-op tracer, or behaves like it: asked for a
@@ -228,6 +273,22 @@ impl Drop for Step {
                 span.set_status(Status::error("abandoned (cancelled)"));
             }
             span.end();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LINK_LIMIT, link_limit};
+
+    #[test]
+    fn the_link_limit_is_read_from_the_environment_as_the_sdk_reads_it() {
+        assert_eq!(link_limit(None), LINK_LIMIT);
+        assert_eq!(link_limit(Some("50")), 50);
+        assert_eq!(link_limit(Some("0")), 0);
+        // The SDK ignores a value that is not a u32; so does the batcher.
+        for bad in ["", " 50", "-1", "1e3", "4294967296"] {
+            assert_eq!(link_limit(Some(bad)), LINK_LIMIT, "{bad:?}");
         }
     }
 }

@@ -43,6 +43,13 @@ fn zero_sizes_are_refused_when_a_pattern_is_built() {
         "batch size must be at least 1, got 0"
     );
     assert_eq!(
+        zero(
+            threads::Batcher::new(1, Duration::ZERO)
+                .and_then(|b| b.links_per_span(0))
+        ),
+        "links per span must be at least 1, got 0"
+    );
+    assert_eq!(
         zero(Rate::per_second(0, 1)),
         "rate per second must be at least 1, got 0"
     );

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::error::{BuildError, nonzero};
-use crate::trace::{Traced, Tracing};
+use crate::trace::{Traced, Tracing, link_limit_from_env};
 
 /// Groups items from a channel into batches of at most `max` items, waiting
 /// at most `linger` after a batch's first item for it to fill.
@@ -13,10 +13,18 @@ use crate::trace::{Traced, Tracing};
 /// Each batch is processed under one span (`batch`, with `batch.size`) that
 /// starts a new trace and links to the span of every item in it: a span has
 /// one parent, and a batch has many producers.
+///
+/// A tracer provider keeps a limited number of links per span (the SDK's
+/// `SpanLimits::max_links_per_span`) and drops the rest, counting them in
+/// the span's dropped-links count. So the `batch` span holds at most
+/// [`links_per_span`](Self::links_per_span) links, and each further group of
+/// as many is held by a child span named [`BATCH_LINKS`](crate::BATCH_LINKS):
+/// every item stays linked, whatever the batch size.
 #[derive(Clone, Debug)]
 pub struct Batcher {
     max: usize,
     linger: Duration,
+    links_per_span: usize,
     tracing: Tracing,
 }
 
@@ -26,6 +34,7 @@ impl Batcher {
         Ok(Self {
             max: nonzero(max, "batch size")?,
             linger,
+            links_per_span: link_limit_from_env(),
             tracing: Tracing::global(),
         })
     }
@@ -34,6 +43,19 @@ impl Batcher {
     pub fn tracing(mut self, tracing: Tracing) -> Self {
         self.tracing = tracing;
         self
+    }
+
+    /// The most links one span may hold: the link limit of the provider the
+    /// spans go to. The default is what a provider configured from the
+    /// environment uses: `OTEL_SPAN_LINK_COUNT_LIMIT` if set (read as the SDK
+    /// reads it), else [`LINK_LIMIT`](crate::LINK_LIMIT), the SDK's default.
+    /// Set it when the provider's limit is set in code
+    /// (`with_max_links_per_span`); a value above that limit loses links.
+    /// `OTEL_SPAN_LINK_COUNT_LIMIT=0` (a provider that keeps no link) gives
+    /// every link to the batch span, for the provider to count as dropped.
+    pub fn links_per_span(mut self, n: usize) -> Result<Self, BuildError> {
+        self.links_per_span = nonzero(n, "links per span")?;
+        Ok(self)
     }
 
     /// Takes items from `rx` until every sender is gone, calling `f` on each
@@ -64,6 +86,7 @@ impl Batcher {
                 "batch",
                 batch.iter().map(|t| &t.cx),
                 batch.len(),
+                self.links_per_span,
             );
             {
                 let _in_span = step.context().clone().attach();

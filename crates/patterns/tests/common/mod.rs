@@ -5,7 +5,9 @@ use std::sync::Once;
 use std::time::Duration;
 
 use opentelemetry::trace::{SpanId, TracerProvider};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+use opentelemetry_sdk::trace::{
+    InMemorySpanExporter, SdkTracerProvider, SpanData, TracerProviderBuilder,
+};
 use otlp_csp_patterns::Tracing;
 
 /// A provider of the test's own (not the global one, so tests can run in
@@ -17,10 +19,17 @@ pub struct Capture {
 
 impl Capture {
     pub fn new() -> Self {
+        Self::from_builder(SdkTracerProvider::builder())
+    }
+
+    /// A capture whose provider keeps at most `max` links per span.
+    pub fn with_link_limit(max: u32) -> Self {
+        Self::from_builder(SdkTracerProvider::builder().with_max_links_per_span(max))
+    }
+
+    fn from_builder(builder: TracerProviderBuilder) -> Self {
         let exporter = InMemorySpanExporter::default();
-        let provider = SdkTracerProvider::builder()
-            .with_simple_exporter(exporter.clone())
-            .build();
+        let provider = builder.with_simple_exporter(exporter.clone()).build();
         Self { provider, exporter }
     }
 
