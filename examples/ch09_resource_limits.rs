@@ -11,6 +11,24 @@ use otlp_csp::telemetry::{Protocol, TelemetryConfig, init_with};
 use otlp_receiver::Receiver;
 use otlp_receiver::proto::common::v1::any_value::Value;
 
+/// Detected keys found on some machines only, or with build-dependent
+/// values: not printed.
+const SOME_MACHINES: [&str; 4] = [
+    "host.id",
+    "container.id",
+    "process.runtime.version",
+    "process.runtime.description",
+];
+/// Keys the set-up detects on every Linux machine.
+const DETECTED: [&str; 6] = [
+    "host.arch",
+    "host.name",
+    "os.type",
+    "process.pid",
+    "process.runtime.name",
+    "service.instance.id",
+];
+
 // ANCHOR: main
 // ANCHOR: send
 #[tokio::main]
@@ -40,16 +58,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .resource
         .clone()
         .unwrap_or_default();
-    let mut pairs: Vec<String> = (resource.attributes.iter())
-        .map(
-            |kv| match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
-                Some(Value::StringValue(s)) => format!("{}={s}", kv.key),
-                other => format!("{}={other:?}", kv.key),
-            },
-        )
-        .collect();
+    // Detected values differ from machine to machine and run to run: the
+    // program prints their keys. The rest it prints as `key=value`.
+    let (mut pairs, mut detected) = (Vec::new(), Vec::new());
+    for kv in &resource.attributes {
+        let key = kv.key.as_str();
+        match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+            _ if DETECTED.contains(&key) => detected.push(key),
+            _ if SOME_MACHINES.contains(&key) => {}
+            Some(Value::StringValue(s)) => pairs.push(format!("{key}={s}")),
+            other => pairs.push(format!("{key}={other:?}")),
+        }
+    }
     pairs.sort();
+    detected.sort();
     println!("resource: {}", pairs.join(" "));
+    println!("detected: {}", detected.join(" "));
+    println!("schema: {}", request.resource_spans[0].schema_url);
     // ANCHOR_END: read
     // ANCHOR: read_span
     let span = &request.resource_spans[0].scope_spans[0].spans[0];

@@ -5,7 +5,6 @@
 //! provider a program builds itself.
 
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
-use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::logs::LoggerProviderBuilder;
 use opentelemetry_sdk::trace::{SimpleSpanProcessor, TracerProviderBuilder};
 
@@ -45,9 +44,7 @@ pub fn with_otlp_export(
     if !matches!(config.traces, Export::Otlp { .. }) {
         return Ok((builder, counters));
     }
-    let resource = Resource::builder()
-        .with_service_name(config.service_name.clone())
-        .build();
+    let resource = crate::resource::resource(&config.service_name);
     let (builder, _) = with_span_exporter(
         builder.with_resource(resource),
         &config.traces,

@@ -46,6 +46,7 @@ mod gated;
 mod otlp_http;
 mod processors;
 pub mod propagation;
+pub mod resource;
 pub mod sampling;
 mod self_metrics;
 mod setup;

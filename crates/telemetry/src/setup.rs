@@ -5,7 +5,6 @@
 
 use opentelemetry::global;
 use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
-use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
@@ -91,9 +90,7 @@ pub fn init_with_views(
     config: TelemetryConfig,
     views: Vec<View>,
 ) -> Result<Telemetry, TelemetryError> {
-    let resource = Resource::builder()
-        .with_service_name(config.service_name.clone())
-        .build();
+    let resource = crate::resource::resource(&config.service_name);
 
     // With an exporter of `none` nothing is meant to leave the process, so
     // nothing is counted as handed to the pipeline (or as lost).
