@@ -178,7 +178,7 @@ fn throughput(c: &mut Criterion) {
 
 // ANCHOR: queue
 /// The queues alone: one push and one pop of a small value on one thread,
-/// the book's lock-free queue against the std bounded channel the SDK's
+/// the book's span queue against the std bounded channel the SDK's
 /// processor uses.
 fn queue_only(c: &mut Criterion) {
     let mut group = c.benchmark_group("ch12_queue");

@@ -1,5 +1,5 @@
-//! A bounded, lock-free, multi-producer multi-consumer queue that accounts
-//! for every item offered to it.
+//! A bounded multi-producer multi-consumer queue, non-blocking for
+//! producers, that accounts for every item offered to it.
 //!
 //! The book's fast span processor (chapter 12) hands finished spans from the
 //! application's threads to one exporter thread through this queue. A span
@@ -22,6 +22,22 @@
 //! no push can slip in afterwards. [`BoundedQueue::is_drained`] then tells
 //! the consumer when every claimed slot has been popped, so nothing accepted
 //! is left behind.
+//!
+//! # Progress
+//!
+//! The queue is *non-blocking for producers*: [`BoundedQueue::push`] is
+//! lock-free and [`BoundedQueue::pop`] is not. Whatever other threads do,
+//! including stopping anywhere, a push goes round its loop again only when
+//! another push has just claimed a position (or a close has marked the
+//! tail), and otherwise claims a slot or is refused as full or closed. So
+//! some push always finishes and no thread can make a push wait; one push
+//! can keep losing the race to others, so it is not wait-free. A producer
+//! stopped between claiming its slot and publishing it, though, makes `pop`
+//! return `None` at that position, and so hides every item pushed after it
+//! from every consumer until it goes on. `pop` does not wait, but its `None`
+//! is then a wrong answer (a later push has finished) and no consumer makes
+//! progress. The unit tests in `src/progress.rs` hold a thread at that point
+//! and show both.
 //!
 //! The ring is Dmitry Vyukov's bounded MPMC queue (each slot carries a stamp
 //! that says whose turn it is), the algorithm `crossbeam_queue::ArrayQueue`
@@ -47,6 +63,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(all(test, not(loom)))]
+mod progress;
 mod sync;
 
 use std::fmt;
@@ -127,7 +145,8 @@ struct Slot<T> {
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
-/// A bounded lock-free MPMC queue with exact accounting and a close flag.
+/// A bounded MPMC queue, non-blocking for producers (see "Progress" in the
+/// crate docs), with exact accounting and a close flag.
 pub struct BoundedQueue<T> {
     head: Padded<AtomicUsize>,
     /// The next position to write; its `mark_bit` is the close flag.
@@ -246,7 +265,9 @@ impl<T> BoundedQueue<T> {
     // ANCHOR_END: push
 
     /// Takes the oldest item, if any. An item whose push is still in
-    /// progress is not visible yet.
+    /// progress is not visible yet, and neither is any item behind it: a
+    /// producer paused between claiming its slot and publishing it makes
+    /// `pop` return `None` until it goes on.
     #[inline]
     pub fn pop(&self) -> Option<T> {
         let mut head = self.head.0.load(Ordering::Relaxed);

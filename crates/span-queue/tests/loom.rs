@@ -1,8 +1,13 @@
-//! Statement T7 of Part III (stated in chapter 17): the lock-free queue is free of data races and
-//! loses nothing. loom runs each scenario under every interleaving its
-//! scheduler produces (at most `LOOM_MAX_PREEMPTIONS` preemptions each) and
-//! checks, in each one, that every accepted item comes out exactly once and
-//! that the counters add up.
+//! Statement T7 of Part III (stated in chapter 17): the span queue is free
+//! of data races and loses nothing. loom runs each scenario under every
+//! interleaving its scheduler produces (at most `LOOM_MAX_PREEMPTIONS`
+//! preemptions each) and checks, in each one, that every accepted item comes
+//! out exactly once and that the counters add up.
+//!
+//! These are safety properties. What the queue promises about progress
+//! (non-blocking for producers: `push` is lock-free, `pop` is not) is shown
+//! by the unit tests of `src/progress.rs`, which hold a thread still between
+//! its claim and its stamp.
 //!
 //! `RUSTFLAGS="--cfg loom" cargo test -p span-queue --release --test loom`
 //!
@@ -278,7 +283,7 @@ fn wrap_around(outcomes: &Outcomes) {
 }
 
 #[test]
-fn lock_free_queue_is_race_free_and_loses_nothing() {
+fn span_queue_is_race_free_and_loses_nothing() {
     type Scenario = (&'static str, fn(&Outcomes), &'static [&'static str]);
     let scenarios: [Scenario; 5] = [
         (

@@ -1,7 +1,8 @@
 //! A batch span processor whose `on_end` never blocks and never loses a span
 //! without counting it (chapter 12).
 //!
-//! Finished spans go into a bounded lock-free queue ([`span_queue::BoundedQueue`]);
+//! Finished spans go into a bounded queue whose push is lock-free
+//! ([`span_queue::BoundedQueue`]);
 //! one exporter thread takes them out in batches. When the queue is full the
 //! span is dropped and counted, when the processor has shut down it is
 //! dropped and counted too, and the exporter thread counts what it exported

@@ -1,13 +1,16 @@
-//! Chapter 12's small processors: baggage onto spans, redaction, filtering.
+//! Chapter 12's small processors: baggage onto spans, redaction, filtering;
+//! and what a processor registered beside another can change for it.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use opentelemetry::baggage::BaggageExt;
 use opentelemetry::trace::{Span as _, Tracer, TracerProvider};
 use opentelemetry::{Context, KeyValue, Value};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
-    SdkTracerProvider, SimpleSpanProcessor, SpanData, SpanExporter,
+    SdkTracerProvider, SimpleSpanProcessor, Span as SdkSpan, SpanData, SpanExporter,
+    SpanProcessor,
 };
 use otlp_csp_telemetry::{
     BaggageToAttributes, CountEnded, CountingExporter, Filter, REDACTED, Redact,
@@ -180,4 +183,124 @@ fn filtered_spans_are_counted_as_filtered_not_as_lost() {
     assert_eq!(filtered.get(), 2);
     let stats = counters.snapshot();
     assert_eq!((stats.ended, stats.exported, stats.dropped), (2, 2, 0));
+}
+
+/// Registered after the processor under test: notes, at span start, whether
+/// the span already carries `tenant.id`.
+#[derive(Clone, Debug, Default)]
+struct SeenAtStart(Arc<Mutex<Vec<bool>>>);
+
+impl SpanProcessor for SeenAtStart {
+    fn on_start(&self, span: &mut SdkSpan, _cx: &Context) {
+        let seen = span
+            .exported_data()
+            .is_some_and(|data| attribute(&data, "tenant.id").is_some());
+        self.0.lock().unwrap().push(seen);
+    }
+
+    fn on_end(&self, _span: SpanData) {}
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+/// Registers `first`, then [`SeenAtStart`], then an exporting processor,
+/// side by side (no wrapping), and starts one span in a Context whose
+/// baggage holds `tenant.id`. Returns what `SeenAtStart` saw and what was
+/// exported.
+fn side_by_side(first: impl SpanProcessor + 'static) -> (Vec<bool>, Vec<SpanData>) {
+    let (seen, keep) = (SeenAtStart::default(), Keep::default());
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(first)
+        .with_span_processor(seen.clone())
+        .with_simple_exporter(keep.clone())
+        .build();
+    drop(provider.tracer("t").start_with_context("op", &baggage_cx()));
+    provider.shutdown().unwrap();
+    let seen = seen.0.lock().unwrap().clone();
+    (seen, keep.spans())
+}
+
+/// The check of chapter 12's claim: an attribute the first processor sets in
+/// `on_start` is seen by the `on_start` of a processor registered after it,
+/// and the exported span carries it.
+fn set_at_start_reaches_the_others(
+    seen: &[bool],
+    exported: &[SpanData],
+) -> Result<(), String> {
+    if seen != [true] {
+        return Err(format!(
+            "the later processor saw tenant.id at start: {seen:?}"
+        ));
+    }
+    match exported {
+        [span] if attribute(span, "tenant.id") == Some(&Value::from("acme")) => {
+            Ok(())
+        }
+        [span] => Err(format!("exported without tenant.id: {:?}", span.attributes)),
+        _ => Err(format!("{} spans exported, not 1", exported.len())),
+    }
+}
+
+#[test]
+fn an_attribute_set_in_on_start_reaches_later_processors() {
+    let (seen, exported) = side_by_side(BaggageToAttributes::all());
+    assert_eq!(set_at_start_reaches_the_others(&seen, &exported), Ok(()));
+}
+
+/// A planted bug: the processor under test sets nothing at start.
+#[derive(Debug)]
+struct SetsNothing;
+
+impl SpanProcessor for SetsNothing {
+    fn on_start(&self, _span: &mut SdkSpan, _cx: &Context) {}
+
+    fn on_end(&self, _span: SpanData) {}
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+#[test]
+fn the_on_start_check_rejects_a_processor_that_sets_nothing() {
+    let (seen, exported) = side_by_side(SetsNothing);
+    assert!(set_at_start_reaches_the_others(&seen, &exported).is_err());
+}
+
+/// Sets `tenant.id` too late: on its own copy of the finished span.
+#[derive(Debug)]
+struct SetsItsCopyAtEnd;
+
+impl SpanProcessor for SetsItsCopyAtEnd {
+    fn on_start(&self, _span: &mut SdkSpan, _cx: &Context) {}
+
+    fn on_end(&self, mut span: SpanData) {
+        span.attributes.push(KeyValue::new("tenant.id", "acme"));
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_change_to_the_finished_copy_does_not_reach_a_processor_beside() {
+    let (seen, exported) = side_by_side(SetsItsCopyAtEnd);
+    assert_eq!(seen, [false]);
+    assert_eq!(attribute(&exported[0], "tenant.id"), None);
+    assert!(set_at_start_reaches_the_others(&seen, &exported).is_err());
 }

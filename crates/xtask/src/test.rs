@@ -72,7 +72,7 @@ pub fn all(root: &Path) -> Result<()> {
     record(
         "loom (span-queue)",
         step(
-            "The lock-free span queue under loom (at most 3 preemptions)",
+            "The span queue (non-blocking for producers) under loom, at most 3 preemptions",
             || {
                 // Its own target dir: `--cfg loom` would rebuild everything else.
                 let results =
