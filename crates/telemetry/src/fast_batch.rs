@@ -278,7 +278,9 @@ impl SpanProcessor for FastBatchProcessor {
 
     // ANCHOR: on_end
     fn on_end(&self, span: SpanData) {
-        // Unsampled (record-only) spans are never exported, as in the SDK.
+        // Unsampled (record-only) spans are not exported, as the specification
+        // asks; the SDK's own thread-based BatchSpanProcessor (0.33) exports
+        // them (chapter 11).
         if !span.span_context.is_sampled() {
             return;
         }
@@ -440,4 +442,57 @@ impl<E: SpanExporter> Worker<E> {
         exported.and(shutdown)
     }
     // ANCHOR_END: finish
+}
+
+/// A deliberate bug in [`FastBatchProcessor`], for the test that shows the
+/// record-only check of `tests/record_only.rs` can fail. Compiled only with
+/// the feature `mutants`, which only this crate's own tests turn on.
+#[cfg(feature = "mutants")]
+pub mod mutants {
+    use std::time::Duration;
+
+    use opentelemetry::Context;
+    use opentelemetry::trace::SpanContext;
+    use opentelemetry_sdk::Resource;
+    use opentelemetry_sdk::error::OTelSdkResult;
+    use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
+
+    use super::FastBatchProcessor;
+
+    /// The processor without its sampled check: every ended span reaches the
+    /// queue and the exporter, record-only ones included. (It marks each span
+    /// sampled before the real `on_end`, which lets it past the check; the
+    /// exported copy of a record-only span so carries the flag set.)
+    #[derive(Debug)]
+    pub struct ExportsUnsampled(pub FastBatchProcessor);
+
+    impl SpanProcessor for ExportsUnsampled {
+        fn on_start(&self, span: &mut Span, cx: &Context) {
+            self.0.on_start(span, cx);
+        }
+
+        fn on_end(&self, mut span: SpanData) {
+            let sc = &span.span_context;
+            span.span_context = SpanContext::new(
+                sc.trace_id(),
+                sc.span_id(),
+                sc.trace_flags().with_sampled(true),
+                sc.is_remote(),
+                sc.trace_state().clone(),
+            );
+            self.0.on_end(span);
+        }
+
+        fn force_flush(&self) -> OTelSdkResult {
+            self.0.force_flush()
+        }
+
+        fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+            self.0.shutdown_with_timeout(timeout)
+        }
+
+        fn set_resource(&mut self, resource: &Resource) {
+            self.0.set_resource(resource);
+        }
+    }
 }

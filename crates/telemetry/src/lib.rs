@@ -63,6 +63,9 @@ pub use counting::{CountEnded, CountingExporter, SpanCounters, SpanStats};
 pub use counting_logs::{CountEmitted, CountingLogExporter};
 pub use counting_metrics::CountingMetricExporter;
 pub use export::{with_otlp_export, with_otlp_from_env};
+/// [`FastBatchProcessor`] with a deliberate bug (feature `mutants`).
+#[cfg(feature = "mutants")]
+pub use fast_batch::mutants as fast_batch_mutants;
 pub use fast_batch::{
     FastBatchBuilder, FastBatchConfig, FastBatchCounters, FastBatchError,
     FastBatchProcessor, FastBatchStats,

@@ -11,6 +11,13 @@
 //! follows its parent's sampled flag, so a trace is kept whole or not at all:
 //! the rate limit counts traces, not spans.
 //!
+//! [`Adaptive`] records the probability it kept a root with in the root's
+//! `tracestate`, as the specification's *TraceState: Probability Sampling*
+//! defines it (`ot=th:` and a 56-bit rejection threshold; see
+//! [`rejection_threshold`]), so a back end can count what was dropped.
+//! [`RateLimited`] records none: its chance of keeping a root is not known
+//! when it decides.
+//!
 //! The two samplers that depend on time take a [`governor`] clock, so tests
 //! drive them with [`FakeRelativeClock`] instead of sleeping.
 
@@ -30,7 +37,7 @@ use opentelemetry::trace::{
 };
 use opentelemetry::{Context, Key, KeyValue, Value};
 use opentelemetry_sdk::trace::{
-    IdGenerator, Sampler, SamplingDecision, SamplingResult, ShouldSample,
+    IdGenerator, SamplingDecision, SamplingResult, ShouldSample,
 };
 
 pub use governor::clock::FakeRelativeClock;
@@ -87,11 +94,17 @@ type Limiter<C> =
 /// Samples at most `per_second` new traces a second, with bursts of up to
 /// `per_second` at once; a child span follows its parent.
 ///
-/// The budget is a token bucket (governor's GCRA): it holds `per_second`
-/// tokens, refills at `per_second` tokens a second, and every sampled root
-/// takes one. So in any window of `t` seconds at most `per_second * (1 + t)`
-/// roots are sampled, and under steady overload exactly `per_second` a
-/// second. Clones share one budget.
+/// The budget is a token bucket (governor's GCRA, `Quota::per_second`): it
+/// holds `per_second` tokens, gains one every `1 / per_second` s (a steady
+/// refill, not `per_second` at the start of each second), and every sampled
+/// root takes one. So in any window of `t` seconds at most
+/// `per_second * (1 + t)` roots are sampled, and under steady overload,
+/// once the first burst is spent, one root every `1 / per_second` s.
+/// Clones share one budget.
+///
+/// It records no sampling probability in the `tracestate`: whether a root
+/// is kept depends on when it and the roots before it arrived, and that
+/// chance is not known when the root is decided.
 pub struct RateLimited<C: Clock = DefaultClock> {
     limiter: Arc<Limiter<C>>,
     per_second: u32,
@@ -192,9 +205,12 @@ where
 /// for a few intervals, a fall undershoots for a few more. Until the first
 /// interval ends the ratio is `initial_ratio` (default 1: everything).
 ///
-/// Each decision is the SDK's own [`Sampler::TraceIdRatioBased`] rule with
-/// the current ratio, so services that run the same ratio agree on a trace.
-/// A child span follows its parent. Clones share one state.
+/// Each root is decided by the specification's consistent probability rule
+/// with the current ratio `p`: keep it if the low 56 bits of its trace id
+/// are at least the rejection threshold of `p` ([`rejection_threshold`]),
+/// and record that threshold in its `tracestate` as `ot=th:...`
+/// ([`th_value`]). A child span follows its parent and carries the root's
+/// `tracestate` on. Clones share one state.
 pub struct Adaptive<C: Clock = DefaultClock> {
     inner: Arc<AdaptiveInner<C>>,
 }
@@ -395,6 +411,7 @@ impl<C: Clock> fmt::Debug for Adaptive<C> {
     }
 }
 
+// ANCHOR: adaptive_decide
 impl<C> ShouldSample for Adaptive<C>
 where
     C: Clock + Send + Sync + 'static,
@@ -404,23 +421,194 @@ where
         &self,
         parent_context: Option<&Context>,
         trace_id: TraceId,
-        name: &str,
-        span_kind: &SpanKind,
-        attributes: &[KeyValue],
-        links: &[Link],
+        _name: &str,
+        _span_kind: &SpanKind,
+        _attributes: &[KeyValue],
+        _links: &[Link],
     ) -> SamplingResult {
         if let Some(parent) = parent_sampled(parent_context) {
             return result(keep(parent), parent_context);
         }
-        let ratio = self.ratio_now();
-        Sampler::TraceIdRatioBased(ratio).should_sample(
-            parent_context,
-            trace_id,
-            name,
-            span_kind,
-            attributes,
-            links,
-        )
+        let threshold = rejection_threshold(self.ratio_now());
+        match threshold {
+            Some(t) if randomness(trace_id) >= t => {
+                let mut kept = result(keep(true), parent_context);
+                // `th` holds the threshold; a state full of other vendors'
+                // entries that refuses it is left as it is.
+                let th = format!("th:{}", th_value(t));
+                if let Ok(state) = kept.trace_state.insert("ot", th) {
+                    kept.trace_state = state;
+                }
+                kept
+            }
+            _ => result(keep(false), parent_context),
+        }
+    }
+}
+// ANCHOR_END: adaptive_decide
+
+// ---------------------------------------------------------------------------
+// Probability in the tracestate
+// ---------------------------------------------------------------------------
+
+/// 2^56: rejection thresholds and a trace's randomness are 56-bit numbers.
+pub const THRESHOLD_SCALE: u64 = 1 << 56;
+
+// ANCHOR: threshold
+/// The rejection threshold `T` for sampling probability `p`: a root whose
+/// [`randomness`] is at least `T` is kept, so exactly `(2^56 - T) / 2^56`
+/// of random trace ids are, `p` rounded to the nearest multiple of `2^-56`.
+/// `None` when that rounds to zero: keep nothing (the specification has no
+/// probability 0). A `p` above 1 counts as 1; below 0 or NaN, as 0.
+pub fn rejection_threshold(p: f64) -> Option<u64> {
+    // Exact in f64: `p` times a power of two, at most 2^56.
+    let kept = (p.clamp(0.0, 1.0) * THRESHOLD_SCALE as f64).round() as u64;
+    (kept > 0).then(|| THRESHOLD_SCALE - kept)
+}
+
+/// The randomness a threshold is compared with: the trace id's low 56 bits,
+/// random in ids from the SDK's `RandomIdGenerator` (W3C Trace Context
+/// Level 2 asks the same of any id that carries the random flag).
+pub fn randomness(trace_id: TraceId) -> u64 {
+    (u128::from_be_bytes(trace_id.to_bytes()) as u64) & (THRESHOLD_SCALE - 1)
+}
+
+/// `T` as a `th` value: 14 hex digits with the trailing zeros dropped, and
+/// `0` for `T = 0` (keep everything). `th_value(0xc0 << 48)` is `c`: 1/4.
+pub fn th_value(threshold: u64) -> String {
+    let digits = format!("{threshold:014x}");
+    match digits.trim_end_matches('0') {
+        "" => "0".to_owned(),
+        d => d.to_owned(),
+    }
+}
+// ANCHOR_END: threshold
+
+/// The sampling probability a span's `tracestate` records in its `ot` entry
+/// (`th`, 1 to 14 hex digits), or `None` if it records none or a malformed
+/// one. Its inverse is the number of roots the span stands for.
+pub fn recorded_probability(state: &TraceState) -> Option<f64> {
+    let th = state
+        .get("ot")?
+        .split(';')
+        .find_map(|kv| kv.strip_prefix("th:"))?;
+    let hex = th.bytes().all(|b| b.is_ascii_hexdigit());
+    if !hex || !(1..=14).contains(&th.len()) {
+        return None;
+    }
+    let t = u64::from_str_radix(th, 16).ok()? << (4 * (14 - th.len()));
+    Some((THRESHOLD_SCALE - t) as f64 / THRESHOLD_SCALE as f64)
+}
+
+/// Deliberate bugs in [`Adaptive`], for the tests that show the checks of
+/// `tests/sampling_custom.rs` on the recorded probability can fail.
+/// Compiled only with the feature `mutants`, which only this crate's own
+/// tests turn on.
+#[cfg(feature = "mutants")]
+pub mod mutants {
+    use opentelemetry_sdk::trace::Sampler;
+
+    use super::*;
+
+    /// The sampler as it decides, but recording no probability: a kept
+    /// root's `tracestate` has no `ot` entry.
+    pub struct NoThreshold<C: Clock = DefaultClock>(pub Adaptive<C>);
+
+    impl<C: Clock> Clone for NoThreshold<C> {
+        fn clone(&self) -> Self {
+            Self(self.0.clone())
+        }
+    }
+
+    impl<C: Clock> fmt::Debug for NoThreshold<C> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_tuple("NoThreshold").field(&self.0).finish()
+        }
+    }
+
+    impl<C> ShouldSample for NoThreshold<C>
+    where
+        C: Clock + Send + Sync + 'static,
+        C::Instant: Send + Sync,
+    {
+        fn should_sample(
+            &self,
+            parent_context: Option<&Context>,
+            trace_id: TraceId,
+            name: &str,
+            span_kind: &SpanKind,
+            attributes: &[KeyValue],
+            links: &[Link],
+        ) -> SamplingResult {
+            let mut r = self.0.should_sample(
+                parent_context,
+                trace_id,
+                name,
+                span_kind,
+                attributes,
+                links,
+            );
+            if parent_sampled(parent_context).is_none()
+                && let Ok(state) = r.trace_state.delete("ot")
+            {
+                r.trace_state = state;
+            }
+            r
+        }
+    }
+
+    /// Records the threshold of the ratio but decides by the SDK's
+    /// `TraceIdRatioBased` rule, which reads other bits of the trace id:
+    /// the recorded `th` does not describe the decision.
+    pub struct SdkRatioRule<C: Clock = DefaultClock>(pub Adaptive<C>);
+
+    impl<C: Clock> Clone for SdkRatioRule<C> {
+        fn clone(&self) -> Self {
+            Self(self.0.clone())
+        }
+    }
+
+    impl<C: Clock> fmt::Debug for SdkRatioRule<C> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_tuple("SdkRatioRule").field(&self.0).finish()
+        }
+    }
+
+    impl<C> ShouldSample for SdkRatioRule<C>
+    where
+        C: Clock + Send + Sync + 'static,
+        C::Instant: Send + Sync,
+    {
+        fn should_sample(
+            &self,
+            parent_context: Option<&Context>,
+            trace_id: TraceId,
+            name: &str,
+            span_kind: &SpanKind,
+            attributes: &[KeyValue],
+            links: &[Link],
+        ) -> SamplingResult {
+            if let Some(parent) = parent_sampled(parent_context) {
+                return result(keep(parent), parent_context);
+            }
+            let ratio = self.0.ratio_now();
+            let mut r = Sampler::TraceIdRatioBased(ratio).should_sample(
+                parent_context,
+                trace_id,
+                name,
+                span_kind,
+                attributes,
+                links,
+            );
+            if let (SamplingDecision::RecordAndSample, Some(t)) =
+                (&r.decision, rejection_threshold(ratio))
+                && let Ok(state) =
+                    r.trace_state.insert("ot", format!("th:{}", th_value(t)))
+            {
+                r.trace_state = state;
+            }
+            r
+        }
     }
 }
 

@@ -4,16 +4,21 @@
 use std::time::Duration;
 
 use book_results::{Measurement, record};
+use std::sync::{Arc, Mutex};
+
+use governor::clock::Clock;
 use opentelemetry::trace::{
-    Span, SpanContext, SpanId, SpanKind, TraceContextExt, TraceFlags, TraceId,
+    Link, Span, SpanContext, SpanId, SpanKind, TraceContextExt, TraceFlags, TraceId,
     TraceState, Tracer, TracerProvider,
 };
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::{
-    Sampler, SamplingDecision, SdkTracerProvider, ShouldSample,
+    Sampler, SamplingDecision, SamplingResult, SdkTracerProvider, ShouldSample,
 };
+use otlp_csp_telemetry::sampling::mutants::{NoThreshold, SdkRatioRule};
 use otlp_csp_telemetry::sampling::{
     Adaptive, FakeRelativeClock, Match, RateLimited, RuleBased,
+    recorded_probability, rejection_threshold, th_value,
 };
 use proptest::prelude::*;
 
@@ -151,6 +156,148 @@ fn rate_limited_rejects_a_zero_limit() {
     assert!(err.to_string().contains("at least 1"), "{err}");
 }
 
+/// Offers a root every `spacing` for `seconds` seconds and returns when each
+/// kept root arrived, in nanoseconds from the start.
+fn admissions(
+    sampler: &dyn ShouldSample,
+    clock: &FakeRelativeClock,
+    spacing: Duration,
+    seconds: u64,
+) -> Vec<u64> {
+    let mut ids = Ids(7);
+    let step = spacing.as_nanos() as u64;
+    (0..seconds * 1_000_000_000 / step)
+        .filter(|_| {
+            let kept = root(sampler, ids.next());
+            clock.advance(spacing);
+            kept
+        })
+        .map(|i| i * step)
+        .collect()
+}
+
+/// The check on how a limit of `n` roots a second with a burst of `burst`
+/// spreads what it keeps, when roots arrive every `spacing` (much faster
+/// than `n` a second) for `seconds` s: after the first `burst` kept roots,
+/// consecutive kept roots are `1/n` s apart within one `spacing`, so no
+/// window of `1/n` s after the burst holds two; and `n` a second in all,
+/// plus at most the burst.
+fn spread_one_per_interval(
+    kept: &[u64],
+    n: u64,
+    burst: usize,
+    spacing: Duration,
+    seconds: u64,
+) -> Result<(), String> {
+    let total = kept.len() as u64;
+    if !(n * seconds..=n * seconds + burst as u64).contains(&total) {
+        return Err(format!("{total} kept in {seconds} s at {n}/s"));
+    }
+    let interval = 1_000_000_000 / n;
+    let slack = spacing.as_nanos() as u64;
+    for pair in kept[burst.min(kept.len())..].windows(2) {
+        let gap = pair[1] - pair[0];
+        if gap.abs_diff(interval) > slack {
+            return Err(format!(
+                "kept at {} ns and {} ns: {gap} ns apart, not {interval}",
+                pair[0], pair[1]
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The planted bug for that check: a fixed window that keeps the first `n`
+/// roots of each calendar second, the behaviour the chapter once ascribed
+/// to the rate limiter.
+#[derive(Clone, Debug)]
+struct FirstNEachSecond {
+    n: u64,
+    clock: FakeRelativeClock,
+    /// (the second being counted, roots kept in it)
+    window: Arc<Mutex<(u64, u64)>>,
+}
+
+impl ShouldSample for FirstNEachSecond {
+    fn should_sample(
+        &self,
+        parent: Option<&Context>,
+        _trace_id: TraceId,
+        _name: &str,
+        _kind: &SpanKind,
+        _attributes: &[KeyValue],
+        _links: &[Link],
+    ) -> SamplingResult {
+        let second = self.clock.now().as_u64() / 1_000_000_000;
+        let mut window = self.window.lock().unwrap();
+        if window.0 != second {
+            *window = (second, 0);
+        }
+        let keep = window.1 < self.n;
+        window.1 += u64::from(keep);
+        let decision = if keep {
+            SamplingDecision::RecordAndSample
+        } else {
+            SamplingDecision::Drop
+        };
+        SamplingResult {
+            decision,
+            attributes: Vec::new(),
+            trace_state: parent
+                .map(|cx| cx.span().span_context().trace_state().clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// 1000 roots a second for 3 s against 10 a second: governor's GCRA keeps
+/// its burst of 10 (`Quota::per_second` sets the burst to the rate) and then
+/// one root every 100 ms, not the first 10 of each second.
+#[test]
+fn rate_limited_spreads_what_it_keeps() {
+    const N: u64 = 10;
+    let spacing = Duration::from_millis(1);
+    let clock = FakeRelativeClock::default();
+    let sampler = RateLimited::with_clock(N as u32, clock.clone()).unwrap();
+    let kept = admissions(&sampler, &clock, spacing, 3);
+    spread_one_per_interval(&kept, N, N as usize, spacing, 3).unwrap();
+}
+
+/// The same check rejects a limiter that keeps the first 10 of each second.
+#[test]
+fn the_spread_check_rejects_a_fixed_window() {
+    const N: u64 = 10;
+    let spacing = Duration::from_millis(1);
+    let clock = FakeRelativeClock::default();
+    let sampler = FirstNEachSecond {
+        n: N,
+        clock: clock.clone(),
+        window: Arc::new(Mutex::new((0, 0))),
+    };
+    let kept = admissions(&sampler, &clock, spacing, 3);
+    assert_eq!(kept.len(), 30, "the planted limiter keeps 10 a second");
+    let err = spread_one_per_interval(&kept, N, N as usize, spacing, 3).unwrap_err();
+    assert!(err.contains("1000000 ns apart"), "{err}");
+}
+
+/// A rate-limited root records no sampling probability: its chance of being
+/// kept is not known when it is decided.
+#[test]
+fn rate_limited_records_no_probability() {
+    let sampler = RateLimited::with_clock(1, FakeRelativeClock::default()).unwrap();
+    let r = sampler.should_sample(
+        None,
+        Ids(8).next(),
+        "op",
+        &SpanKind::Server,
+        &[],
+        &[],
+    );
+    assert_eq!(r.decision, SamplingDecision::RecordAndSample);
+    assert_eq!(r.trace_state.get("ot"), None);
+    assert_eq!(recorded_probability(&r.trace_state), None);
+}
+
 // --- Adaptive --------------------------------------------------------------
 
 /// Offers `load` roots a second, evenly spaced, for `seconds` seconds and
@@ -285,6 +432,177 @@ fn adaptive_rejects_bad_settings() {
         shared.smoothing(0.3).is_err(),
         "settings are fixed once shared"
     );
+}
+
+// --- The probability in the tracestate ------------------------------------
+
+const TWO_56: f64 = (1u64 << 56) as f64;
+
+/// The rejection threshold a `tracestate` records, read as the specification
+/// defines it (written here apart from the library's reader): the `th`
+/// sub-key of the `ot` entry, 1 to 14 hex digits, padded on the right with
+/// zeros to 14.
+fn recorded_threshold(state: &TraceState) -> Option<u64> {
+    let th = state
+        .get("ot")?
+        .split(';')
+        .find_map(|kv| kv.strip_prefix("th:"))?;
+    if !(1..=14).contains(&th.len()) {
+        return None;
+    }
+    u64::from_str_radix(&format!("{th:0<14}"), 16).ok()
+}
+
+fn low_56_bits(trace_id: TraceId) -> u64 {
+    u128::from_be_bytes(trace_id.to_bytes()) as u64 & ((1 << 56) - 1)
+}
+
+/// The check on the recorded probability. Offers `sampler` (which decides
+/// with `adaptive`'s ratio) each second's roots from `loads`, evenly spaced,
+/// and requires for every root: a kept one records `th` whose probability
+/// `(2^56 - th) / 2^56` is the ratio in force, and its trace id's low 56 bits
+/// are at least `th` (the decision is the rule `th` describes); a dropped
+/// one's bits are below the threshold of the ratio. Returns the offered
+/// count and the back end's estimate of it, the sum of `1 / p` over kept
+/// roots.
+fn records_its_probability(
+    sampler: &dyn ShouldSample,
+    adaptive: &Adaptive<FakeRelativeClock>,
+    clock: &FakeRelativeClock,
+    loads: &[u32],
+) -> Result<(u64, f64), String> {
+    let mut ids = Ids(9);
+    let (mut offered, mut estimate) = (0, 0.0);
+    for &load in loads {
+        for _ in 0..load {
+            let id = ids.next();
+            let r =
+                sampler.should_sample(None, id, "op", &SpanKind::Server, &[], &[]);
+            let p = adaptive.state().ratio;
+            let bits = low_56_bits(id);
+            offered += 1;
+            if r.decision == SamplingDecision::RecordAndSample {
+                let th = recorded_threshold(&r.trace_state).ok_or_else(|| {
+                    format!("kept root {id} records no th: {:?}", r.trace_state)
+                })?;
+                let recorded = (TWO_56 - th as f64) / TWO_56;
+                if (recorded - p).abs() > 1e-15 {
+                    return Err(format!("th records {recorded}, ratio was {p}"));
+                }
+                if bits < th {
+                    return Err(format!(
+                        "kept root {id} has {bits:#x} < th {th:#x}"
+                    ));
+                }
+                estimate += 1.0 / recorded;
+            } else if bits as f64 >= (1.0 - p) * TWO_56 + 1.0 {
+                return Err(format!("dropped root {id} at ratio {p}"));
+            }
+            clock.advance(Duration::from_secs(1) / load);
+        }
+    }
+    Ok((offered, estimate))
+}
+
+/// 2 000 roots a second for 5 s, then 20 000 for 5 s, at a target of 1 000:
+/// every decision is the rule its `th` describes, and the sum of the
+/// adjusted counts `1 / p` is within 5 % of the 110 000 roots offered. Its
+/// variance is the sum of `(1 - p) / p` over the roots: 2 000 a second at
+/// `p` = 1 and then 1/2 for 4 s, then 20 000 a second at 1/2, 1/11, 1/15.5,
+/// 1/17.75, 1/18.875 as the estimate of the load climbs: about 1.2
+/// million, a standard deviation of about 1 100 (1 %).
+#[test]
+fn adaptive_records_the_probability_of_each_kept_root() {
+    let clock = FakeRelativeClock::default();
+    let adaptive = Adaptive::with_clock(1_000.0, clock.clone()).unwrap();
+    let loads = [[2_000; 5], [20_000; 5]].concat();
+    let (offered, estimate) =
+        records_its_probability(&adaptive, &adaptive, &clock, &loads).unwrap();
+    assert!(
+        (estimate - offered as f64).abs() <= 0.05 * offered as f64,
+        "estimated {estimate} of {offered}"
+    );
+    assert!(adaptive.state().ratio < 0.1, "the run did sample");
+}
+
+/// Planted bug: the sampler without the `th` entry.
+#[test]
+fn the_probability_check_rejects_a_sampler_that_records_none() {
+    let clock = FakeRelativeClock::default();
+    let adaptive = Adaptive::with_clock(1_000.0, clock.clone()).unwrap();
+    let planted = NoThreshold(adaptive.clone());
+    let err = records_its_probability(&planted, &adaptive, &clock, &[2_000; 3])
+        .unwrap_err();
+    assert!(err.contains("records no th"), "{err}");
+}
+
+/// Planted bug: `th` written, but the decision made by the SDK's ratio rule
+/// (the sampler before it recorded anything), which `th` does not describe.
+#[test]
+fn the_probability_check_rejects_a_threshold_the_decision_does_not_follow() {
+    let clock = FakeRelativeClock::default();
+    let adaptive = Adaptive::with_clock(1_000.0, clock.clone()).unwrap();
+    let planted = SdkRatioRule(adaptive.clone());
+    let err = records_its_probability(&planted, &adaptive, &clock, &[2_000; 3])
+        .unwrap_err();
+    assert!(
+        err.contains("< th") || err.contains("dropped root"),
+        "{err}"
+    );
+}
+
+/// A child follows its parent and carries the root's `ot` entry on.
+#[test]
+fn adaptive_children_carry_the_roots_threshold() {
+    let provider = SdkTracerProvider::builder()
+        .with_sampler(
+            Adaptive::with_clock(1.0, FakeRelativeClock::default()).unwrap(),
+        )
+        .build();
+    let tracer = provider.tracer("test");
+    let root = tracer.start("root");
+    assert!(
+        root.span_context().is_sampled(),
+        "the first interval keeps all"
+    );
+    assert_eq!(root.span_context().trace_state().get("ot"), Some("th:0"));
+    let cx = Context::current_with_span(root);
+    let child = tracer.start_with_context("child", &cx);
+    assert_eq!(child.span_context().trace_state().get("ot"), Some("th:0"));
+}
+
+/// The specification's examples: probability 1, 1/2, 1/4, 1/8, 1/16 and the
+/// smallest, 2^-56; below that nothing can be recorded and nothing is kept.
+#[test]
+fn thresholds_encode_as_the_specification_shows() {
+    let th = |p: f64| rejection_threshold(p).map(th_value);
+    assert_eq!(th(1.0).as_deref(), Some("0"));
+    assert_eq!(th(0.5).as_deref(), Some("8"));
+    assert_eq!(th(0.25).as_deref(), Some("c"));
+    assert_eq!(th(0.125).as_deref(), Some("e"));
+    assert_eq!(th(0.0625).as_deref(), Some("f"));
+    assert_eq!(th(TWO_56.recip()).as_deref(), Some("ffffffffffffff"));
+    assert_eq!(th(TWO_56.recip() / 4.0), None);
+    assert_eq!(th(0.0), None);
+    assert_eq!(th(f64::NAN), None);
+    assert_eq!(th(2.0).as_deref(), Some("0"));
+    // 1 %: the specification gives `fd70a4` at 5 digits; this is all 14.
+    assert!(th(0.01).unwrap().starts_with("fd70a3d70a3d7"));
+}
+
+proptest! {
+    /// The recorded threshold reads back as the probability, to within the
+    /// rounding to a multiple of 2^-56, with this test's reader and the
+    /// library's.
+    #[test]
+    fn thresholds_round_trip(p in 1e-15f64..=1.0) {
+        let t = rejection_threshold(p).unwrap();
+        let ot = format!("th:{}", th_value(t));
+        let state = TraceState::from_key_value([("ot", ot)]).unwrap();
+        prop_assert_eq!(recorded_threshold(&state), Some(t));
+        let back = recorded_probability(&state).unwrap();
+        prop_assert!((back - p).abs() <= TWO_56.recip(), "{p} -> {back}");
+    }
 }
 
 // --- RuleBased -------------------------------------------------------------
