@@ -83,5 +83,12 @@ fn tracing_cost(c: &mut Criterion) {
 // ANCHOR_END: filtered
 // ANCHOR_END: bench
 
-criterion_group!(benches, tracing_cost);
+mod profile;
+
+criterion_group! {
+    name = benches;
+    // `-- --profile-time 5` samples each benchmark and records its stacks.
+    config = Criterion::default().with_profiler(profile::Folded::default());
+    targets = tracing_cost
+}
 criterion_main!(benches);

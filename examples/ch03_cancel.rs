@@ -1,10 +1,13 @@
 //! Chapter 3, "From Go to Rust": `context` cancellation with tokio-util's
-//! `CancellationToken`, `tokio::select!`, and `tokio::time::timeout`.
+//! `CancellationToken`, `tokio::select!`, and `tokio::time::timeout`, and
+//! what a timeout and `abort` leave running.
 //!
 //! Run it with `cargo run --example ch03_cancel`.
 
 use std::time::Duration;
+use tokio::sync::oneshot;
 use tokio::task::JoinError;
+use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 
 // ANCHOR: worker
@@ -60,17 +63,63 @@ async fn cancel_on_exit() -> Result<(), JoinError> {
 /// finished by the deadline is dropped, which cancels it.
 async fn deadline() {
     let slow = tokio::time::sleep(Duration::from_secs(10));
-    match tokio::time::timeout(Duration::from_millis(20), slow).await {
+    match timeout(Duration::from_millis(20), slow).await {
         Ok(()) => println!("slow call: finished"),
         Err(elapsed) => println!("slow call: {elapsed}"),
     }
 }
 // ANCHOR_END: timeout
 
+// ANCHOR: timeout_spawned
+/// The deadline drops `call` and nothing else: the task `call` spawned is
+/// not part of that future, and runs on.
+async fn deadline_spawned() -> Result<(), JoinError> {
+    let (release, released) = oneshot::channel::<()>();
+    let (handle_tx, handle) = oneshot::channel();
+    let call = async move {
+        let write = tokio::spawn(async move {
+            let _ = released.await; // ends when told to, after the deadline
+            "row written"
+        });
+        let _ = handle_tx.send(write);
+        std::future::pending::<()>().await // the call itself never ends
+    };
+    if let Err(elapsed) = timeout(Duration::from_millis(20), call).await {
+        println!("call: {elapsed}");
+    }
+    let Ok(write) = handle.await else {
+        return Ok(()); // not reached: the call's first poll spawned the task
+    };
+    println!("its task still running: {}", !write.is_finished());
+    let _ = release.send(());
+    println!("its task, later: {}", write.await?);
+    Ok(())
+}
+// ANCHOR_END: timeout_spawned
+
+// ANCHOR: blocking_abort
+/// `abort` stops a task at its next `.await`. A `spawn_blocking` closure has
+/// none: once it has started, `abort` does nothing.
+async fn abort_blocking() -> Result<(), JoinError> {
+    let (started_tx, started) = oneshot::channel();
+    let job = tokio::task::spawn_blocking(move || {
+        let _ = started_tx.send(());
+        std::thread::sleep(Duration::from_millis(20));
+        "ran to the end"
+    });
+    let _ = started.await;
+    job.abort();
+    println!("spawn_blocking after abort(): {}", job.await?);
+    Ok(())
+}
+// ANCHOR_END: blocking_abort
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), JoinError> {
     token_tree().await?;
     cancel_on_exit().await?;
     deadline().await;
+    deadline_spawned().await?;
+    abort_blocking().await?;
     Ok(())
 }

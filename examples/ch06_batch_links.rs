@@ -9,8 +9,9 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use opentelemetry::Context;
-use opentelemetry::trace::{TraceContextExt, Tracer, TracerProvider};
+use opentelemetry::trace::{TraceContextExt, TracerProvider};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+use otlp_csp::patterns::messaging::Destination;
 use otlp_csp::patterns::threads::Batcher;
 use otlp_csp::patterns::{BATCH_LINKS, Traced, Tracing};
 
@@ -31,11 +32,12 @@ fn main() -> Res {
     // Told that spans have no limit, it gives the batch span every link.
     let unsplit = batcher.clone().links_per_span(usize::MAX)?;
     let runs = [("one span, every link", unsplit), ("default", batcher)];
+    let to_batcher = Destination::threads("batch"); // the batcher's default name
     for (title, batcher) in runs {
         println!("== {title}");
         let (tx, rx) = crossbeam_channel::bounded(ITEMS);
         for item in 0..ITEMS {
-            let cx = Context::current_with_span(tracer.start("produce"));
+            let cx = Context::current_with_span(to_batcher.send().start(&tracer));
             cx.span().end();
             tx.send(Traced::new(cx, item))?;
         }
@@ -51,7 +53,7 @@ fn main() -> Res {
 /// Prints each span of the batch: its links, and how many the SDK dropped
 /// (OTLP's `dropped_links_count`); then how many items are linked.
 fn show(spans: &[SpanData]) {
-    let batch = spans.iter().filter(|s| s.name == "batch");
+    let batch = spans.iter().filter(|s| s.name == "process batch");
     let carriers = spans.iter().filter(|s| s.name == BATCH_LINKS);
     let mut linked = HashSet::new();
     for s in batch.chain(carriers) {

@@ -17,9 +17,14 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
     SdkTracer, SdkTracerProvider, SpanData, SpanExporter,
 };
+use otlp_csp::patterns::messaging::Destination;
 use otlp_csp::patterns::threads::{Batcher, FanOut, Pipeline, WorkerPool};
 use otlp_csp::patterns::{Traced, Tracing};
 // ANCHOR_END: imports
+use opentelemetry_semantic_conventions::attribute::{
+    MESSAGING_BATCH_MESSAGE_COUNT, MESSAGING_DESTINATION_NAME,
+    MESSAGING_OPERATION_NAME, MESSAGING_OPERATION_TYPE, MESSAGING_SYSTEM,
+};
 
 type Res<T = ()> = Result<T, Box<dyn Error>>;
 
@@ -69,9 +74,10 @@ fn main() -> Res {
 }
 // ANCHOR_END: main
 
-/// A producer span for one item, ended at once: its context goes with the item.
-fn produce(tracer: &SdkTracer, item: i64) -> Context {
-    let mut span = tracer.start("produce");
+/// The span of sending one item into `to` (PRODUCER, `send {to}`), ended at
+/// once: its context goes with the item.
+fn produce(tracer: &SdkTracer, to: Destination, item: i64) -> Context {
+    let mut span = to.send().start(tracer);
     span.set_attribute(KeyValue::new("item", item));
     let cx = Context::current_with_span(span);
     cx.span().end();
@@ -86,9 +92,10 @@ fn pipeline(tracer: &SdkTracer, tracing: &Tracing) -> Res {
         .stage("enrich", |x| x * 10)
         .stage("store", |x| x)
         .start()?;
+    let parse = Destination::threads("parse"); // the channel in front of `parse`
     for item in 0..2 {
-        // Each item carries the context of the span that produced it.
-        input.send_traced(Traced::new(produce(tracer, item), item))?;
+        // Each item carries the context of the span that sent it.
+        input.send_traced(Traced::new(produce(tracer, parse, item), item))?;
     }
     drop(input);
     let results: Vec<i64> = std::iter::from_fn(|| output.recv()).collect();
@@ -144,13 +151,15 @@ fn pool(tracer: &SdkTracer, tracing: &Tracing) -> Res {
 // ANCHOR: batch
 fn batch(tracer: &SdkTracer, tracing: &Tracing) -> Res {
     let (tx, rx) = crossbeam_channel::bounded(8);
+    let orders = Destination::threads("orders");
     for item in 0..5 {
-        tx.send(Traced::new(produce(tracer, item), item))?;
+        tx.send(Traced::new(produce(tracer, orders, item), item))?;
     }
     drop(tx);
     // At most 3 items a batch: the 5 queued items make batches of 3 and 2.
     let mut sizes = Vec::new();
     Batcher::new(3, Duration::from_millis(100))?
+        .destination(orders.name())
         .tracing(tracing.clone())
         .run(&rx, |items| sizes.push(items.len()));
     assert_eq!(sizes, [3, 2]);
@@ -221,7 +230,11 @@ impl Spans {
             s.name,
             s.span_context.span_id()
         );
-        let mut attrs: Vec<_> = s.attributes.iter().collect();
+        // The messaging attributes are the same on every span of a kind:
+        // the next section shows them; here only the others are printed.
+        let mut attrs: Vec<_> = (s.attributes.iter())
+            .filter(|kv| !MESSAGING.contains(&kv.key.as_str()))
+            .collect();
         attrs.sort_by(|a, b| a.key.as_str().cmp(b.key.as_str()));
         for kv in attrs {
             line.push_str(&format!(" {}={}", kv.key, kv.value));
@@ -240,6 +253,13 @@ impl Spans {
         }
     }
 }
+
+const MESSAGING: [&str; 4] = [
+    MESSAGING_SYSTEM,
+    MESSAGING_DESTINATION_NAME,
+    MESSAGING_OPERATION_TYPE,
+    MESSAGING_OPERATION_NAME,
+];
 
 fn int_attr(s: &SpanData, key: &str) -> Option<i64> {
     s.attributes
@@ -277,7 +297,8 @@ fn show(title: &str, spans: Vec<SpanData>, check: fn(&Spans) -> Res) -> Res {
 
 // ANCHOR: checks
 // ANCHOR: check_pipeline
-/// Pipeline: per item, one trace that is a chain produce → parse → enrich → store.
+/// Pipeline: per item, one trace that is a chain: the send span, then one
+/// process span per stage.
 fn check_pipeline(spans: &Spans) -> Res {
     let roots = spans.roots();
     ensure(roots.len() == 2, "one trace per item")?;
@@ -291,7 +312,13 @@ fn check_pipeline(spans: &Spans) -> Res {
             chain.push(only);
         }
         ensure(
-            names(chain.iter().copied()) == ["produce", "parse", "enrich", "store"],
+            names(chain.iter().copied())
+                == [
+                    "send parse",
+                    "process parse",
+                    "process enrich",
+                    "process store",
+                ],
             "each stage's span is the only child of the previous stage's span",
         )?;
     }
@@ -308,7 +335,7 @@ fn check_fan_out(spans: &Spans) -> Res {
     )?;
     let items = spans.children(roots[0]);
     ensure(
-        names(items.iter().copied()) == ["fan_out.item"; 3],
+        names(items.iter().copied()) == ["process fan_out"; 3],
         "three item spans under the caller",
     )?;
     let indices: Vec<_> = items.iter().map(|s| int_attr(s, "item.index")).collect();
@@ -331,7 +358,7 @@ fn check_pool(spans: &Spans) -> Res {
     )?;
     let jobs = spans.children(roots[0]);
     ensure(
-        names(jobs.iter().copied()) == ["pool.job"; 3],
+        names(jobs.iter().copied()) == ["process pool"; 3],
         "three job spans under the submitter",
     )?;
     ensure(
@@ -344,11 +371,11 @@ fn check_pool(spans: &Spans) -> Res {
 /// Batch: each batch span starts its own trace, with one link per item and
 /// no parent; together the links name every producer's span exactly once.
 fn check_batch(spans: &Spans) -> Res {
-    let batches: Vec<_> = spans.all.iter().filter(|s| s.name == "batch").collect();
-    let produced: HashSet<_> = spans
-        .all
-        .iter()
-        .filter(|s| s.name == "produce")
+    let batches: Vec<_> = (spans.all.iter())
+        .filter(|s| s.name == "process orders")
+        .collect();
+    let produced: HashSet<_> = (spans.all.iter())
+        .filter(|s| s.name == "send orders")
         .map(|s| s.span_context.span_id())
         .collect();
     ensure(
@@ -364,7 +391,7 @@ fn check_batch(spans: &Spans) -> Res {
             "a batch span has no parent",
         )?;
         ensure(
-            int_attr(b, "batch.size") == Some(b.links.len() as i64),
+            int_attr(b, MESSAGING_BATCH_MESSAGE_COUNT) == Some(b.links.len() as i64),
             "one link per item",
         )?;
         ensure(b.links.dropped_count == 0, "no link dropped")?;

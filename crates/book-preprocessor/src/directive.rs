@@ -34,6 +34,8 @@ pub enum Kind<'a> {
     Trace(&'a str),
     /// `{{#series GROUP/NAME}}`: the samples `GROUP/NAME/tK`, drawn as a line.
     Series(&'a str),
+    /// `{{#flamegraph GROUP/NAME}}`: recorded stacks, drawn as a flame graph.
+    Flame(&'a str),
     /// A directive that cannot be understood, with the reason.
     Malformed(String),
 }
@@ -43,7 +45,7 @@ static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?x)
         (\\)?                   # 1: escape
         \{\{\s*\#
-        (bench-table|bench|result-text|trace|series) # 2: name
+        (bench-table|bench|result-text|trace|series|flamegraph) # 2: name
         (\s[^{}]*)?             # 3: argument, after at least one space
         \}\}",
     )
@@ -78,6 +80,13 @@ pub fn find(content: &str) -> Vec<Found<'_>> {
                         Kind::Malformed(reason.replace("#bench", "#series"))
                     }
                 }
+            } else if &caps[2] == "flamegraph" {
+                match parse_id(argument) {
+                    Ok(id) => Kind::Flame(id),
+                    Err(reason) => {
+                        Kind::Malformed(reason.replace("#bench", "#flamegraph"))
+                    }
+                }
             } else if &caps[2] == "result-text" {
                 match parse_id(argument) {
                     Ok(id) => Kind::Text(id),
@@ -110,6 +119,7 @@ pub fn needs_results(content: &str) -> bool {
                 | Kind::Text(_)
                 | Kind::Trace(_)
                 | Kind::Series(_)
+                | Kind::Flame(_)
         )
     })
 }

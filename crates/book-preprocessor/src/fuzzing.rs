@@ -30,7 +30,8 @@ pub fn directives(data: &[u8]) {
             Kind::Bench(id)
             | Kind::Text(id)
             | Kind::Trace(id)
-            | Kind::Series(id) => {
+            | Kind::Series(id)
+            | Kind::Flame(id) => {
                 assert_eq!(directive::parse_id(id), Ok(id));
                 assert!(id.contains('/'));
             }

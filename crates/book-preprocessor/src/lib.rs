@@ -23,6 +23,7 @@ pub mod catalogue;
 pub mod chart;
 pub mod cli;
 pub mod directive;
+pub mod flame;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod includes;

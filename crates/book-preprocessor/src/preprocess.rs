@@ -193,6 +193,7 @@ fn replace_and_check(
             Kind::Table(group) => table(group, catalogue),
             Kind::Text(id) => catalogue.figure(id).and_then(render::text_block),
             Kind::Series(id) => crate::series::block(id, catalogue),
+            Kind::Flame(id) => crate::flame::block(id, catalogue),
             Kind::Trace(id) => {
                 let drawn = catalogue.figure(id).and_then(waterfall::block);
                 waterfalls += usize::from(drawn.is_ok());

@@ -31,6 +31,14 @@ use proptest::prelude::*;
 
 const CASES: u32 = 48;
 const STAGES: [&str; 4] = ["stage0", "stage1", "stage2", "stage3"];
+/// The span names of those stages (the patterns name a stage's span
+/// `process {stage}`, after the messaging conventions).
+const STAGE_SPANS: [&str; 4] = [
+    "process stage0",
+    "process stage1",
+    "process stage2",
+    "process stage3",
+];
 
 /// An item and the vector clock of the process that sent it: the clock is
 /// part of the payload, not of the span context the patterns carry.
@@ -513,13 +521,13 @@ fn report(violations: &[Violation]) -> String {
 /// spans the test starts itself (the roots).
 fn expected_parent(name: &str) -> Option<&'static str> {
     match name {
-        "stage0" => Some("item"),
-        "fan_out.item" => Some("caller"),
-        "pool.job" => Some("submit"),
-        _ => STAGES
+        "process stage0" => Some("item"),
+        "process fan_out" => Some("caller"),
+        "process pool" => Some("submit"),
+        _ => STAGE_SPANS
             .iter()
             .position(|s| *s == name)
-            .map(|i| STAGES[i - 1]),
+            .map(|i| STAGE_SPANS[i - 1]),
     }
 }
 
@@ -721,7 +729,7 @@ fn t3_a_message_between_siblings() {
     assert_eq!(tree.name(parent), "submit");
     assert_eq!(tree.parent(receive.span), Some(parent), "siblings");
     let text = format!(
-        "{}send in the first pool.job  VC {}\nreceive in the second      VC {}",
+        "{}send in the first job  VC {}\nreceive in the second  VC {}",
         tree.render(),
         send.clock,
         receive.clock
@@ -822,8 +830,8 @@ fn t3_check_rejects_crossed_contexts() {
         panic!("crossed contexts, and the check passed");
     };
     let not_before = Violation::NotBefore {
-        parent: "fan_out.item".into(),
-        child: "fan_out.item".into(),
+        parent: "process fan_out".into(),
+        child: "process fan_out".into(),
     };
     // Each item after the first is parented to the one started before it.
     let n = violations.iter().filter(|v| **v == not_before).count();

@@ -62,9 +62,9 @@ pub struct Panicked {
     pub message: String,
 }
 
-/// Settles one pool job, the same way in both flavours: a panic fails the
-/// job's span and is counted and reported as [`JobError::Panicked`]; a
-/// success is counted; either way the span ends.
+/// Settles one pool job, the same way in both flavours: a panic is recorded
+/// on the job's span and is counted and reported as [`JobError::Panicked`];
+/// a success is counted; either way the span ends.
 pub(crate) fn settle_job<R>(
     outcome: std::thread::Result<R>,
     step: crate::trace::Step,
@@ -73,7 +73,7 @@ pub(crate) fn settle_job<R>(
 ) -> Result<R, JobError> {
     let outcome = outcome.map_err(|payload| {
         let message = panic_message(payload.as_ref());
-        step.fail(format!("panicked: {message}"));
+        step.panicked(&message);
         panicked.fetch_add(1, Ordering::Relaxed);
         JobError::Panicked(message)
     });

@@ -14,6 +14,8 @@
 //! (a [`Traced`] value), so the span that processes an item is a child of the
 //! span that produced it; a batch is one span with a link to each item's span
 //! (links past the provider's link limit go on child spans, [`BATCH_LINKS`]).
+//! Span names, kinds and attributes follow OpenTelemetry's messaging
+//! conventions, and failures its error conventions: [`messaging`] says how.
 //! See [`Tracing`] for where the spans go and what the untraced path costs.
 //! The crate uses the OpenTelemetry API only: the application decides
 //! whether spans are recorded and where they are exported.
@@ -26,6 +28,7 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod messaging;
 mod rate;
 pub mod tasks;
 pub mod threads;

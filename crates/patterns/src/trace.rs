@@ -1,6 +1,9 @@
 //! How the patterns trace their work, with the OpenTelemetry API only.
 
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use opentelemetry::global::{self, BoxedTracer};
 use opentelemetry::trace::{
@@ -8,6 +11,12 @@ use opentelemetry::trace::{
     TraceFlags, TraceId, TraceState, Tracer,
 };
 use opentelemetry::{Context, KeyValue};
+use opentelemetry_semantic_conventions::attribute::{
+    ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE, MESSAGING_BATCH_MESSAGE_COUNT,
+};
+
+use crate::error::panic_message;
+use crate::messaging::{Destination, ERROR_CANCELLED, ERROR_PANIC};
 
 /// The instrumentation scope name of the patterns' spans.
 pub const SCOPE: &str = "otlp-csp-patterns";
@@ -100,20 +109,28 @@ impl Tracing {
         Self { tracer: None }
     }
 
-    /// Starts the span of one step of work on an item whose producer's
-    /// context is `parent`.
-    pub(crate) fn step(&self, name: &'static str, parent: &Context) -> Step {
+    /// Starts the span of processing one item taken from `destination`,
+    /// whose creation context is `parent`: a CONSUMER span, its child.
+    pub(crate) fn process(
+        &self,
+        destination: &Destination,
+        parent: &Context,
+    ) -> Step {
         match &self.tracer {
             None => Step::passthrough(parent),
             Some(tracer) => {
-                Step::start(tracer.start_with_context(name, parent), parent)
+                let span = destination
+                    .process()
+                    .start_with_context(tracer.as_ref(), parent);
+                Step::start(span, parent)
             }
         }
     }
 
-    /// Starts the span of a unit of work made of many items: a new trace,
-    /// linked to each item's span (a batch has many producers, and a span has
-    /// one parent).
+    /// Starts the span of processing a batch of `size` items taken from
+    /// `destination`: a CONSUMER span with `messaging.batch.message_count`,
+    /// in a new trace, linked to each item's span (a batch has many
+    /// producers, and a span has one parent).
     ///
     /// A provider keeps at most `links_per_span` links on a span and drops
     /// the rest, so the batch span takes the first `links_per_span` and each
@@ -124,7 +141,7 @@ impl Tracing {
     /// as dropped.
     pub(crate) fn batch<'a>(
         &self,
-        name: &'static str,
+        destination: &Destination,
         items: impl Iterator<Item = &'a Context>,
         size: usize,
         links_per_span: usize,
@@ -143,9 +160,11 @@ impl Tracing {
         let mut links = items
             .chunks(per_span)
             .map(|chunk| chunk.iter().cloned().map(Link::with_context).collect());
-        let span = SpanBuilder::from_name(name)
+        let mut span = destination.process();
+        let count = KeyValue::new(MESSAGING_BATCH_MESSAGE_COUNT, size as i64);
+        span.attributes.get_or_insert_with(Vec::new).push(count);
+        let span = span
             .with_links(links.next().unwrap_or_default())
-            .with_attributes([KeyValue::new("batch.size", size as i64)])
             .start_with_context(tracer.as_ref(), &Context::new());
         let step = Step::start(span, &Context::new());
         if step.context().span().is_recording() {
@@ -201,18 +220,21 @@ fn only_propagates(tracer: &BoxedTracer) -> bool {
 }
 
 /// A span in progress, or the parent's context passed through when there is
-/// no span to start. Ends its span when dropped, marking it as an error if the
-/// thread is unwinding from a panic.
+/// no span to start. Ends its span when dropped: if the thread is unwinding
+/// from a panic the span records it, else the step was abandoned
+/// (cancelled).
 pub(crate) struct Step {
     cx: Context,
-    owned: bool,
+    /// Whether the step still has a span of its own to end. Atomic so that a
+    /// `&Step` can be shared (a task holds one across an await).
+    owned: AtomicBool,
 }
 
 impl Step {
     fn passthrough(parent: &Context) -> Self {
         Self {
             cx: parent.clone(),
-            owned: false,
+            owned: AtomicBool::new(false),
         }
     }
 
@@ -230,8 +252,12 @@ impl Step {
         }
         Self {
             cx: parent.with_span(span),
-            owned: true,
+            owned: AtomicBool::new(true),
         }
+    }
+
+    fn owned(&self) -> bool {
+        self.owned.load(Ordering::Relaxed)
     }
 
     /// The context to run the step's code in, and to send downstream.
@@ -241,38 +267,75 @@ impl Step {
 
     /// Adds an attribute to the step's span, if it has one.
     pub(crate) fn attribute(&self, kv: impl FnOnce() -> KeyValue) {
-        if self.owned {
+        if self.owned() {
             self.cx.span().set_attribute(kv());
         }
     }
 
-    /// Marks the step's span as failed.
-    pub(crate) fn fail(&self, description: String) {
-        if self.owned {
-            self.cx.span().set_status(Status::error(description));
-        }
+    /// Runs `f` in the step's context. A panic in `f` is recorded on the
+    /// span, which it ends, and then goes on unwinding.
+    pub(crate) fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let _in_span = self.cx.clone().attach();
+            f()
+        }));
+        outcome.unwrap_or_else(|payload| self.resume_panic(payload))
+    }
+
+    /// Records the panic `payload` on the span, ends it, and resumes the panic.
+    pub(crate) fn resume_panic(&self, payload: Box<dyn Any + Send>) -> ! {
+        self.panicked(&panic_message(payload.as_ref()));
+        resume_unwind(payload)
     }
 
     /// Ends the span and returns the context for the next step.
     pub(crate) fn end(mut self) -> Context {
-        if self.owned {
+        if self.owned.swap(false, Ordering::Relaxed) {
             self.cx.span().end();
-            self.owned = false;
         }
         std::mem::take(&mut self.cx)
     }
+
+    // ANCHOR: failures
+    /// Records a panic in the step's code and ends the span: an `exception`
+    /// event, `error.type` `panic`, and status Error.
+    pub(crate) fn panicked(&self, message: &str) {
+        if self.owned.swap(false, Ordering::Relaxed) {
+            self.cx.span().add_event(
+                "exception",
+                vec![
+                    KeyValue::new(EXCEPTION_TYPE, ERROR_PANIC),
+                    KeyValue::new(EXCEPTION_MESSAGE, message.to_owned()),
+                ],
+            );
+            self.fail(ERROR_PANIC, format!("panicked: {message}"));
+            self.cx.span().end();
+        }
+    }
+
+    /// Marks the span as failed: the class of the error as `error.type`,
+    /// and status Error with a description.
+    fn fail(&self, error_type: &'static str, description: String) {
+        let span = self.cx.span();
+        span.set_attribute(KeyValue::new(ERROR_TYPE, error_type));
+        span.set_status(Status::error(description));
+    }
+    // ANCHOR_END: failures
 }
 
 impl Drop for Step {
     fn drop(&mut self) {
-        if self.owned {
-            let span = self.cx.span();
+        if self.owned.swap(false, Ordering::Relaxed) {
             if std::thread::panicking() {
-                span.set_status(Status::error("panicked"));
+                // The patterns catch their code's panics and record them
+                // with the message; this fallback does not know it.
+                let kind = KeyValue::new(EXCEPTION_TYPE, ERROR_PANIC);
+                self.cx.span().add_event("exception", vec![kind]);
+                self.fail(ERROR_PANIC, "panicked".to_owned());
             } else {
-                span.set_status(Status::error("abandoned (cancelled)"));
+                self.fail(ERROR_CANCELLED, "abandoned (cancelled)".to_owned());
             }
-            span.end();
+            self.cx.span().end();
         }
     }
 }

@@ -16,6 +16,9 @@ use opentelemetry_sdk::trace::{SpanData, SpanLimits};
 use otlp_csp_patterns::threads::Batcher;
 use otlp_csp_patterns::{BATCH_LINKS, LINK_LIMIT, Traced};
 
+/// The batch span's name: the batcher's destination is `batch`.
+const BATCH: &str = "process batch";
+
 /// The claim: the `batch` spans and their `batch.links` children together
 /// link every item's span exactly once, and the provider dropped no link
 /// (`dropped_count` is what OTLP exports as `dropped_links_count`).
@@ -25,7 +28,7 @@ fn every_item_linked(
 ) -> Result<(), String> {
     let batches: HashSet<_> = spans
         .iter()
-        .filter(|s| s.name == "batch")
+        .filter(|s| s.name == BATCH)
         .map(|s| s.span_context.span_id())
         .collect();
     let mut linked = Vec::new();
@@ -35,7 +38,7 @@ fn every_item_linked(
         if carrier && !batches.contains(&s.parent_span_id) {
             return Err(format!("a {BATCH_LINKS} span outside a batch"));
         }
-        if carrier || s.name == "batch" {
+        if carrier || s.name == BATCH {
             dropped += s.links.dropped_count;
             linked.extend(s.links.iter().map(|l| l.span_context.span_id()));
         }
@@ -79,7 +82,7 @@ fn one_batch(capture: &Capture, n: usize, batcher: Batcher) -> Vec<SpanContext> 
 
 /// Links per span: the `batch` span's first, then each `batch.links` span's.
 fn links_per_span(spans: &[SpanData]) -> Vec<usize> {
-    let mut batch: Vec<_> = spans.iter().filter(|s| s.name == "batch").collect();
+    let mut batch: Vec<_> = spans.iter().filter(|s| s.name == BATCH).collect();
     batch.extend(spans.iter().filter(|s| s.name == BATCH_LINKS));
     batch.iter().map(|s| s.links.len()).collect()
 }

@@ -42,7 +42,7 @@ fn pipeline_stage_spans_form_a_chain_per_item() {
         let parse = by_id(&spans, double.parent_span_id);
         assert_eq!(
             [&*print.name, &*double.name, &*parse.name],
-            ["print", "double", "parse"]
+            ["process print", "process double", "process parse"]
         );
         assert_eq!(parse.parent_span_id, root.span_id());
         for s in [print, double, parse] {
@@ -65,7 +65,7 @@ fn fan_out_item_spans_are_children_of_the_caller() {
         fan.map(0..20u64, |x| x * x).unwrap()
     };
     assert_eq!(out.len(), 20);
-    let items = capture.named("fan_out.item");
+    let items = capture.named("process fan_out");
     assert_eq!(items.len(), 20);
     let mut indices: Vec<i64> =
         items.iter().map(|s| attr_i64(s, "item.index")).collect();
@@ -98,7 +98,7 @@ fn pool_job_spans_are_children_of_the_submitter_and_panics_are_errors() {
     assert!(bad.join().is_err());
     pool.shutdown();
 
-    let jobs = capture.named("pool.job");
+    let jobs = capture.named("process pool");
     assert_eq!(jobs.len(), 2);
     assert!(jobs.iter().all(|s| s.parent_span_id == submitter_id));
     let failed: Vec<_> = jobs
@@ -134,7 +134,7 @@ fn a_batch_is_a_new_trace_linked_to_each_item() {
     assert_eq!(batcher.run(&rx, |batch| sizes.push(batch.len())), 3);
     assert_eq!(sizes, [3, 3, 1]);
 
-    let batches = capture.named("batch");
+    let batches = capture.named("process batch");
     assert_eq!(batches.len(), 3);
     let mut linked = Vec::new();
     for b in &batches {
@@ -144,7 +144,8 @@ fn a_batch_is_a_new_trace_linked_to_each_item() {
                 .iter()
                 .all(|i| i.trace_id() != b.span_context.trace_id())
         );
-        assert_eq!(attr_i64(b, "batch.size"), b.links.len() as i64);
+        let count = attr_i64(b, "messaging.batch.message_count");
+        assert_eq!(count, b.links.len() as i64);
         linked.extend(b.links.iter().map(|l| l.span_context.clone()));
     }
     assert_eq!(linked, items, "each item linked once, in arrival order");
@@ -203,7 +204,7 @@ async fn tokio_stage_work_is_nested_under_the_stage_span() {
     root.span().end();
 
     let spans = capture.spans();
-    let fetch = &capture.named("fetch")[0];
+    let fetch = &capture.named("process fetch")[0];
     let inner = &capture.named("inner")[0];
     assert_eq!(fetch.parent_span_id, root.span().span_context().span_id());
     assert_eq!(inner.parent_span_id, fetch.span_context.span_id());
@@ -228,8 +229,8 @@ async fn tokio_pool_and_fan_out_spans_are_children_of_the_caller() {
     pool.shutdown().await;
     assert_eq!(results.0, 7);
     assert_eq!(results.1, (0..10).map(|x| x * x).collect::<Vec<_>>());
-    let jobs = capture.named("pool.job");
-    let items = capture.named("fan_out.item");
+    let jobs = capture.named("process pool");
+    let items = capture.named("process fan_out");
     assert_eq!((jobs.len(), items.len()), (1, 10));
     assert!(
         jobs.iter()

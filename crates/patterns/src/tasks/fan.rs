@@ -2,8 +2,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
+use futures::FutureExt as _;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::{Context, KeyValue};
 use tokio::task::JoinSet;
@@ -11,6 +13,7 @@ use tokio::task::JoinSet;
 use super::runtime;
 use crate::Order;
 use crate::error::{BuildError, Panicked, RunError, nonzero, panic_message};
+use crate::messaging::Destination;
 use crate::trace::Tracing;
 
 /// The tokio flavour of [`threads::FanOut`](crate::threads::FanOut): each
@@ -21,6 +24,7 @@ pub struct FanOut {
     window: usize,
     order: Order,
     tracing: Tracing,
+    destination: Destination,
 }
 
 impl FanOut {
@@ -30,6 +34,7 @@ impl FanOut {
             window: nonzero(window, "fan-out window")?,
             order: Order::Input,
             tracing: Tracing::global(),
+            destination: Destination::tasks("fan_out"),
         })
     }
 
@@ -64,7 +69,7 @@ impl FanOut {
     }
 
     /// Runs `f` on every item, each in its own task, and hands each result to
-    /// `sink`. Each item's span (`fan_out.item`, with its index) is a child
+    /// `sink`. Each item's span (`process fan_out`, with its index) is a child
     /// of the caller's current span. The first panic stops the run and aborts
     /// the tasks still running.
     pub async fn run<T, R, I, F, Fut, S>(
@@ -96,14 +101,19 @@ impl FanOut {
                 };
                 let (f, tracing, parent) =
                     (f.clone(), self.tracing.clone(), parent.clone());
+                let destination = self.destination;
                 let task = async move {
-                    let step = tracing.step("fan_out.item", &parent);
+                    let step = tracing.process(&destination, &parent);
                     step.attribute(|| KeyValue::new("item.index", index as i64));
                     let work = {
                         let _in_span = step.context().clone().attach();
                         f(item)
                     };
-                    let value = work.with_context(step.context().clone()).await;
+                    let work = work.with_context(step.context().clone());
+                    let value = match AssertUnwindSafe(work).catch_unwind().await {
+                        Ok(value) => value,
+                        Err(payload) => step.resume_panic(payload),
+                    };
                     step.end();
                     (index, value)
                 };

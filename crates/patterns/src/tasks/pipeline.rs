@@ -1,8 +1,10 @@
 //! A pipeline of tokio tasks joined by bounded channels.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 
+use futures::FutureExt as _;
 use opentelemetry::Context;
 use opentelemetry::context::FutureExt as _;
 use tokio::sync::mpsc;
@@ -11,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{runtime, unless_cancelled};
 use crate::error::{BuildError, Panicked, SendError, nonzero, panic_message};
+use crate::messaging::Destination;
 use crate::trace::{Traced, Tracing};
 
 type StageTask = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -77,7 +80,8 @@ impl<In: Send + 'static, Out: Send + 'static> Pipeline<In, Out> {
         self
     }
 
-    /// Appends a stage named `name` (also its span's name) running `f` on each item.
+    /// Appends a stage named `name` running `f` on each item; its spans are
+    /// `process {name}` (see [`messaging`](crate::messaging)).
     pub fn stage<Next, F, Fut>(
         mut self,
         name: &'static str,
@@ -93,7 +97,7 @@ impl<In: Send + 'static, Out: Send + 'static> Pipeline<In, Out> {
         self.stages.push(Box::new(
             move |settings: &Settings, stop: &CancellationToken| {
                 let task = run_stage(
-                    name,
+                    Destination::tasks(name),
                     rx,
                     tx,
                     f,
@@ -140,7 +144,7 @@ impl<In: Send + 'static, Out: Send + 'static> Pipeline<In, Out> {
 
 // ANCHOR: stage_loop
 async fn run_stage<A, B, F, Fut>(
-    name: &'static str,
+    destination: Destination,
     mut rx: mpsc::Receiver<Traced<A>>,
     tx: mpsc::Sender<Traced<B>>,
     mut f: F,
@@ -152,16 +156,19 @@ async fn run_stage<A, B, F, Fut>(
 {
     let cancel = Some(&stop);
     while let Some(Some(msg)) = unless_cancelled(cancel, rx.recv()).await {
-        let step = tracing.step(name, &msg.cx);
+        let step = tracing.process(&destination, &msg.cx);
         // The function, and the future it returns, run in the step's
         // context, so spans they start are children of the stage's span.
         let work = {
             let _in_span = step.context().clone().attach();
             f(msg.value)
         };
-        let work = work.with_context(step.context().clone());
-        let Some(value) = unless_cancelled(cancel, work).await else {
-            return; // dropping `step` ends its span, marked as abandoned
+        let work = AssertUnwindSafe(work.with_context(step.context().clone()));
+        let value = match unless_cancelled(cancel, work.catch_unwind()).await {
+            Some(Ok(value)) => value,
+            // Recorded on the span; the panic then ends the stage's task.
+            Some(Err(payload)) => step.resume_panic(payload),
+            None => return, // dropping `step` ends its span, marked as abandoned
         };
         let out = Traced::new(step.end(), value);
         match unless_cancelled(cancel, tx.send(out)).await {

@@ -15,6 +15,7 @@ use tokio::task::{Id, JoinHandle};
 use super::runtime;
 use crate::PoolStats;
 use crate::error::{BuildError, JobError, SubmitError, nonzero, settle_job};
+use crate::messaging::Destination;
 use crate::trace::Tracing;
 
 type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -26,6 +27,7 @@ struct Job {
 
 struct Worker {
     tracing: Tracing,
+    destination: Destination,
     completed: AtomicU64,
     panicked: AtomicU64,
 }
@@ -67,6 +69,7 @@ impl WorkerPool {
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
         let worker = Arc::new(Worker {
             tracing,
+            destination: Destination::tasks("pool"),
             completed: AtomicU64::new(0),
             panicked: AtomicU64::new(0),
         });
@@ -169,7 +172,7 @@ where
     let (reply, result) = oneshot::channel();
     let run = move |worker: Arc<Worker>, cx: Context| -> BoxFuture {
         Box::pin(async move {
-            let step = worker.tracing.step("pool.job", &cx);
+            let step = worker.tracing.process(&worker.destination, &cx);
             let outcome = AssertUnwindSafe(job.with_context(step.context().clone()))
                 .catch_unwind()
                 .await;

@@ -5,14 +5,17 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::error::{BuildError, nonzero};
+use crate::messaging::Destination;
 use crate::trace::{Traced, Tracing, link_limit_from_env};
 
 /// Groups items from a channel into batches of at most `max` items, waiting
 /// at most `linger` after a batch's first item for it to fill.
 ///
-/// Each batch is processed under one span (`batch`, with `batch.size`) that
-/// starts a new trace and links to the span of every item in it: a span has
-/// one parent, and a batch has many producers.
+/// Each batch is processed under one span that starts a new trace and links
+/// to the span of every item in it: a span has one parent, and a batch has
+/// many producers. The span is a CONSUMER span named `process {destination}`
+/// (`process batch` unless [`destination`](Self::destination) names the
+/// channel), with `messaging.batch.message_count`.
 ///
 /// A tracer provider keeps a limited number of links per span (the SDK's
 /// `SpanLimits::max_links_per_span`) and drops the rest, counting them in
@@ -26,6 +29,7 @@ pub struct Batcher {
     linger: Duration,
     links_per_span: usize,
     tracing: Tracing,
+    destination: Destination,
 }
 
 impl Batcher {
@@ -36,7 +40,15 @@ impl Batcher {
             linger,
             links_per_span: link_limit_from_env(),
             tracing: Tracing::global(),
+            destination: Destination::threads("batch"),
         })
+    }
+
+    /// Names the channel the items come from, for the batch span's name and
+    /// `messaging.destination.name` (default: `batch`).
+    pub fn destination(mut self, name: &'static str) -> Self {
+        self.destination = Destination::threads(name);
+        self
     }
 
     /// Where the batch spans go (default: [`Tracing::global`]).
@@ -83,15 +95,12 @@ impl Batcher {
                 }
             }
             let step = self.tracing.batch(
-                "batch",
+                &self.destination,
                 batch.iter().map(|t| &t.cx),
                 batch.len(),
                 self.links_per_span,
             );
-            {
-                let _in_span = step.context().clone().attach();
-                f(batch.into_iter().map(|t| t.value).collect());
-            }
+            step.run(|| f(batch.into_iter().map(|t| t.value).collect()));
             step.end();
             batches += 1;
             if closed {

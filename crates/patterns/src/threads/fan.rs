@@ -9,6 +9,7 @@ use opentelemetry::{Context, KeyValue};
 
 use crate::Order;
 use crate::error::{BuildError, Panicked, RunError, nonzero, panic_message};
+use crate::messaging::Destination;
 use crate::trace::Tracing;
 
 /// Runs a function over items on `workers` threads and collects the results
@@ -24,6 +25,7 @@ pub struct FanOut {
     window: usize,
     order: Order,
     tracing: Tracing,
+    destination: Destination,
 }
 
 impl FanOut {
@@ -37,6 +39,7 @@ impl FanOut {
             window: workers.saturating_mul(2).max(64),
             order: Order::Input,
             tracing: Tracing::global(),
+            destination: Destination::threads("fan_out"),
         })
     }
 
@@ -73,8 +76,8 @@ impl FanOut {
     }
 
     /// Applies `f` to every item on the workers and hands each result to
-    /// `sink` on the calling thread. Each item's span (`fan_out.item`, with
-    /// its index) is a child of the caller's current span.
+    /// `sink` on the calling thread. Each item's span (`process fan_out`,
+    /// with its index as `item.index`) is a child of the caller's current span.
     ///
     /// The first panic in `f` stops the run: no more items are started, and
     /// the panic is returned with the item's index.
@@ -120,9 +123,10 @@ impl FanOut {
             for i in 0..self.workers {
                 let (work_rx, done_tx) = (work_rx.clone(), done_tx.clone());
                 let (f, parent, tracing) = (&f, &parent, &self.tracing);
+                let destination = &self.destination;
                 spawn_scoped(scope, &format!("fan-out-{i}"), move || {
                     for (index, item) in work_rx {
-                        let step = tracing.step("fan_out.item", parent);
+                        let step = tracing.process(destination, parent);
                         step.attribute(|| KeyValue::new("item.index", index as i64));
                         let result = catch_unwind(AssertUnwindSafe(|| {
                             let _in_span = step.context().clone().attach();
@@ -130,7 +134,7 @@ impl FanOut {
                         }))
                         .map_err(|payload| {
                             let message = panic_message(payload.as_ref());
-                            step.fail(format!("panicked: {message}"));
+                            step.panicked(&message);
                             message
                         });
                         step.end();

@@ -12,6 +12,7 @@ use super::CancelToken;
 use crate::error::{
     BuildError, Panicked, RunError, SendError, nonzero, panic_message,
 };
+use crate::messaging::Destination;
 use crate::trace::{Traced, Tracing};
 
 type Spawner = Box<dyn FnOnce(&Settings) -> Result<Running, BuildError> + Send>;
@@ -72,7 +73,9 @@ impl<In: Send + 'static, Out: Send + 'static> Pipeline<In, Out> {
         self
     }
 
-    /// Appends a stage named `name` (also its span's name) that maps each item with `f`.
+    /// Appends a stage named `name` that maps each item with `f`. The
+    /// channel in front of the stage is the destination `name`, and each
+    /// item's span is `process {name}` (see [`messaging`](crate::messaging)).
     pub fn stage<Next, F>(mut self, name: &'static str, f: F) -> Pipeline<In, Next>
     where
         Next: Send + 'static,
@@ -80,11 +83,12 @@ impl<In: Send + 'static, Out: Send + 'static> Pipeline<In, Out> {
     {
         let (tx, next_output) = bounded(self.capacity);
         let rx = self.output;
+        let destination = Destination::threads(name);
         self.stages.push(Box::new(move |settings: &Settings| {
             let settings = settings.clone();
             let handle =
                 super::spawn("a pipeline stage", name.to_owned(), move || {
-                    run_stage(name, rx, tx, f, settings)
+                    run_stage(destination, rx, tx, f, settings)
                 })?;
             Ok((name, handle))
         }));
@@ -154,7 +158,7 @@ impl<In: Send + 'static, Out: Send + 'static> Pipeline<In, Out> {
 
 // ANCHOR: stage_loop
 fn run_stage<A, B>(
-    name: &'static str,
+    destination: Destination,
     rx: Receiver<Traced<A>>,
     tx: Sender<Traced<B>>,
     mut f: impl FnMut(A) -> B,
@@ -164,11 +168,9 @@ fn run_stage<A, B>(
     // Ends when upstream is finished, downstream is gone, or `cancel` fires.
     while let Some(msg) = recv_or_cancel(&rx, cancel) {
         // The item's span is a child of the span that produced it.
-        let step = settings.tracing.step(name, &msg.cx);
-        let value = {
-            let _in_span = step.context().clone().attach();
-            f(msg.value)
-        };
+        let step = settings.tracing.process(&destination, &msg.cx);
+        // Runs `f` inside the step's span; a panic is recorded there first.
+        let value = step.run(|| f(msg.value));
         if !send_or_cancel(&tx, Traced::new(step.end(), value), cancel) {
             return;
         }

@@ -10,6 +10,7 @@ use opentelemetry::Context;
 
 use crate::PoolStats;
 use crate::error::{BuildError, JobError, SubmitError, nonzero, settle_job};
+use crate::messaging::Destination;
 use crate::trace::Tracing;
 
 /// The work of a job, already wrapped to catch its panic and deliver its result.
@@ -26,7 +27,7 @@ struct Job {
 #[repr(align(128))]
 struct Worker {
     tracing: Tracing,
-    span_name: &'static str,
+    destination: Destination,
     completed: AtomicU64,
     panicked: AtomicU64,
 }
@@ -68,11 +69,12 @@ impl WorkerPool {
     ) -> Result<Self, BuildError> {
         let workers = nonzero(workers, "worker count")?;
         let (tx, rx) = bounded(nonzero(queue, "queue capacity")?);
+        let destination = Destination::threads("pool");
         let workers_state: Vec<_> = (0..workers)
             .map(|_| {
                 Arc::new(Worker {
                     tracing: tracing.clone(),
-                    span_name: "pool.job",
+                    destination,
                     completed: AtomicU64::new(0),
                     panicked: AtomicU64::new(0),
                 })
@@ -194,7 +196,7 @@ where
 {
     let (reply, result) = bounded(1);
     let run = move |worker: &Worker, cx: &Context| {
-        let step = worker.tracing.step(worker.span_name, cx);
+        let step = worker.tracing.process(&worker.destination, cx);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let _in_span = step.context().clone().attach();
             job()
