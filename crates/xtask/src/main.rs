@@ -4,6 +4,7 @@
 //! that `cargo xtask --help` prints: the help text and the code are one
 //! thing.
 
+mod agreement;
 mod captures;
 mod collector;
 mod examples;
@@ -231,6 +232,7 @@ fn bench() -> Result<()> {
         run::cargo(&["bench", "--locked", "--workspace", "--bench", "*"])
     })?;
     run::preprocessor(&["record-provenance"])?;
+    agreement::print(&repo_root().join("target/criterion"))?;
     println!(
         "Fresh figures are in target/criterion; `cargo xtask build` writes them into the book.\n\
          `cargo xtask baseline` keeps them as the committed fallback."
