@@ -34,17 +34,22 @@ pub fn resource(service_name: &str) -> Resource {
         Box::new(OsResourceDetector),
         Box::new(ProcessWithoutArgs),
     ];
-    let configured: [Box<dyn ResourceDetector>; 3] = [
-        Box::new(SdkProvidedResourceDetector),
-        Box::new(TelemetryResourceDetector),
-        Box::new(EnvResourceDetector::new()),
-    ];
     Resource::builder_empty()
         .with_detectors(&detected)
-        .with_detectors(&configured)
+        .with_detectors(&configured())
         .with_service_name(service_name.to_owned())
         .with_schema_url([], SCHEMA_URL)
         .build()
+}
+
+/// The SDK's defaults and what the operator sets: `OTEL_RESOURCE_ATTRIBUTES`,
+/// then `OTEL_SERVICE_NAME`.
+fn configured() -> [Box<dyn ResourceDetector>; 3] {
+    [
+        Box::new(SdkProvidedResourceDetector),
+        Box::new(TelemetryResourceDetector),
+        Box::new(EnvResourceDetector::new()),
+    ]
 }
 // ANCHOR_END: resource
 
@@ -72,13 +77,8 @@ pub mod mutants {
     /// The layers in the wrong order: the detected `service.instance.id`
     /// overrides the one the operator set in `OTEL_RESOURCE_ATTRIBUTES`.
     pub fn detectors_last(service_name: &str) -> Resource {
-        let configured: [Box<dyn ResourceDetector>; 3] = [
-            Box::new(SdkProvidedResourceDetector),
-            Box::new(TelemetryResourceDetector),
-            Box::new(EnvResourceDetector::new()),
-        ];
         Resource::builder_empty()
-            .with_detectors(&configured)
+            .with_detectors(&configured())
             .with_detector(Box::new(ServiceInstanceIdResourceDetector))
             .with_service_name(service_name.to_owned())
             .with_schema_url([], SCHEMA_URL)
