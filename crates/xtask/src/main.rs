@@ -232,7 +232,12 @@ fn bench() -> Result<()> {
         run::cargo(&["bench", "--locked", "--workspace", "--bench", "*"])
     })?;
     run::preprocessor(&["record-provenance"])?;
-    agreement::print(&repo_root().join("target/criterion"))?;
+    // Where criterion wrote, as the preprocessor finds it.
+    let criterion_dir =
+        book_results::criterion::criterion_dir(&repo_root(), |name| {
+            std::env::var_os(name)
+        });
+    agreement::print(&criterion_dir)?;
     println!(
         "Fresh figures are in target/criterion; `cargo xtask build` writes them into the book.\n\
          `cargo xtask baseline` keeps them as the committed fallback."
