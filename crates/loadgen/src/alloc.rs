@@ -29,24 +29,51 @@ fn count(bytes: usize) {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Counting;
 
-// SAFETY: every method forwards to `System` with the caller's arguments
-// unchanged; the counters are atomics and never allocate.
+/// With the `dhat` feature, set by [`forward_to_dhat`]: every allocation
+/// goes through dhat's allocator (which hands it to `System`).
+#[cfg(feature = "dhat")]
+static DHAT: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Sends every later allocation, reallocation and free through
+/// `dhat::Alloc`, so that a running `dhat::Profiler` sees it (feature
+/// `dhat`; `ch21-target-dhat` calls it first thing). Blocks allocated before
+/// may be freed after: dhat's allocator frees them with `System`, which
+/// allocated them, and ignores them.
+#[cfg(feature = "dhat")]
+pub fn forward_to_dhat() {
+    DHAT.store(true, Ordering::SeqCst);
+}
+
+/// `System`, or dhat's allocator once [`forward_to_dhat`] was called.
+macro_rules! forward {
+    ($method:ident($($arg:expr),*)) => {{
+        #[cfg(feature = "dhat")]
+        if DHAT.load(Ordering::Relaxed) {
+            // SAFETY: forwarded as is; dhat's allocator wraps `System`.
+            return unsafe { dhat::Alloc.$method($($arg),*) };
+        }
+        // SAFETY: forwarded as is.
+        unsafe { System.$method($($arg),*) }
+    }};
+}
+
+// SAFETY: every method forwards to `System` (or to dhat's allocator, which
+// forwards to `System`) with the caller's arguments unchanged; the counters
+// are atomics and never allocate.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         count(layout.size());
-        // SAFETY: forwarded as is.
-        unsafe { System.alloc(layout) }
+        forward!(alloc(layout))
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         count(layout.size());
-        // SAFETY: forwarded as is.
-        unsafe { System.alloc_zeroed(layout) }
+        forward!(alloc_zeroed(layout))
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded as is.
-        unsafe { System.dealloc(ptr, layout) }
+        forward!(dealloc(ptr, layout))
     }
 
     unsafe fn realloc(
@@ -56,8 +83,7 @@ unsafe impl GlobalAlloc for Counting {
         new_size: usize,
     ) -> *mut u8 {
         count(new_size.saturating_sub(layout.size()));
-        // SAFETY: forwarded as is.
-        unsafe { System.realloc(ptr, layout, new_size) }
+        forward!(realloc(ptr, layout, new_size))
     }
 }
 

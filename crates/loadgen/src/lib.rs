@@ -15,6 +15,7 @@
 //!
 //! Latencies go into HDR histograms ([`hdrhistogram`]), in nanoseconds.
 
+pub mod affinity;
 pub mod alloc;
 mod bounds;
 mod http_client;

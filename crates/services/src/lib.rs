@@ -23,9 +23,15 @@
 //!   for tests and examples. Off in the services' own build.
 //! - `fuzzing`: `fuzzing`, the check the fuzz target for request bodies
 //!   runs. The fuzz crate and the corpus replay test turn it on.
+//! - `allocators`: `allocator::Chosen`, a global allocator picked at start
+//!   by `OTLP_CSP_ALLOCATOR`, for comparing allocators in one run.
+//! - `profile`: `profiling`, with which a service started with
+//!   `OTLP_CSP_PROFILE=FILE` samples its own stacks and writes them folded.
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "allocators")]
+pub mod allocator;
 pub mod config;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
@@ -34,6 +40,8 @@ pub mod http;
 pub mod order;
 pub mod payment;
 pub mod process;
+#[cfg(feature = "profile")]
+pub mod profiling;
 pub mod runtime;
 pub mod serve;
 pub mod slow;

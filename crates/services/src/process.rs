@@ -51,13 +51,34 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Runs `service` until SIGTERM or Ctrl-C; exit 0 after a clean shutdown.
 pub fn main(service: Service) -> ExitCode {
-    match run(service) {
+    #[cfg(feature = "profile")]
+    let profile = match crate::profiling::Profile::from_env(service.name()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{}: OTLP_CSP_PROFILE: {e}", service.name());
+            return ExitCode::FAILURE;
+        }
+    };
+    #[cfg(feature = "allocators")]
+    eprintln!("{}: allocator {}", service.name(), crate::allocator::name());
+    let code = match run(service) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("{}: {e}", service.name());
             ExitCode::FAILURE
         }
+    };
+    #[cfg(feature = "profile")]
+    if let Some(profile) = profile {
+        match profile.write() {
+            Ok(n) => eprintln!("{}: profile written ({n} samples)", service.name()),
+            Err(e) => {
+                eprintln!("{}: profile not written: {e}", service.name());
+                return ExitCode::FAILURE;
+            }
+        }
     }
+    code
 }
 
 // ANCHOR: run

@@ -22,6 +22,9 @@ pub struct Sizing {
     pub available: usize,
     /// Why `workers` has its value, in words.
     pub reason: String,
+    /// One thread for the I/O driver, the timers and every task
+    /// (`RUNTIME_FLAVOR=current_thread`): `workers` is then not used.
+    pub current_thread: bool,
 }
 
 // ANCHOR: parse
@@ -124,6 +127,7 @@ pub fn decide(
         quota_cpus: quota,
         available,
         reason,
+        current_thread: false,
     }
 }
 // ANCHOR_END: decide
@@ -149,11 +153,33 @@ pub fn detect() -> Result<Sizing, ConfigError> {
         .ok()
         .and_then(|text| cpu_quota(Path::new("/sys/fs/cgroup"), &text));
     let available = std::thread::available_parallelism().map_or(1, |n| n.get());
-    Ok(decide(override_workers, quota, available))
+    let mut sizing = decide(override_workers, quota, available);
+    match std::env::var("RUNTIME_FLAVOR").as_deref() {
+        Err(_) | Ok("" | "multi_thread") => {}
+        Ok("current_thread") => {
+            sizing.current_thread = true;
+            sizing.workers = 1;
+            sizing.reason = "RUNTIME_FLAVOR=current_thread".into();
+        }
+        Ok(other) => {
+            return Err(ConfigError {
+                variable: "RUNTIME_FLAVOR".into(),
+                value: other.into(),
+                expected: "multi_thread or current_thread".into(),
+            });
+        }
+    }
+    Ok(sizing)
 }
 
-/// A multi-thread tokio runtime with `sizing.workers` worker threads.
+/// A multi-thread tokio runtime with `sizing.workers` worker threads, or a
+/// current-thread one.
 pub fn build(sizing: &Sizing) -> std::io::Result<tokio::runtime::Runtime> {
+    if sizing.current_thread {
+        return tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+    }
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(sizing.workers)
         .enable_all()

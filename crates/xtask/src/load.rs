@@ -15,21 +15,78 @@ use crate::run;
 pub const TEST_SECONDS: u64 = 1;
 /// Seconds per load phase in `cargo xtask load` unless given.
 pub const DEFAULT_SECONDS: u64 = 10;
+/// Interleaved repeats of the one-hop runs in `cargo xtask load` unless
+/// given; the chapter shows each figure's median and range.
+pub const DEFAULT_REPEATS: u64 = 5;
+/// The test command's repeats: it checks correctness, not figures.
+pub const TEST_REPEATS: u64 = 1;
 /// Requests per second through the four-service chain (gateway → order →
 /// user, payment), all four processes and the collector on the same cores.
 pub const CHAIN_RATE: u64 = 2000;
 
 /// Builds the load generator, its target and the four services (release:
 /// debug-build figures would say nothing about the system) and runs the
-/// three one-hop configurations and the chain, each phase lasting `seconds`.
-pub fn run(root: &Path, seconds: u64) -> Result<()> {
+/// three one-hop configurations `repeats` times, interleaved, and the chain,
+/// each phase lasting `seconds`.
+pub fn run(root: &Path, seconds: u64, repeats: u64) -> Result<()> {
     let agent = crate::collector::ensure_rotel(root)?;
     build_release(&["otlp-csp-services"])?;
     let mut cmd = Command::new(root.join("target/release/ch21-perf"));
     cmd.arg("--rotel")
         .arg(agent)
         .args(["--seconds", &seconds.to_string()])
-        .args(["--chain-rate", &CHAIN_RATE.to_string(), "--logs"])
+        .args(["--repeats", &repeats.to_string()])
+        .args(["--chain-rate", &CHAIN_RATE.to_string()])
+        // The chain's services sample their stacks: one flame graph.
+        .arg("--profile")
+        .arg("--logs")
+        .arg(root.join("target"));
+    run::command(cmd)
+}
+
+/// Chapter 21's allocation profile (`ch21-perf --alloc-profile`): the
+/// traced target built with dhat (`ch21-target-dhat`) loaded with a known
+/// number of requests after warm-up; records the results group `ch21_alloc`.
+pub fn alloc_profile(root: &Path) -> Result<()> {
+    let agent = crate::collector::ensure_rotel(root)?;
+    build_release(&[])?;
+    // After the runner's build, so that the plain `ch21-target` stays
+    // without the feature (which adds a check to every allocation).
+    run::cargo(&[
+        "build",
+        "--quiet",
+        "--locked",
+        "--release",
+        "-p",
+        "otlp-csp-loadgen",
+        "--features",
+        "record,dhat",
+        "--bin",
+        "ch21-target-dhat",
+    ])?;
+    let mut cmd = Command::new(root.join("target/release/ch21-perf"));
+    cmd.arg("--alloc-profile")
+        .arg("--rotel")
+        .arg(agent)
+        .arg("--logs")
+        .arg(root.join("target"));
+    run::command(cmd)
+}
+
+/// Chapter 21's tuning runs (`ch21-perf --tuning`): the chain at
+/// [`CHAIN_RATE`] under each runtime and allocator setting, `repeats`
+/// rounds, interleaved; records the results group `ch21_tuning`.
+pub fn tuning(root: &Path, seconds: u64, repeats: u64) -> Result<()> {
+    let agent = crate::collector::ensure_rotel(root)?;
+    build_release(&["otlp-csp-services"])?;
+    let mut cmd = Command::new(root.join("target/release/ch21-perf"));
+    cmd.arg("--tuning")
+        .arg("--rotel")
+        .arg(agent)
+        .args(["--seconds", &seconds.to_string()])
+        .args(["--repeats", &repeats.to_string()])
+        .args(["--chain-rate", &CHAIN_RATE.to_string()])
+        .arg("--logs")
         .arg(root.join("target"));
     run::command(cmd)
 }
@@ -92,8 +149,29 @@ fn build_release(packages: &[&str]) -> Result<()> {
     let mut runner = release.to_vec();
     runner.extend(["-p", "otlp-csp-loadgen", "--features", "record", "--bins"]);
     run::cargo(&runner)?;
+    // The services alone: `--features PACKAGE/FEATURE` beside a second `-p`
+    // is not applied either. Their measurement build has the allocator
+    // chosen at start and the self-profile, both idle unless their
+    // variables are set; every run builds them the same way, so none
+    // rebuilds them.
+    let (services, others): (Vec<&str>, Vec<&str>) =
+        packages.iter().partition(|p| **p == "otlp-csp-services");
+    if !services.is_empty() {
+        let mut bins = release.to_vec();
+        bins.extend([
+            "-p",
+            "otlp-csp-services",
+            "--features",
+            "allocators,profile",
+        ]);
+        bins.push("--bins");
+        run::cargo(&bins)?;
+    }
+    if others.is_empty() {
+        return Ok(());
+    }
     let mut bins = release.to_vec();
-    for package in packages {
+    for package in others {
         bins.extend(["-p", package]);
     }
     bins.push("--bins");
@@ -103,12 +181,31 @@ fn build_release(packages: &[&str]) -> Result<()> {
 /// The longest phase `cargo xtask load` accepts, in seconds.
 pub const MAX_SECONDS: u64 = 120;
 
-/// `cargo xtask load [SECONDS]` (default [`DEFAULT_SECONDS`]; clap has
-/// checked it is from 1 to [`MAX_SECONDS`]).
-pub fn command(root: &Path, seconds: Option<u64>) -> Result<()> {
+/// `cargo xtask load [SECONDS] [--repeats N]` (defaults [`DEFAULT_SECONDS`]
+/// and [`DEFAULT_REPEATS`]; clap has checked the ranges).
+pub fn command(
+    root: &Path,
+    seconds: Option<u64>,
+    repeats: u64,
+    tuning: bool,
+    alloc: bool,
+) -> Result<()> {
     let seconds = seconds.unwrap_or(DEFAULT_SECONDS);
+    if alloc {
+        return run::step("Chapter 21's allocation profile", || alloc_profile(root));
+    }
+    if tuning {
+        return run::step(
+            &format!(
+                "Chapter 21's tuning runs ({seconds} s each, {repeats} rounds)"
+            ),
+            || self::tuning(root, seconds, repeats),
+        );
+    }
     run::step(
-        &format!("Chapter 21's load runs ({seconds} s per phase)"),
-        || run(root, seconds),
+        &format!(
+            "Chapter 21's load runs ({seconds} s per phase, {repeats} repeat(s))"
+        ),
+        || run(root, seconds, repeats),
     )
 }

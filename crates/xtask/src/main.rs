@@ -81,6 +81,19 @@ enum Command {
         /// Seconds per phase, from 1 to 120 [default: 10].
         #[arg(value_parser = clap::value_parser!(u64).range(1..=load::MAX_SECONDS))]
         seconds: Option<u64>,
+        /// Interleaved repeats of the one-hop runs (untraced, 1 %, 100 %,
+        /// untraced, ...); the book shows each figure's median and range.
+        #[arg(long, default_value_t = load::DEFAULT_REPEATS, value_parser = clap::value_parser!(u64).range(1..=9))]
+        repeats: u64,
+        /// Instead: the chain under each runtime and allocator setting
+        /// (multi-thread, one worker, current-thread; system allocator,
+        /// mimalloc), in interleaved rounds.
+        #[arg(long)]
+        tuning: bool,
+        /// Instead: the allocation profile of one traced request (dhat),
+        /// per call site and per owner.
+        #[arg(long, conflicts_with = "tuning")]
+        alloc_profile: bool,
     },
     /// Chapter 19's collector faults: the four release-built services at
     /// the chain rate against the book's receiver answering part of the
@@ -151,7 +164,12 @@ fn real_main(command: Command) -> Result<()> {
             || test::bench_figures_reach_html(&root),
         ),
         Command::Fuzz { seconds } => fuzz::fuzz(&root, seconds),
-        Command::Load { seconds } => load::command(&root, seconds),
+        Command::Load {
+            seconds,
+            repeats,
+            tuning,
+            alloc_profile,
+        } => load::command(&root, seconds, repeats, tuning, alloc_profile),
         Command::Soak { seconds } => {
             let seconds = seconds.unwrap_or(load::SOAK_SECONDS);
             run::step(&format!("Chapter 19's soak ({seconds} s)"), || {

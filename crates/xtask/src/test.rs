@@ -185,7 +185,15 @@ pub fn all(root: &Path) -> Result<()> {
         "load (chapter 21)",
         step(
             "The traced service under load: every request answered, every span accounted for",
-            || crate::load::run(root, crate::load::TEST_SECONDS),
+            || {
+                crate::load::run(
+                    root,
+                    crate::load::TEST_SECONDS,
+                    crate::load::TEST_REPEATS,
+                )?;
+                crate::load::tuning(root, crate::load::TEST_SECONDS, 1)?;
+                crate::load::alloc_profile(root)
+            },
         ),
     );
     record(

@@ -5,7 +5,11 @@
 //! for, and records the figures with `book_results::record` (group
 //! `ch21_perf`).
 //!
-//! `ch21-perf --rotel PATH [--seconds S] [--rate R] [--connections C] [--chain-rate R] [--logs DIR]`
+//! `ch21-perf --rotel PATH [--seconds S] [--repeats N] [--rate R] [--connections C] [--chain-rate R] [--logs DIR]`
+//!
+//! With `--repeats N` the three one-hop runs are repeated interleaved
+//! (untraced, 1 %, 100 %, untraced, ...), each with a fresh target process,
+//! and every figure is the median of the N, with their range.
 //!
 //! With `--chain-rate`, the four services of `otlp-csp-services` (their release
 //! binaries beside this one) are loaded too, through the gateway.
@@ -21,6 +25,10 @@
 //! `ch21-perf --soak RECEIVER --seconds S --chain-rate R` runs the same
 //! services against a healthy receiver for S seconds at R, sampling their
 //! memory and descriptors every second; results group `soak`.
+//!
+//! `ch21-perf --alloc-profile --rotel PATH` profiles the allocations of the
+//! traced (100 %) target per call site with dhat (`ch21-target-dhat`, built
+//! with the feature `dhat`); results group `ch21_alloc` ([`alloc_profile`]).
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -49,10 +57,18 @@ struct Settings {
     faults: Option<PathBuf>,
     /// The otlp-receiver binary: run the soak only.
     soak: Option<PathBuf>,
-    /// Interleaved repeats of the fault runs.
+    /// Interleaved repeats of the one-hop runs and of the fault runs.
     repeats: usize,
     /// With `--faults`: only the slow-peer runs.
     slow_peer_only: bool,
+    /// Only the chain run (no one-hop modes).
+    chain_only: bool,
+    /// Only the allocation profile (`--alloc-profile`).
+    alloc_profile: bool,
+    /// The chain's services profile themselves (`--profile`).
+    profile: bool,
+    /// The chain under each runtime and allocator setting (`--tuning`).
+    tuning: bool,
 }
 
 fn settings() -> Result<Settings> {
@@ -68,10 +84,30 @@ fn settings() -> Result<Settings> {
         soak: None,
         repeats: 1,
         slow_peer_only: false,
+        chain_only: false,
+        alloc_profile: false,
+        profile: false,
+        tuning: false,
     };
     while let Some(flag) = args.next() {
         if flag == "--slow-peer-only" {
             s.slow_peer_only = true;
+            continue;
+        }
+        if flag == "--chain-only" {
+            s.chain_only = true;
+            continue;
+        }
+        if flag == "--profile" {
+            s.profile = true;
+            continue;
+        }
+        if flag == "--tuning" {
+            s.tuning = true;
+            continue;
+        }
+        if flag == "--alloc-profile" {
+            s.alloc_profile = true;
             continue;
         }
         let value = args
@@ -159,6 +195,30 @@ struct Run {
     loadgen_cpu_share: f64,
     status: procfs::Status,
     spans: Spans,
+    /// Latency at fractions of this run's saturation throughput.
+    curve: Vec<Point>,
+}
+
+/// One point of the latency curve: an open loop at `percent` of the
+/// saturation throughput.
+#[derive(Debug)]
+struct Point {
+    percent: u32,
+    report: Report,
+}
+
+/// The share of requests that carry a `traceparent` (one in this many), so
+/// that the target's extraction is on the measured path.
+const TRACEPARENT_EVERY: std::num::NonZeroU64 =
+    std::num::NonZeroU64::new(10).unwrap();
+
+/// `n` connections to `target`, a share of whose requests carry a `traceparent`.
+async fn connections(target: &Target, n: usize) -> Result<Vec<HttpConnection>> {
+    let conns = HttpConnection::open_many(target, n).await?;
+    Ok(conns
+        .into_iter()
+        .map(|c| c.with_traceparent_every(TRACEPARENT_EVERY))
+        .collect())
 }
 
 /// The target's span counts after shutdown, and the collector's.
@@ -249,13 +309,30 @@ fn main() -> Result<()> {
     if let Some(receiver) = &s.soak {
         return soak_run(&rt, &s, receiver, load);
     }
-    let mut runs = Vec::new();
-    for mode in MODES {
-        let run = run_mode(&rt, &s, &target_bin, mode)
-            .with_context(|| format!("mode {}", mode.name))?;
-        print_run(&run);
-        runs.push(run);
+    if s.alloc_profile {
+        return alloc_profile::run(&rt, &s, load);
     }
+    if s.tuning {
+        return chain::tuning(&rt, &s, load);
+    }
+    let mut runs = Vec::new();
+    // The generator on one core, the target on the others; the chain's
+    // services run unpinned, after.
+    let pinning = pinning::Pinning::start()?;
+    let pinned = pinning::Pinning::measurement(pinning.as_ref());
+    println!("{}", pinning::Pinning::describe(pinning.as_ref()));
+    // Interleaved: a slow spell of the machine hits every mode alike.
+    for repeat in 1..=s.repeats {
+        for mode in MODES.iter().filter(|_| !s.chain_only) {
+            let mode = *mode;
+            let run = run_mode(&rt, &s, &target_bin, mode)
+                .with_context(|| format!("mode {} (repeat {repeat})", mode.name))?;
+            print!("repeat {repeat}: ");
+            print_run(&run);
+            runs.push(run);
+        }
+    }
+    drop(pinning);
     let chain = if s.chain_rate > 0.0 {
         let c = chain::run(&rt, &s).context("the four-service chain")?;
         println!(
@@ -271,6 +348,12 @@ fn main() -> Result<()> {
             c.spans.received,
             c.spans.uncounted()
         );
+        let cpu: Vec<String> = c
+            .cpu_per_request_us
+            .iter()
+            .map(|(name, us)| format!("{name} {us:.0}"))
+            .collect();
+        println!("  CPU per order, µs: {}", cpu.join(", "));
         Some(c)
     } else {
         None
@@ -281,7 +364,11 @@ fn main() -> Result<()> {
     if let Some(c) = &chain {
         c.check()?;
     }
-    record(&s, load, &runs, chain.as_ref())
+    if s.chain_only {
+        // A partial run (for profiling or trying a setting): nothing recorded.
+        return Ok(());
+    }
+    record(&s, load, &runs, pinned, chain.as_ref())
 }
 
 fn print_run(r: &Run) {
@@ -348,6 +435,7 @@ fn run_mode(
             format!("http://127.0.0.1:{}", rotel.grpc),
         );
     }
+    pinning::target_command(&mut cmd)?;
     // ANCHOR: startup
     let spawned = Instant::now();
     let mut child = Killed(cmd.spawn().context("starting ch21-target")?);
@@ -380,13 +468,11 @@ fn run_mode(
     let (warmup, saturation, cpu, before, fixed_rate, after) =
         rt.block_on(async {
             let warm = Bounds::new(MAX_REQUESTS, phase.mul_f64(0.25))?;
-            let warmup = closed_loop(
-                HttpConnection::open_many(&hello, s.connections).await?,
-                warm,
-            );
+            let warmup =
+                closed_loop(connections(&hello, s.connections).await?, warm);
             let warmup = warmup.await?;
             let bounds = Bounds::new(MAX_REQUESTS, phase)?;
-            let conns = HttpConnection::open_many(&hello, s.connections).await?;
+            let conns = connections(&hello, s.connections).await?;
             let cpu0 = (
                 procfs::cpu_ticks(pid)?,
                 procfs::cpu_ticks(std::process::id())?,
@@ -398,12 +484,13 @@ fn run_mode(
             );
             let cpu = (cpu1.0 - cpu0.0, cpu1.1 - cpu0.1);
             let before = stats(&addr)?;
-            let conns = HttpConnection::open_many(&hello, s.connections).await?;
+            let conns = connections(&hello, s.connections).await?;
             let fixed_rate =
                 open_loop(conns, Schedule::new(s.rate)?, bounds).await?;
             let after = stats(&addr)?;
             anyhow::Ok((warmup, saturation, cpu, before, fixed_rate, after))
         })?;
+    let curve = rt.block_on(curve(&hello, s, saturation.throughput()))?;
     let status = procfs::status(pid)?;
     let hz = procfs::ticks_per_second()? as f64;
     let cpu_per_request_us = cpu.0 as f64 / hz * 1e6 / saturation.ok.max(1) as f64;
@@ -425,7 +512,8 @@ fn run_mode(
     if let Some(rotel) = rotel {
         spans.received = rotel.stop_when_received(spans.exported)?;
     }
-    let requests = 1 + warmup.ok + saturation.ok + fixed_rate.ok;
+    let on_curve: u64 = curve.iter().map(|p| p.report.ok).sum();
+    let requests = 1 + warmup.ok + saturation.ok + fixed_rate.ok + on_curve;
     match mode.ratio {
         None => ensure!(
             spans.ended == 0,
@@ -439,11 +527,17 @@ fn run_mode(
         ),
         Some(_) => ensure!(spans.ended <= requests, "more spans than requests"),
     }
+    let points = curve
+        .iter()
+        .map(|p| ("a point of the latency curve", &p.report));
     for (what, report) in [
         ("warm-up", &warmup),
         ("saturation", &saturation),
         ("fixed rate", &fixed_rate),
-    ] {
+    ]
+    .into_iter()
+    .chain(points)
+    {
         ensure!(
             report.all_answered(),
             "{what}: not every request was answered: {}; last error {:?}",
@@ -463,7 +557,23 @@ fn run_mode(
         loadgen_cpu_share,
         status,
         spans,
+        curve,
     })
+}
+
+/// The latency curve: an open loop at each of [`table::CURVE_PERCENTS`] of
+/// `saturation` req/s, each a quarter of a phase long.
+async fn curve(hello: &Target, s: &Settings, saturation: f64) -> Result<Vec<Point>> {
+    let bounds =
+        Bounds::new(MAX_REQUESTS, Duration::from_secs_f64(s.seconds / 4.0))?;
+    let mut points = Vec::new();
+    for percent in table::CURVE_PERCENTS {
+        let rate = saturation * f64::from(percent) / 100.0;
+        let conns = connections(hello, s.connections).await?;
+        let report = open_loop(conns, Schedule::new(rate)?, bounds).await?;
+        points.push(Point { percent, report });
+    }
+    Ok(points)
 }
 
 /// `GET /stats` of the target, as numbers.
@@ -535,6 +645,10 @@ struct Rotel {
 }
 
 impl Rotel {
+    fn pid(&self) -> u32 {
+        self.child.0.id()
+    }
+
     fn start(agent: &Path, log: PathBuf) -> Result<Rotel> {
         let (grpc, http) = {
             let a = TcpListener::bind("127.0.0.1:0")?;
@@ -631,43 +745,78 @@ struct Goal {
     met: bool,
 }
 
+/// The runs of `mode`, in the order they ran: one per repeat.
+fn of_mode<'a>(runs: &'a [Run], mode: &str) -> Vec<&'a Run> {
+    runs.iter().filter(|r| r.mode.name == mode).collect()
+}
+
+/// `f` of each run of `mode`.
+fn values(runs: &[Run], mode: &str, f: impl Fn(&Run) -> f64) -> Vec<f64> {
+    of_mode(runs, mode).into_iter().map(f).collect()
+}
+
+/// Each repeat's saturation throughput of `mode` over the same repeat's
+/// untraced one.
+fn vs_untraced(runs: &[Run], mode: &str) -> Vec<f64> {
+    of_mode(runs, mode)
+        .iter()
+        .zip(of_mode(runs, "untraced"))
+        .map(|(r, u)| r.saturation.throughput() / u.saturation.throughput())
+        .collect()
+}
+
+/// `median (min-max)` of `values`, for the goals' text.
+fn median_text(values: &[f64], decimals: usize) -> String {
+    let m = median(values);
+    if values.len() < 2 {
+        return format!("{m:.decimals$}");
+    }
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{m:.decimals$} ({lo:.decimals$}-{hi:.decimals$})")
+}
+
+/// The goals, each judged on the median of the repeats.
 fn goals(s: &Settings, runs: &[Run]) -> Vec<Goal> {
-    let [untraced, _, full] = runs else {
+    let full = "traced_100pct";
+    if of_mode(runs, "untraced").is_empty() || of_mode(runs, full).is_empty() {
         return Vec::new();
-    };
-    let ratio = full.saturation.throughput() / untraced.saturation.throughput();
+    }
+    let ratios = vs_untraced(runs, full);
+    let throughput = values(runs, full, |r| r.saturation.throughput());
     let uncounted: i64 = runs.iter().map(|r| r.spans.uncounted().abs()).sum();
+    let dropped: u64 = of_mode(runs, full).iter().map(|r| r.spans.dropped).sum();
     let mut goals = vec![
         Goal {
             what: "traced at 100 % >= 0.85 x untraced throughput".into(),
-            measured: format!("{ratio:.2} x"),
-            met: ratio >= 0.85,
+            measured: format!("{} x", median_text(&ratios, 2)),
+            met: median(&ratios) >= 0.85,
         },
         Goal {
             what: "zero uncounted span drops (all runs)".into(),
-            measured: format!(
-                "{uncounted} uncounted ({} counted as dropped)",
-                full.spans.dropped
-            ),
+            measured: format!("{uncounted} uncounted ({dropped} counted as dropped)"),
             met: uncounted == 0,
         },
         Goal {
             what:
                 "one traced service (100 %) >= 85000 req/s, 2 cores, generator on the same machine"
                     .into(),
-            measured: format!("{:.0} req/s", full.saturation.throughput()),
-            met: full.saturation.throughput() >= 85_000.0,
+            measured: format!("{} req/s", median_text(&throughput, 0)),
+            met: median(&throughput) >= 85_000.0,
         },
     ];
-    for r in runs {
-        let p99 = r.fixed_rate.latency_ms(0.99);
+    for mode in MODES {
+        let p99 = values(runs, mode.name, |r| r.fixed_rate.latency_ms(0.99));
+        if p99.is_empty() {
+            continue;
+        }
         goals.push(Goal {
             what: format!(
                 "P99 <= 1 ms at {:.0} req/s, one hop, {}",
-                s.rate, r.mode.name
+                s.rate, mode.name
             ),
-            measured: format!("{p99:.3} ms"),
-            met: p99 <= 1.0,
+            measured: format!("{} ms", median_text(&p99, 3)),
+            met: median(&p99) <= 1.0,
         });
     }
     goals
@@ -693,18 +842,28 @@ fn record(
     s: &Settings,
     load: f64,
     runs: &[Run],
+    pinned: Measurement,
     chain: Option<&chain::Chain>,
 ) -> Result<()> {
     let mut goals = goals(s, runs);
     if let Some(c) = chain {
+        let p50 = c.fixed_rate.latency_ms(0.5);
         let p99 = c.fixed_rate.latency_ms(0.99);
         goals.push(Goal {
             what: format!(
-                "P99 < 2.8 ms through the chain at {:.0} req/s, traced at 100 %",
+                "P50 <= 1 ms through the chain at {:.0} req/s, traced at 100 %",
+                s.chain_rate
+            ),
+            measured: format!("{p50:.3} ms"),
+            met: p50 <= 1.0,
+        });
+        goals.push(Goal {
+            what: format!(
+                "P99 <= 2.8 ms through the chain at {:.0} req/s, traced at 100 %",
                 s.chain_rate
             ),
             measured: format!("{p99:.3} ms"),
-            met: p99 < 2.8,
+            met: p99 <= 2.8,
         });
     }
     print!("{}", goals_text(&goals));
@@ -716,65 +875,22 @@ fn record(
         Measurement::count(g("phase_seconds"), s.seconds, "s"),
         Measurement::count(g("connections"), s.connections as f64, "connections"),
     ];
-    for r in runs {
-        let id = |what: &str| g(&format!("{}_{what}", r.mode.name));
-        let sp = &r.spans;
-        m.extend([
-            Measurement::count(id("startup"), r.startup.as_secs_f64() * 1e3, "ms"),
-            Measurement::count(id("rss"), r.status.vm_rss_kb as f64 / 1024.0, "MiB"),
-            Measurement::count(
-                id("peak_rss"),
-                r.status.vm_hwm_kb as f64 / 1024.0,
-                "MiB",
-            )
-            .with_statistic("max"),
-            Measurement::count(id("throughput"), r.saturation.throughput(), "req/s"),
-            Measurement::count(id("p50"), r.fixed_rate.latency_ms(0.5), "ms")
-                .with_statistic("p50"),
-            Measurement::count(id("p99"), r.fixed_rate.latency_ms(0.99), "ms")
-                .with_statistic("p99"),
-            Measurement::count(
-                id("service_p99"),
-                r.fixed_rate.service_ms(0.99),
-                "ms",
-            )
-            .with_statistic("p99"),
-            Measurement::count(
-                id("saturation_p99"),
-                r.saturation.latency_ms(0.99),
-                "ms",
-            )
-            .with_statistic("p99"),
-            Measurement::count(
-                id("alloc_per_request"),
-                r.alloc_per_request,
-                "B/req",
-            )
-            .with_statistic("mean"),
-            Measurement::count(
-                id("allocs_per_request"),
-                r.allocs_per_request,
-                "allocations/req",
-            )
-            .with_statistic("mean"),
-            Measurement::count(
-                id("large_alloc_per_request"),
-                r.large_per_request,
-                "B/req",
-            )
-            .with_statistic("mean"),
-            Measurement::count(id("cpu_per_request"), r.cpu_per_request_us, "µs")
-                .with_statistic("mean"),
-            Measurement::count(
-                id("loadgen_cpu_share"),
-                r.loadgen_cpu_share * 100.0,
-                "%",
-            )
-            .with_statistic("mean"),
-            Measurement::count(id("threads"), r.status.threads as f64, "threads"),
-        ]);
-        m.extend(sp.measurements(id));
-    }
+    m.extend([
+        Measurement::count(g("repeats"), s.repeats as f64, "repeats"),
+        Measurement::count(
+            g("traceparent_share"),
+            100.0 / TRACEPARENT_EVERY.get() as f64,
+            "%",
+        ),
+        pinned,
+    ]);
+    m.extend(table::per_mode(runs, g));
+    let span_ns =
+        table::criterion_ns(&book_results::workspace_root(), table::SPAN_BENCH);
+    let rows = table::rows(runs, span_ns);
+    print!("{}", table::text(&rows));
+    m.extend(table::measurements(&rows, g));
+    m.extend(table::curve(runs, g));
     if let Some(c) = chain {
         let sp = &c.spans;
         m.extend([
@@ -802,17 +918,20 @@ fn record(
                 "spans",
             ),
         ]);
-    }
-    let untraced = runs[0].saturation.throughput();
-    for r in &runs[1..] {
-        m.push(
-            Measurement::count(
-                g(&format!("{}_vs_untraced", r.mode.name)),
-                r.saturation.throughput() / untraced,
-                "×",
-            )
-            .with_statistic("ratio"),
-        );
+        // CPU time per order in each process, and the four services' sum.
+        for (name, us) in &c.cpu_per_request_us {
+            m.push(Measurement::count(
+                g(&format!("chain_cpu_{name}")),
+                us * 1e3,
+                "ns",
+            ));
+        }
+        let services: f64 = c.cpu_per_request_us[..4].iter().map(|(_, us)| us).sum();
+        m.push(Measurement::count(
+            g("chain_cpu_services"),
+            services * 1e3,
+            "ns",
+        ));
     }
     m.push(
         Measurement::count(
@@ -1116,14 +1235,20 @@ fn soak_run(
     Ok(())
 }
 
+#[path = "ch21_perf/alloc_profile.rs"]
+mod alloc_profile;
 #[path = "ch21_perf/chain.rs"]
 mod chain;
 #[path = "ch21_perf/faults.rs"]
 mod faults;
+#[path = "ch21_perf/pinning.rs"]
+mod pinning;
 #[path = "ch21_perf/slow_peer.rs"]
 mod slow_peer;
 #[path = "ch21_perf/soak.rs"]
 mod soak;
+#[path = "ch21_perf/table.rs"]
+mod table;
 
 #[cfg(test)]
 mod tests {

@@ -11,8 +11,11 @@
 //! `GET /hello` answers `hello`; `GET /stats` answers the allocation and span
 //! counters as JSON. When stdin closes the server stops, flushes its spans and
 //! prints `final ended=N exported=N failed=N dropped=N`.
+//!
+//! `ch21_target_dhat.rs` includes this file as a module and runs [`serve`]
+//! with a hook for the lines it reads on stdin (profile start and stop).
 
-use std::io::Read as _;
+use std::io::BufRead as _;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
@@ -91,8 +94,15 @@ fn telemetry() -> Result<Option<Telemetry>> {
     Ok(Some(otlp_csp_telemetry::init_with(config)?))
 }
 
+#[allow(dead_code, reason = "ch21_target_dhat.rs has a main of its own")]
 #[tokio::main]
 async fn main() -> Result<()> {
+    serve(|_line| {}).await
+}
+
+/// The server, until stdin closes; `on_line` gets each line read on stdin
+/// (without its newline) on the thread that reads them.
+pub async fn serve(mut on_line: impl FnMut(&str) + Send + 'static) -> Result<()> {
     let telemetry = telemetry()?;
     let counters = telemetry.as_ref().map(Telemetry::span_counters);
     let tracer = Arc::new(global::tracer("ch21-target"));
@@ -116,7 +126,14 @@ async fn main() -> Result<()> {
     // dies takes the server with it.
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     std::thread::spawn(move || {
-        let _ = std::io::stdin().read_to_end(&mut Vec::new());
+        // One buffer for every line, so that reading a line allocates
+        // nothing once it has room (the profiled window ends with one).
+        let mut line = String::with_capacity(64);
+        let mut stdin = std::io::stdin().lock();
+        while matches!(stdin.read_line(&mut line), Ok(n) if n > 0) {
+            on_line(line.trim_end());
+            line.clear();
+        }
         let _ = stop_tx.send(());
     });
     axum::serve(listener, app)

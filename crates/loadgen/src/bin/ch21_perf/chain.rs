@@ -14,16 +14,21 @@ use anyhow::{Context as _, Result, bail, ensure};
 use bytes::Bytes;
 use otlp_csp_loadgen::{
     Bounds, Connection as _, HttpConnection, MAX_REQUESTS, Outcome, Report,
-    Schedule, Target, open_loop,
+    Schedule, Target, open_loop, procfs,
 };
 
-use super::{Killed, Rotel, Settings, Spans, wait_with_limit};
+use book_results::Measurement;
+
+use super::{Killed, Rotel, Settings, Spans, median, spread, wait_with_limit};
 
 /// What the chain run measured.
 #[derive(Debug)]
 pub struct Chain {
     pub fixed_rate: Report,
     pub spans: Spans,
+    /// CPU time (user + system) per answered order, µs, in each service
+    /// process and the collector: gateway, order, user, payment, rotel.
+    pub cpu_per_request_us: Vec<(&'static str, f64)>,
 }
 
 impl Chain {
@@ -241,12 +246,8 @@ pub struct Four {
 
 impl Four {
     /// Starts user and payment, then order, then the gateway (their release
-    /// binaries beside this runner), exporting to OTLP/gRPC port `grpc`.
-    pub fn start(grpc: u16) -> Result<Four> {
-        Four::start_with(grpc, &[])
-    }
-
-    /// [`Four::start`], with `env` set for every service.
+    /// binaries beside this runner), exporting to OTLP/gRPC port `grpc`,
+    /// with `env` set for every service.
     pub fn start_with(grpc: u16, env: &[(&str, &str)]) -> Result<Four> {
         Four::start_each(grpc, env, &[])
     }
@@ -294,6 +295,16 @@ impl Four {
         Ok(Four {
             services: [gateway, order, user, payment],
             gateway: addr,
+        })
+    }
+
+    /// Whether every service wrote `text` to its standard error so far.
+    pub fn all_said(&self, text: &str) -> bool {
+        self.services.iter().all(|s| {
+            s.stderr
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(text)
         })
     }
 
@@ -378,14 +389,197 @@ impl Four {
 
 /// Starts rotel and the four services, loads the gateway at the chain rate
 /// for one phase, stops everything front to back and counts the spans.
+/// With `--profile` each service samples its own stacks, and the four
+/// profiles are recorded as one, `profile_ch21_chain` (each service's name
+/// is the root of its stacks, so widths compare CPU time across processes).
 pub fn run(rt: &tokio::runtime::Runtime, s: &Settings) -> Result<Chain> {
+    let files: Vec<(&str, String)> = SERVICES
+        .iter()
+        .map(|name| {
+            let file = s.logs.join(format!("ch21-profile-{name}.folded"));
+            (*name, file.display().to_string())
+        })
+        .collect();
+    let each: Vec<(&str, [(&str, &str); 1])> = files
+        .iter()
+        .map(|(name, file)| (*name, [("OTLP_CSP_PROFILE", file.as_str())]))
+        .collect();
+    let each: Vec<(&str, &[(&str, &str)])> = each
+        .iter()
+        .filter(|_| s.profile)
+        .map(|(name, vars)| (*name, &vars[..]))
+        .collect();
+    let chain = run_with(rt, s, &[], &each)?;
+    if s.profile {
+        let mut stacks = Vec::new();
+        for (name, file) in &files {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("{name} wrote no profile to {file}"))?;
+            stacks.extend(book_results::profile::parse_folded(&text)?);
+        }
+        let group = "profile_ch21_chain";
+        let path = book_results::record(
+            group,
+            book_results::profile::measurements(group, &stacks),
+        )?;
+        println!("chain profile: {}", path.display());
+    }
+    Ok(chain)
+}
+
+/// The four services, in the order [`Four::pids`] lists them.
+const SERVICES: [&str; 4] = ["gateway", "order", "user", "payment"];
+
+/// [`run`] with `env` for every service and `each` for one.
+fn run_with(
+    rt: &tokio::runtime::Runtime,
+    s: &Settings,
+    env: &[(&str, &str)],
+    each: &[(&str, &[(&str, &str)])],
+) -> Result<Chain> {
     let rotel = Rotel::start(&s.rotel, s.logs.join("ch21-rotel-chain.log"))?;
-    let four = Four::start(rotel.grpc)?;
+    let four = Four::start_each(rotel.grpc, env, each)?;
+    // A build without the feature `allocators` ignores the variable: a
+    // comparison of the same allocator with itself is refused.
+    if let Some((_, name)) = env.iter().find(|(v, _)| *v == "OTLP_CSP_ALLOCATOR") {
+        ensure!(
+            four.all_said(&format!("allocator {name}")),
+            "the services do not run {name}: build otlp-csp-services with \
+             --features allocators"
+        );
+    }
     let phase = Duration::from_secs_f64(s.seconds);
+    // Where the CPU goes: each process's CPU time over the load phase
+    // (the probe order is in it too), divided by the orders answered.
+    let names = SERVICES.into_iter().chain(["rotel"]);
+    let pids: Vec<u32> = four.pids().into_iter().chain([rotel.pid()]).collect();
+    let ticks = || -> Result<Vec<u64>> {
+        pids.iter().map(|&pid| procfs::cpu_ticks(pid)).collect()
+    };
+    let before = ticks()?;
     let fixed_rate = four.load(rt, s.chain_rate, phase, s.connections)?;
+    let after = ticks()?;
+    let hz = procfs::ticks_per_second()? as f64;
+    let answered = fixed_rate.ok.max(1) as f64;
+    let cpu_per_request_us = names
+        .zip(before.iter().zip(&after))
+        .map(|(name, (b, a))| (name, (a - b) as f64 / hz * 1e6 / answered))
+        .collect();
     let mut spans = four.stop()?;
     spans.received = rotel.stop_when_received(spans.exported)?;
-    Ok(Chain { fixed_rate, spans })
+    Ok(Chain {
+        fixed_rate,
+        spans,
+        cpu_per_request_us,
+    })
+}
+
+/// The settings `--tuning` compares: each a name and the variables every
+/// service gets. `default` is the services as deployed: a multi-thread
+/// runtime with a worker per core, and the system allocator.
+pub const TUNINGS: [(&str, &[(&str, &str)]); 6] = [
+    ("default", &[]),
+    // The same services with no telemetry at all: what the rest costs.
+    (
+        "no_telemetry",
+        &[
+            ("OTEL_TRACES_SAMPLER", "always_off"),
+            ("OTEL_LOGS_EXPORTER", "none"),
+            ("OTEL_METRICS_EXPORTER", "none"),
+        ],
+    ),
+    ("one_worker", &[("WORKER_THREADS", "1")]),
+    ("current_thread", &[("RUNTIME_FLAVOR", "current_thread")]),
+    ("mimalloc", &[("OTLP_CSP_ALLOCATOR", "mimalloc")]),
+    (
+        "current_thread_mimalloc",
+        &[
+            ("RUNTIME_FLAVOR", "current_thread"),
+            ("OTLP_CSP_ALLOCATOR", "mimalloc"),
+        ],
+    ),
+];
+
+/// What one tuning run measured.
+struct Tuned {
+    cpu_us: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// `--tuning`: the chain under each of [`TUNINGS`], interleaved
+/// (`--repeats` rounds of all of them), every run checked like the chain
+/// run; records the results group `ch21_tuning`: per setting the CPU time
+/// of the four services per order, P50 and P99 (medians, min–max), and the
+/// CPU ratio to `default` taken within each round.
+pub fn tuning(rt: &tokio::runtime::Runtime, s: &Settings, load: f64) -> Result<()> {
+    let mut runs: Vec<Vec<Tuned>> = TUNINGS.iter().map(|_| Vec::new()).collect();
+    for round in 1..=s.repeats {
+        for (i, (name, env)) in TUNINGS.iter().enumerate() {
+            let c = run_with(rt, s, env, &[])
+                .with_context(|| format!("tuning {name}, round {round}"))?;
+            c.check()?;
+            let cpu_us: f64 =
+                c.cpu_per_request_us[..4].iter().map(|(_, us)| us).sum();
+            let t = Tuned {
+                cpu_us,
+                p50_ms: c.fixed_rate.latency_ms(0.5),
+                p99_ms: c.fixed_rate.latency_ms(0.99),
+            };
+            println!(
+                "round {round} {name:<24} CPU {:>5.0} µs/order  P50 {:>8.3} ms  P99 {:>8.3} ms",
+                t.cpu_us, t.p50_ms, t.p99_ms
+            );
+            runs[i].push(t);
+        }
+    }
+    let g = |id: &str| format!("ch21_tuning/{id}");
+    let mut m = vec![
+        Measurement::count(g("load_average"), load, "runnable tasks")
+            .with_statistic("loadavg1"),
+        Measurement::count(g("rounds"), s.repeats as f64, "rounds"),
+        Measurement::count(g("rate"), s.chain_rate, "req/s"),
+        Measurement::count(g("phase_seconds"), s.seconds, "s"),
+    ];
+    let mut verdicts = String::new();
+    for ((name, _), tuned) in TUNINGS.iter().zip(&runs) {
+        let field = |f: fn(&Tuned) -> f64| tuned.iter().map(f).collect::<Vec<f64>>();
+        let stat = |id: &str, values: Vec<f64>, unit: &str| {
+            let m = Measurement::count(
+                g(&format!("{name}_{id}")),
+                median(&values),
+                unit,
+            )
+            .with_statistic("median");
+            spread(m, &values)
+        };
+        // Within a round, against that round's default run.
+        let ratios: Vec<f64> = tuned
+            .iter()
+            .zip(&runs[0])
+            .map(|(t, d)| t.cpu_us / d.cpu_us)
+            .collect();
+        let (p50, p99) =
+            (median(&field(|t| t.p50_ms)), median(&field(|t| t.p99_ms)));
+        m.extend([
+            stat("cpu_per_order", field(|t| t.cpu_us * 1e3), "ns"),
+            stat("p50", field(|t| t.p50_ms * 1e6), "ns"),
+            stat("p99", field(|t| t.p99_ms * 1e6), "ns"),
+            stat("cpu_vs_default", ratios, "x"),
+        ]);
+        verdicts.push_str(&format!(
+            "{name:<24} P50 {p50:>8.3} ms (goal 1 ms: {})  P99 {p99:>8.3} ms (goal 2.8 ms: {})\n",
+            if p50 <= 1.0 { "met" } else { "MISSED" },
+            if p99 <= 2.8 { "met" } else { "MISSED" },
+        ));
+    }
+    print!("{verdicts}");
+    m.push(
+        Measurement::count(g("verdicts"), s.chain_rate, "req/s").with_text(verdicts),
+    );
+    let path = book_results::record("ch21_tuning", m)?;
+    println!("recorded {}", path.display());
+    Ok(())
 }
 
 #[cfg(test)]
