@@ -1,7 +1,11 @@
-//! Part V's first goal: the same configuration, measured in two benchmark
-//! groups, gives the same figure within 10 %. `cargo xtask bench` prints
-//! the verdict for each pair after criterion has run; two groups that
-//! disagree mean one of them measures something the other does not.
+//! Part V's benchmark goals, judged on criterion's last run. `cargo xtask
+//! bench` prints `met` or `MISSED` for each after criterion has run:
+//!
+//! - agreement: the same configuration, measured in two benchmark groups,
+//!   gives the same figure within 10 % (two groups that disagree mean one
+//!   of them measures something the other does not);
+//! - ratio goals: one benchmark at most a bound times another measured in
+//!   the same run, or times a figure the Go report claims.
 
 use std::path::Path;
 
@@ -16,13 +20,110 @@ const TOLERANCE: f64 = 1.10;
 pub const PAIRS: [(&str, &str); 1] =
     [("ch01_span_cost/sampled_batch", "ch12_span_cost/sdk_batch")];
 
+/// What a ratio goal divides by.
+#[derive(Debug, Clone, Copy)]
+pub enum Against {
+    /// Another benchmark of the same run.
+    Bench(&'static str),
+    /// A figure the Go report claims, in nanoseconds.
+    Claimed(f64),
+}
+
+/// `bench` ÷ `against` ≤ `bound`.
+#[derive(Debug, Clone, Copy)]
+pub struct Goal {
+    pub what: &'static str,
+    pub bench: &'static str,
+    pub against: Against,
+    pub bound: f64,
+}
+
+/// Issue 14's benchmark goals.
+pub const GOALS: [Goal; 9] = [
+    Goal {
+        what: "book set-up span start+end <= 1.0 x the SDK with its batch processor",
+        bench: "ch12_span_cost/book_setup",
+        against: Against::Bench("ch12_span_cost/sdk_batch"),
+        bound: 1.0,
+    },
+    Goal {
+        // The report's Phase 3: "Span 操作: 850ns → 420ns".
+        what: "book set-up span start+end <= 0.5 x the Go report's 420 ns",
+        bench: "ch12_span_cost/book_setup",
+        against: Against::Claimed(420.0),
+        bound: 0.5,
+    },
+    Goal {
+        what: "ch06 pipeline traced at 1 % <= 1.05 x untraced",
+        bench: "ch06_tracing_cost/sampled_1pct",
+        against: Against::Bench("ch06_tracing_cost/untraced"),
+        bound: 1.05,
+    },
+    Goal {
+        what: "ch06 pipeline traced at 100 % <= 1.25 x untraced",
+        bench: "ch06_tracing_cost/sampled_100pct",
+        against: Against::Bench("ch06_tracing_cost/untraced"),
+        bound: 1.25,
+    },
+    Goal {
+        what: "pipeline pattern <= 1.10 x raw crossbeam",
+        bench: "ch05_patterns/pipeline",
+        against: Against::Bench("ch05_patterns/pipeline_raw"),
+        bound: 1.10,
+    },
+    Goal {
+        what: "worker pool pattern <= 1.10 x raw crossbeam",
+        bench: "ch05_patterns/pool",
+        against: Against::Bench("ch05_patterns/pool_raw"),
+        bound: 1.10,
+    },
+    Goal {
+        what: "fan-out (unordered) pattern <= 1.10 x raw crossbeam",
+        bench: "ch05_patterns/fan_out_unordered",
+        against: Against::Bench("ch05_patterns/fan_out_raw"),
+        bound: 1.10,
+    },
+    Goal {
+        what: "fan-out (ordered) pattern <= 1.10 x raw crossbeam",
+        bench: "ch05_patterns/fan_out_ordered",
+        against: Against::Bench("ch05_patterns/fan_out_ordered_raw"),
+        bound: 1.10,
+    },
+    Goal {
+        what: "book propagator extract+inject <= 0.5 x the SDK's",
+        bench: "ch10_propagation_cost/book_extract_inject",
+        against: Against::Bench("ch10_propagation_cost/sdk_extract_inject"),
+        bound: 0.5,
+    },
+];
+
 /// The verdict on one pair, from their times in nanoseconds.
 pub fn verdict(a: f64, b: f64) -> (f64, &'static str) {
     let ratio = a.max(b) / a.min(b);
     (ratio, if ratio <= TOLERANCE { "met" } else { "MISSED" })
 }
 
-/// Prints `met` or `MISSED` for every pair found in criterion's results.
+/// The line a goal prints, given a benchmark's time in ns by its id.
+pub fn judge(goal: &Goal, nanos: impl Fn(&str) -> Option<f64>) -> String {
+    let (against, label) = match goal.against {
+        Against::Bench(id) => (nanos(id), id.to_owned()),
+        Against::Claimed(ns) => (Some(ns), "the report's claim".to_owned()),
+    };
+    match (nanos(goal.bench), against) {
+        (Some(x), Some(y)) => {
+            let ratio = x / y;
+            let word = if ratio <= goal.bound { "met" } else { "MISSED" };
+            format!(
+                "{}: {word}: {ratio:.2} x ({} {x:.0} ns, {label} {y:.0} ns)",
+                goal.what, goal.bench
+            )
+        }
+        _ => format!("{}: not judged: a benchmark was not run", goal.what),
+    }
+}
+
+/// Prints `met` or `MISSED` for every pair and goal found in criterion's
+/// results.
 pub fn print(criterion_dir: &Path) -> Result<()> {
     let fresh = book_results::criterion::read_all(criterion_dir)?;
     let nanos = |id: &str| {
@@ -43,6 +144,9 @@ pub fn print(criterion_dir: &Path) -> Result<()> {
             _ => println!("benches agree: {a} or {b} was not run"),
         }
     }
+    for goal in &GOALS {
+        println!("{}", judge(goal, nanos));
+    }
     Ok(())
 }
 
@@ -60,5 +164,30 @@ mod tests {
         // The edge: exactly 10 % apart still agrees.
         assert_eq!(verdict(100.0, 110.0).1, "met");
         assert_eq!(verdict(100.0, 110.5).1, "MISSED");
+    }
+
+    /// A lookup of benchmark times from a list.
+    fn times<'a>(pairs: &'a [(&'a str, f64)]) -> impl Fn(&str) -> Option<f64> + 'a {
+        move |id| pairs.iter().find(|(k, _)| *k == id).map(|(_, v)| *v)
+    }
+
+    #[test]
+    fn goals_divide_the_right_way_and_say_when_unjudged() {
+        let span = &GOALS[0];
+        let ok = [
+            ("ch12_span_cost/book_setup", 265.0),
+            ("ch12_span_cost/sdk_batch", 340.0),
+        ];
+        let line = judge(span, times(&ok));
+        assert!(line.contains(": met: 0.78 x"), "{line}");
+        // The same two figures swapped: the book's set-up slower.
+        let swapped = [
+            ("ch12_span_cost/book_setup", 340.0),
+            ("ch12_span_cost/sdk_batch", 265.0),
+        ];
+        assert!(judge(span, times(&swapped)).contains(": MISSED: 1.28 x"));
+        // Against the report's claim: 265 / 420 = 0.63 > 0.5.
+        assert!(judge(&GOALS[1], times(&ok)).contains(": MISSED: 0.63 x"));
+        assert!(judge(span, times(&[])).contains("not judged"));
     }
 }
