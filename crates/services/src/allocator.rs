@@ -1,6 +1,6 @@
 //! A global allocator chosen when the process starts, so that one build can
-//! measure three allocators side by side: `OTLP_CSP_ALLOCATOR` = `system`
-//! (the default), `mimalloc` or `jemalloc`. The choice is read once, before
+//! measure two allocators side by side: `OTLP_CSP_ALLOCATOR` = `system`
+//! (the default, glibc's malloc) or `mimalloc`. The choice is read once, before
 //! the first allocation that matters, and never changes after: every block
 //! is freed by the allocator that made it.
 
@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicU8, Ordering};
 const UNSET: u8 = 0;
 const SYSTEM: u8 = 1;
 const MIMALLOC: u8 = 2;
-const JEMALLOC: u8 = 3;
 
 static CHOICE: AtomicU8 = AtomicU8::new(UNSET);
 
@@ -31,7 +30,6 @@ fn choice() -> u8 {
                 // SAFETY: getenv returned a NUL-terminated string.
                 match unsafe { std::ffi::CStr::from_ptr(value) }.to_bytes() {
                     b"mimalloc" => MIMALLOC,
-                    b"jemalloc" => JEMALLOC,
                     _ => SYSTEM,
                 }
             };
@@ -46,7 +44,6 @@ fn choice() -> u8 {
 pub fn name() -> &'static str {
     match choice() {
         MIMALLOC => "mimalloc",
-        JEMALLOC => "jemalloc",
         _ => "system",
     }
 }
@@ -57,7 +54,6 @@ unsafe impl GlobalAlloc for Chosen {
         unsafe {
             match choice() {
                 MIMALLOC => mimalloc::MiMalloc.alloc(layout),
-                JEMALLOC => tikv_jemallocator::Jemalloc.alloc(layout),
                 _ => System.alloc(layout),
             }
         }
@@ -68,7 +64,6 @@ unsafe impl GlobalAlloc for Chosen {
         unsafe {
             match choice() {
                 MIMALLOC => mimalloc::MiMalloc.dealloc(ptr, layout),
-                JEMALLOC => tikv_jemallocator::Jemalloc.dealloc(ptr, layout),
                 _ => System.dealloc(ptr, layout),
             }
         }
@@ -79,7 +74,6 @@ unsafe impl GlobalAlloc for Chosen {
         unsafe {
             match choice() {
                 MIMALLOC => mimalloc::MiMalloc.realloc(ptr, layout, new),
-                JEMALLOC => tikv_jemallocator::Jemalloc.realloc(ptr, layout, new),
                 _ => System.realloc(ptr, layout, new),
             }
         }
