@@ -154,22 +154,26 @@ pub fn detect() -> Result<Sizing, ConfigError> {
         .and_then(|text| cpu_quota(Path::new("/sys/fs/cgroup"), &text));
     let available = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut sizing = decide(override_workers, quota, available);
-    match std::env::var("RUNTIME_FLAVOR").as_deref() {
-        Err(_) | Ok("" | "multi_thread") => {}
-        Ok("current_thread") => {
-            sizing.current_thread = true;
-            sizing.workers = 1;
-            sizing.reason = "RUNTIME_FLAVOR=current_thread".into();
-        }
-        Ok(other) => {
-            return Err(ConfigError {
-                variable: "RUNTIME_FLAVOR".into(),
-                value: other.into(),
-                expected: "multi_thread or current_thread".into(),
-            });
-        }
+    if current_thread(std::env::var("RUNTIME_FLAVOR").ok().as_deref())? {
+        sizing.current_thread = true;
+        sizing.workers = 1;
+        sizing.reason = "RUNTIME_FLAVOR=current_thread".into();
     }
     Ok(sizing)
+}
+
+/// Whether `RUNTIME_FLAVOR` (unset, `multi_thread` or `current_thread`)
+/// asks for a current-thread runtime; any other value is an error naming it.
+pub fn current_thread(flavor: Option<&str>) -> Result<bool, ConfigError> {
+    match flavor {
+        None | Some("" | "multi_thread") => Ok(false),
+        Some("current_thread") => Ok(true),
+        Some(other) => Err(ConfigError {
+            variable: "RUNTIME_FLAVOR".into(),
+            value: other.into(),
+            expected: "multi_thread or current_thread".into(),
+        }),
+    }
 }
 
 /// A multi-thread tokio runtime with `sizing.workers` worker threads, or a
@@ -214,6 +218,16 @@ mod tests {
         fn drop(&mut self) {
             let _ = fs::remove_dir_all(&self.0);
         }
+    }
+
+    #[test]
+    fn reads_the_runtime_flavour() {
+        assert!(!current_thread(None).unwrap());
+        assert!(!current_thread(Some("multi_thread")).unwrap());
+        assert!(current_thread(Some("current_thread")).unwrap());
+        let e = current_thread(Some("current-thread")).unwrap_err();
+        assert_eq!(e.variable, "RUNTIME_FLAVOR");
+        assert_eq!(e.value, "current-thread");
     }
 
     #[test]
