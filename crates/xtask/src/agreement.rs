@@ -29,22 +29,27 @@ pub enum Against {
     Claimed(f64),
 }
 
-/// `bench` ÷ `against` ≤ `bound`.
+/// `bench` ÷ `against` ≤ `bound`; with a `floor`, (`bench` − floor) ÷
+/// (`against` − floor) ≤ `bound`: the part each side adds to work both
+/// must do.
 #[derive(Debug, Clone, Copy)]
 pub struct Goal {
     pub what: &'static str,
     pub bench: &'static str,
     pub against: Against,
     pub bound: f64,
+    /// A benchmark of the work both sides must do, taken off both.
+    pub floor: Option<&'static str>,
 }
 
 /// Issue 14's benchmark goals.
-pub const GOALS: [Goal; 9] = [
+pub const GOALS: [Goal; 10] = [
     Goal {
         what: "book set-up span start+end <= 1.0 x the SDK with its batch processor",
         bench: "ch12_span_cost/book_setup",
         against: Against::Bench("ch12_span_cost/sdk_batch"),
         bound: 1.0,
+        floor: None,
     },
     Goal {
         // The report's Phase 3: "Span 操作: 850ns → 420ns".
@@ -52,48 +57,63 @@ pub const GOALS: [Goal; 9] = [
         bench: "ch12_span_cost/book_setup",
         against: Against::Claimed(420.0),
         bound: 0.5,
+        floor: None,
     },
     Goal {
         what: "ch06 pipeline traced at 1 % <= 1.05 x untraced",
         bench: "ch06_tracing_cost/sampled_1pct",
         against: Against::Bench("ch06_tracing_cost/untraced"),
         bound: 1.05,
+        floor: None,
     },
     Goal {
         what: "ch06 pipeline traced at 100 % <= 1.25 x untraced",
         bench: "ch06_tracing_cost/sampled_100pct",
         against: Against::Bench("ch06_tracing_cost/untraced"),
         bound: 1.25,
+        floor: None,
     },
     Goal {
         what: "pipeline pattern <= 1.10 x raw crossbeam",
         bench: "ch05_patterns/pipeline",
         against: Against::Bench("ch05_patterns/pipeline_raw"),
         bound: 1.10,
+        floor: None,
     },
     Goal {
         what: "worker pool pattern <= 1.10 x raw crossbeam",
         bench: "ch05_patterns/pool",
         against: Against::Bench("ch05_patterns/pool_raw"),
         bound: 1.10,
+        floor: None,
     },
     Goal {
         what: "fan-out (unordered) pattern <= 1.10 x raw crossbeam",
         bench: "ch05_patterns/fan_out_unordered",
         against: Against::Bench("ch05_patterns/fan_out_raw"),
         bound: 1.10,
+        floor: None,
     },
     Goal {
         what: "fan-out (ordered) pattern <= 1.10 x raw crossbeam",
         bench: "ch05_patterns/fan_out_ordered",
         against: Against::Bench("ch05_patterns/fan_out_ordered_raw"),
         bound: 1.10,
+        floor: None,
     },
     Goal {
         what: "book propagator extract+inject <= 0.5 x the SDK's",
         bench: "ch10_propagation_cost/book_extract_inject",
         against: Against::Bench("ch10_propagation_cost/sdk_extract_inject"),
         bound: 0.5,
+        floor: None,
+    },
+    Goal {
+        what: "book propagator's own work (above the API floor) <= 0.5 x the SDK's",
+        bench: "ch10_propagation_cost/book_extract_inject",
+        against: Against::Bench("ch10_propagation_cost/sdk_extract_inject"),
+        bound: 0.5,
+        floor: Some("ch10_propagation_cost/api_floor"),
     },
 ];
 
@@ -109,12 +129,30 @@ pub fn judge(goal: &Goal, nanos: impl Fn(&str) -> Option<f64>) -> String {
         Against::Bench(id) => (nanos(id), id.to_owned()),
         Against::Claimed(ns) => (Some(ns), "the report's claim".to_owned()),
     };
+    let floor = match goal.floor {
+        Some(id) => match nanos(id) {
+            Some(f) => Some((id, f)),
+            None => return format!("{}: not judged: {id} was not run", goal.what),
+        },
+        None => None,
+    };
     match (nanos(goal.bench), against) {
         (Some(x), Some(y)) => {
-            let ratio = x / y;
+            let f = floor.map_or(0.0, |(_, f)| f);
+            if f >= x.min(y) {
+                return format!(
+                    "{}: not judged: the floor {f:.0} ns is not below both figures",
+                    goal.what
+                );
+            }
+            let ratio = (x - f) / (y - f);
             let word = if ratio <= goal.bound { "met" } else { "MISSED" };
+            let less_floor = match floor {
+                Some((id, f)) => format!(", each less {id} {f:.0} ns"),
+                None => String::new(),
+            };
             format!(
-                "{}: {word}: {ratio:.2} x ({} {x:.0} ns, {label} {y:.0} ns)",
+                "{}: {word}: {ratio:.2} x ({} {x:.0} ns, {label} {y:.0} ns{less_floor})",
                 goal.what, goal.bench
             )
         }
@@ -189,5 +227,35 @@ mod tests {
         // Against the report's claim: 265 / 420 = 0.63 > 0.5.
         assert!(judge(&GOALS[1], times(&ok)).contains(": MISSED: 0.63 x"));
         assert!(judge(span, times(&[])).contains("not judged"));
+    }
+
+    #[test]
+    fn a_floor_comes_off_both_sides() {
+        let own = GOALS
+            .iter()
+            .find(|g| g.floor.is_some())
+            .expect("the propagator's own-work goal");
+        let run = |book: f64| {
+            [
+                ("ch10_propagation_cost/book_extract_inject", book),
+                ("ch10_propagation_cost/sdk_extract_inject", 3500.0),
+                ("ch10_propagation_cost/api_floor", 1500.0),
+            ]
+        };
+        // (2850 - 1500) / (3500 - 1500) = 0.68; without the floor 0.81.
+        let line = judge(own, times(&run(2850.0)));
+        assert!(line.contains(": MISSED: 0.68 x"), "{line}");
+        // (2400 - 1500) / 2000 = 0.45, met; a judge that forgot the floor
+        // would say 0.69 and MISSED.
+        let line = judge(own, times(&run(2400.0)));
+        assert!(line.contains(": met: 0.45 x"), "{line}");
+        // A floor above a figure is a broken benchmark, not a verdict.
+        let line = judge(own, times(&run(1400.0)));
+        assert!(line.contains("not judged: the floor"), "{line}");
+        let no_floor = [
+            ("ch10_propagation_cost/book_extract_inject", 2850.0),
+            ("ch10_propagation_cost/sdk_extract_inject", 3500.0),
+        ];
+        assert!(judge(own, times(&no_floor)).contains("api_floor was not run"));
     }
 }

@@ -42,13 +42,23 @@ impl Extractor for HeaderCarrier<'_> {
 #[derive(Debug)]
 pub struct HeaderCarrierMut<'a>(pub &'a mut HeaderMap);
 
+/// The fields the book's propagators write, as names made at compile time:
+/// `HeaderName::from_bytes` would copy each of them into a new buffer.
+const KNOWN: [HeaderName; 3] = [
+    HeaderName::from_static("traceparent"),
+    HeaderName::from_static("tracestate"),
+    HeaderName::from_static("baggage"),
+];
+
 impl Injector for HeaderCarrierMut<'_> {
     fn set(&mut self, key: &str, value: String) {
+        let name = match KNOWN.iter().find(|k| k.as_str() == key) {
+            Some(known) => Ok(known.clone()),
+            None => HeaderName::from_bytes(key.as_bytes()),
+        };
+        // `try_from(String)` keeps the string's buffer instead of copying it.
         // Both conversions fail only for text no propagator here produces.
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(key.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
+        if let (Ok(name), Ok(value)) = (name, HeaderValue::try_from(value)) {
             self.0.insert(name, value);
         }
     }

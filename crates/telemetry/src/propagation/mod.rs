@@ -36,6 +36,7 @@ pub mod fuzzing;
 #[cfg(feature = "mutants")]
 pub mod mutants;
 mod propagators;
+mod scan;
 mod traceparent;
 mod tracestate;
 

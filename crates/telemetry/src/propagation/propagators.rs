@@ -17,6 +17,7 @@ use super::baggage::{format_baggage, parse_baggage};
 use super::context::RandomTraceId;
 #[cfg(feature = "mutants")]
 use super::mutants::Mutant;
+use super::scan;
 use super::traceparent::{
     FLAG_RANDOM, KNOWN_FLAGS, TraceparentError, format_traceparent,
     parse_traceparent,
@@ -163,26 +164,9 @@ impl W3cTraceContext {
         // §3.3: tracestate is read only now that traceparent is valid.
         let (state, received) = match extractor.get_all(TRACESTATE) {
             None => (TraceState::NONE, None),
-            Some(fields) => match parse_tracestate(fields) {
-                Ok(ts) => {
-                    add(
-                        &self.counters.0.tracestate_entries_dropped,
-                        ts.duplicates_dropped + ts.truncated,
-                    );
-                    let (state, partly_held) = to_trace_state(&ts.entries);
-                    // Only when TraceState could not hold the whole list does
-                    // the list need a place of its own.
-                    let received = partly_held.map(|held| ReceivedTracestate {
-                        trace_id,
-                        received: ts.entries,
-                        held,
-                    });
-                    (state, received)
-                }
-                Err(_) => {
-                    add(&self.counters.0.tracestate_discarded, 1);
-                    (TraceState::NONE, None)
-                }
+            Some(fields) => match direct_trace_state(&fields) {
+                Some(state) => (state, None),
+                None => parse_received(&self.counters, fields, trace_id),
             },
         };
         let sc = SpanContext::new(
@@ -213,6 +197,55 @@ struct ReceivedTracestate {
     held: Vec<(String, String)>,
 }
 
+/// The `TraceState` of a request whose one `tracestate` field is already
+/// what this propagator would send on, built straight from the field: no
+/// list of owned entries in between. `None` for everything else (several
+/// fields, a list to repair, a key `TraceState` cannot hold), which goes
+/// through [`parse_received`]. For a field that passes, both give the same
+/// state: [`is_forwardable`] accepts only lists that `parse_tracestate`
+/// keeps whole.
+fn direct_trace_state(fields: &[&str]) -> Option<TraceState> {
+    let [field] = fields else { return None };
+    if !is_forwardable(field) {
+        return None;
+    }
+    TraceState::from_key_value(
+        scan::split(field, b',').filter_map(|m| scan::split_once(m, b'=')),
+    )
+    .ok()
+}
+
+/// A request's `tracestate` fields, validated and repaired, with what was
+/// dropped counted: the state for the span context and, when `TraceState`
+/// could not hold the whole list, the list to keep beside it.
+fn parse_received(
+    counters: &PropagationCounters,
+    fields: Vec<&str>,
+    trace_id: TraceId,
+) -> (TraceState, Option<ReceivedTracestate>) {
+    match parse_tracestate(fields) {
+        Ok(ts) => {
+            add(
+                &counters.0.tracestate_entries_dropped,
+                ts.duplicates_dropped + ts.truncated,
+            );
+            let (state, partly_held) = to_trace_state(&ts.entries);
+            // Only when TraceState could not hold the whole list does
+            // the list need a place of its own.
+            let received = partly_held.map(|held| ReceivedTracestate {
+                trace_id,
+                received: ts.entries,
+                held,
+            });
+            (state, received)
+        }
+        Err(_) => {
+            add(&counters.0.tracestate_discarded, 1);
+            (TraceState::NONE, None)
+        }
+    }
+}
+
 /// Whether a `TraceState` header can go out as it is: within the limits,
 /// every member valid, every key once. Checked without allocating; anything
 /// else goes through [`parse_tracestate`], which repairs or refuses it.
@@ -221,20 +254,20 @@ fn is_forwardable(header: &str) -> bool {
     if header.len() > MAX_COMBINED_LEN {
         return false;
     }
-    for (i, member) in header.split(',').enumerate() {
-        let Some((key, value)) = member.split_once('=') else {
+    // The keys seen so far, on the stack: one pass over the header.
+    let mut keys = [""; MAX_MEMBERS];
+    for (i, member) in scan::split(header, b',').enumerate() {
+        let Some((key, value)) = scan::split_once(member, b'=') else {
             return false;
         };
-        if i >= MAX_MEMBERS || !valid_key(key) || !valid_value(value) {
+        if i >= MAX_MEMBERS
+            || !valid_key(key)
+            || !valid_value(value)
+            || keys[..i].contains(&key)
+        {
             return false;
         }
-        let repeated = header
-            .split(',')
-            .take(i)
-            .any(|earlier| earlier.split_once('=').is_some_and(|(k, _)| k == key));
-        if repeated {
-            return false;
-        }
+        keys[i] = key;
     }
     true
 }

@@ -5,6 +5,8 @@
 //! 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
 //! ```
 
+use super::scan;
+
 /// Bit 0 of `trace-flags`: the caller may have recorded trace data (§3.2.2.5.1).
 pub const FLAG_SAMPLED: u8 = 0x01;
 /// Bit 1 of `trace-flags`, new in Level 2: at least the right-most 7 bytes of
@@ -74,7 +76,7 @@ pub enum TraceparentError {
 /// Parses one `traceparent` field value. Leading and trailing optional
 /// whitespace (spaces and tabs, RFC 9110 §5.6.3) is ignored.
 pub fn parse_traceparent(value: &str) -> Result<Traceparent, TraceparentError> {
-    let b = value.trim_matches([' ', '\t']).as_bytes();
+    let b = scan::trim_ows(value).as_bytes();
     // §3.2.4: "When the version prefix cannot be parsed (it's not 2 hex
     // characters followed by a dash (-)), the implementation should restart the trace."
     if b.len() < 3 || b[2] != b'-' {

@@ -9,6 +9,8 @@
 //! nblk-chr    = %x21-2B / %x2D-3C / %x3E-7E
 //! ```
 
+use super::scan;
+
 /// At most 32 list-members (§3.3.2).
 pub const MAX_MEMBERS: usize = 32;
 /// A key has at most 256 characters (§3.3.2.2.1).
@@ -88,8 +90,8 @@ where
     let mut out = Tracestate::default();
     let mut members = 0usize;
     for field in fields {
-        for member in field.split(',') {
-            let member = member.trim_matches([' ', '\t']);
+        for member in scan::split(field, b',') {
+            let member = scan::trim_ows(member);
             if member.is_empty() {
                 continue;
             }
@@ -99,8 +101,7 @@ where
                 continue;
             }
             let index = members - 1;
-            let (key, value) = member
-                .split_once('=')
+            let (key, value) = scan::split_once(member, b'=')
                 .ok_or(TracestateError::NoEquals(index))?;
             if !valid_key(key) {
                 return Err(TracestateError::Key(index));
@@ -128,12 +129,8 @@ pub fn valid_key(key: &str) -> bool {
     let b = key.as_bytes();
     !b.is_empty()
         && b.len() <= MAX_KEY_LEN
-        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b.iter().all(|&c| {
-            c.is_ascii_lowercase()
-                || c.is_ascii_digit()
-                || matches!(c, b'_' | b'-' | b'*' | b'/' | b'@')
-        })
+        && has(b[0], KEY_FIRST)
+        && b.iter().all(|&c| has(c, KEY))
 }
 
 /// §3.3.2.2.2: 1 to 256 printable ASCII characters except `,` and `=`, not
@@ -142,9 +139,42 @@ pub fn valid_value(value: &str) -> bool {
     let b = value.as_bytes();
     !b.is_empty()
         && b.len() <= MAX_VALUE_LEN
-        && b.iter()
-            .all(|&c| (0x20..=0x7e).contains(&c) && c != b',' && c != b'=')
+        && b.iter().all(|&c| has(c, VALUE))
         && b[b.len() - 1] != b' '
+}
+
+// What each byte may be, looked up in one table: a header is checked on
+// every request, and the table does it with one load per byte.
+const KEY_FIRST: u8 = 1;
+const KEY: u8 = 2;
+const VALUE: u8 = 4;
+
+static CLASSES: [u8; 256] = classes();
+
+const fn classes() -> [u8; 256] {
+    let mut table = [0u8; 256];
+    let mut c = 0usize;
+    while c < 256 {
+        let b = c as u8;
+        let first = b.is_ascii_lowercase() || b.is_ascii_digit();
+        let key = first || matches!(b, b'_' | b'-' | b'*' | b'/' | b'@');
+        let value = b >= 0x20 && b <= 0x7e && b != b',' && b != b'=';
+        if first {
+            table[c] |= KEY_FIRST;
+        }
+        if key {
+            table[c] |= KEY;
+        }
+        if value {
+            table[c] |= VALUE;
+        }
+        c += 1;
+    }
+    table
+}
+
+fn has(c: u8, class: u8) -> bool {
+    CLASSES[usize::from(c)] & class != 0
 }
 
 /// §3.3.3.1: "the vendor MUST truncate whole entries. Entries larger than 128
@@ -177,9 +207,8 @@ fn truncate(entries: &mut Vec<(String, String)>) -> usize {
 /// (`k=v` joined by `,`, no whitespace) back into entries. Not a validator:
 /// [`parse_tracestate`] is that.
 pub fn split_entries(header: &str) -> Vec<(String, String)> {
-    header
-        .split(',')
-        .filter_map(|member| member.split_once('='))
+    scan::split(header, b',')
+        .filter_map(|member| scan::split_once(member, b'='))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect()
 }
@@ -213,6 +242,22 @@ pub fn merge_received(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The table against the grammar's own words, byte by byte.
+    #[test]
+    fn the_byte_classes_are_the_grammar() {
+        for c in 0..=u8::MAX {
+            let lc_or_digit = c.is_ascii_lowercase() || c.is_ascii_digit();
+            assert_eq!(has(c, KEY_FIRST), lc_or_digit, "{c:#04x}");
+            assert_eq!(
+                has(c, KEY),
+                lc_or_digit || b"_-*/@".contains(&c),
+                "{c:#04x}"
+            );
+            let chr = (0x20..=0x7e).contains(&c) && c != b',' && c != b'=';
+            assert_eq!(has(c, VALUE), chr, "{c:#04x}");
+        }
+    }
 
     #[test]
     fn combines_fields_in_order_and_skips_empty_members() {
