@@ -1,4 +1,5 @@
-//! What `/proc/PID/status` says about a process: memory and threads.
+//! What `/proc` says about a process: memory and threads (`status`),
+//! descriptors, CPU time (`stat`) and the scheduler's view (`schedstat`).
 
 use anyhow::{Context, Result};
 
@@ -91,6 +92,75 @@ pub fn ticks_per_second() -> Result<u64> {
         .context("getconf CLK_TCK printed no number")
 }
 
+/// What the scheduler counted for a process's threads together, summed
+/// over `/proc/PID/task/TID/schedstat`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sched {
+    /// Time on a CPU, ns.
+    pub on_cpu_ns: u64,
+    /// Time ready to run but waiting on a run queue for a CPU, ns.
+    pub waiting_ns: u64,
+    /// Times a thread was put on a CPU.
+    pub slices: u64,
+}
+
+impl Sched {
+    /// What happened between `earlier` and `self`. A thread that exited in
+    /// between takes its counts with it, so a field that went down is 0.
+    pub fn since(&self, earlier: &Sched) -> Sched {
+        Sched {
+            on_cpu_ns: self.on_cpu_ns.saturating_sub(earlier.on_cpu_ns),
+            waiting_ns: self.waiting_ns.saturating_sub(earlier.waiting_ns),
+            slices: self.slices.saturating_sub(earlier.slices),
+        }
+    }
+}
+
+/// The scheduler's counts for every thread of `pid`, added up. A thread
+/// that exits between the listing and the read is left out.
+pub fn sched(pid: u32) -> Result<Sched> {
+    let dir = format!("/proc/{pid}/task");
+    let mut sum = Sched::default();
+    for task in std::fs::read_dir(&dir).with_context(|| format!("reading {dir}"))? {
+        let path = task?.path().join("schedstat");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("reading {}", path.display()));
+            }
+        };
+        let one = parse_schedstat(&text)
+            .with_context(|| format!("in {}", path.display()))?;
+        sum.on_cpu_ns += one.on_cpu_ns;
+        sum.waiting_ns += one.waiting_ns;
+        sum.slices += one.slices;
+    }
+    Ok(sum)
+}
+
+/// The three numbers of a `schedstat` file (the kernel's
+/// Documentation/scheduler/sched-stats.rst): time on the CPU, time waiting
+/// on a run queue (both ns), and timeslices run.
+pub fn parse_schedstat(text: &str) -> Result<Sched> {
+    let fields: Vec<u64> = text
+        .split_whitespace()
+        .map(|f| {
+            f.parse()
+                .with_context(|| format!("bad schedstat field {f:?}"))
+        })
+        .collect::<Result<_>>()?;
+    match fields[..] {
+        [on_cpu_ns, waiting_ns, slices] => Ok(Sched {
+            on_cpu_ns,
+            waiting_ns,
+            slices,
+        }),
+        _ => anyhow::bail!("schedstat has {} fields, not 3: {text:?}", fields.len()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,7 +201,28 @@ mod tests {
     }
 
     #[test]
+    fn reads_schedstat_and_refuses_anything_else() {
+        let one = parse_schedstat("176729 511353 2\n").unwrap();
+        assert_eq!(
+            (one.on_cpu_ns, one.waiting_ns, one.slices),
+            (176729, 511353, 2)
+        );
+        assert!(parse_schedstat("1 2").is_err());
+        assert!(parse_schedstat("1 2 x").is_err());
+        assert!(parse_schedstat("").is_err());
+        // A thread gone between two reads: nothing negative.
+        let later = Sched {
+            on_cpu_ns: 100,
+            ..one
+        };
+        assert_eq!(later.since(&one).on_cpu_ns, 0);
+    }
+
+    #[test]
     fn reads_this_process() {
+        // This thread runs while it reads: its own time on a CPU is counted.
+        let s = sched(std::process::id()).unwrap();
+        assert!(s.on_cpu_ns > 0 && s.slices > 0);
         assert!(cpu_ticks(std::process::id()).is_ok());
         assert!(ticks_per_second().unwrap() > 0);
         let s = status(std::process::id()).unwrap();

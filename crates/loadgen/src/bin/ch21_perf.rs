@@ -354,6 +354,14 @@ fn main() -> Result<()> {
             .map(|(name, us)| format!("{name} {us:.0}"))
             .collect();
         println!("  CPU per order, µs: {}", cpu.join(", "));
+        let waiting: Vec<String> = c
+            .waiting_per_request
+            .iter()
+            .map(|(name, w)| {
+                format!("{name} {:.0} ({:.1} slices)", w.waiting_us, w.slices)
+            })
+            .collect();
+        println!("  waiting for a core per order, µs: {}", waiting.join(", "));
         Some(c)
     } else {
         None
@@ -937,6 +945,28 @@ fn record(
         m.push(Measurement::count(
             g("chain_cpu_services"),
             services * 1e3,
+            "ns",
+        ));
+        // The scheduler's view: waiting for a core, and times on one.
+        for (name, w) in &c.waiting_per_request {
+            m.push(Measurement::count(
+                g(&format!("chain_waiting_{name}")),
+                w.waiting_us * 1e3,
+                "ns",
+            ));
+            m.push(Measurement::count(
+                g(&format!("chain_slices_{name}")),
+                w.slices,
+                "slices",
+            ));
+        }
+        let waiting: f64 = c.waiting_per_request[..4]
+            .iter()
+            .map(|(_, w)| w.waiting_us)
+            .sum();
+        m.push(Measurement::count(
+            g("chain_waiting_services"),
+            waiting * 1e3,
             "ns",
         ));
     }

@@ -29,6 +29,17 @@ pub struct Chain {
     /// CPU time (user + system) per answered order, µs, in each service
     /// process and the collector: gateway, order, user, payment, rotel.
     pub cpu_per_request_us: Vec<(&'static str, f64)>,
+    /// The scheduler's view per answered order, in the same processes:
+    /// µs its threads waited on a run queue for a core, and times a
+    /// thread was put on one.
+    pub waiting_per_request: Vec<(&'static str, Waiting)>,
+}
+
+/// Per answered order, from `/proc/PID/task/*/schedstat`.
+#[derive(Clone, Copy, Debug)]
+pub struct Waiting {
+    pub waiting_us: f64,
+    pub slices: f64,
 }
 
 impl Chain {
@@ -456,14 +467,33 @@ fn run_with(
     let ticks = || -> Result<Vec<u64>> {
         pids.iter().map(|&pid| procfs::cpu_ticks(pid)).collect()
     };
-    let before = ticks()?;
+    // And the time their threads were ready to run but had no core.
+    let sched = || -> Result<Vec<procfs::Sched>> {
+        pids.iter().map(|&pid| procfs::sched(pid)).collect()
+    };
+    let (before, sched_before) = (ticks()?, sched()?);
     let fixed_rate = four.load(rt, s.chain_rate, phase, s.connections)?;
-    let after = ticks()?;
+    let (after, sched_after) = (ticks()?, sched()?);
     let hz = procfs::ticks_per_second()? as f64;
     let answered = fixed_rate.ok.max(1) as f64;
     let cpu_per_request_us = names
+        .clone()
         .zip(before.iter().zip(&after))
         .map(|(name, (b, a))| (name, (a - b) as f64 / hz * 1e6 / answered))
+        .collect();
+    let waiting_per_request = names
+        .zip(sched_before.iter().zip(&sched_after))
+        .map(|(name, (b, a))| {
+            let d = a.since(b);
+            let waiting_us = d.waiting_ns as f64 / 1e3 / answered;
+            (
+                name,
+                Waiting {
+                    waiting_us,
+                    slices: d.slices as f64 / answered,
+                },
+            )
+        })
         .collect();
     let mut spans = four.stop()?;
     spans.received = rotel.stop_when_received(spans.exported)?;
@@ -471,6 +501,7 @@ fn run_with(
         fixed_rate,
         spans,
         cpu_per_request_us,
+        waiting_per_request,
     })
 }
 
