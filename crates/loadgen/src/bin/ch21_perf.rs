@@ -197,6 +197,9 @@ struct Run {
     spans: Spans,
     /// Latency at fractions of this run's saturation throughput.
     curve: Vec<Point>,
+    /// The target's resident memory once a second from the first request
+    /// on, MiB.
+    rss_mib: Vec<f64>,
 }
 
 /// One point of the latency curve: an open loop at `percent` of the
@@ -472,6 +475,9 @@ fn run_mode(
         }
     })?;
     // ANCHOR_END: startup
+    // Resident memory once a second, for the rest of the run.
+    let memory = soak::Sampler::default();
+    memory.start(vec![pid]);
     let phase = Duration::from_secs_f64(s.seconds);
     let (warmup, saturation, cpu, before, fixed_rate, after) =
         rt.block_on(async {
@@ -499,6 +505,7 @@ fn run_mode(
             anyhow::Ok((warmup, saturation, cpu, before, fixed_rate, after))
         })?;
     let curve = rt.block_on(curve(&hello, s, saturation.throughput()))?;
+    let rss_mib = memory.stop()?.iter().map(|m| m.rss_mib).collect();
     let status = procfs::status(pid)?;
     let hz = procfs::ticks_per_second()? as f64;
     let cpu_per_request_us = cpu.0 as f64 / hz * 1e6 / saturation.ok.max(1) as f64;
@@ -566,6 +573,7 @@ fn run_mode(
         status,
         spans,
         curve,
+        rss_mib,
     })
 }
 
@@ -906,6 +914,7 @@ fn record(
     print!("{}", table::text(&rows));
     m.extend(table::measurements(&rows, g));
     m.extend(table::curve(runs, g));
+    m.extend(table::rss(runs, g));
     if let Some(c) = chain {
         let sp = &c.spans;
         m.extend([

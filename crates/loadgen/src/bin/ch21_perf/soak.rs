@@ -12,14 +12,15 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result};
 use otlp_csp_loadgen::procfs;
 
-/// The four services' resident memory and descriptors at one moment.
+/// The sampled processes' resident memory and descriptors at one moment
+/// (the soak samples the four services; the table's runs, the target).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Sample {
     /// Seconds since sampling began.
     pub at: f64,
-    /// Sum of the four resident set sizes, MiB.
+    /// Sum of the resident set sizes, MiB.
     pub rss_mib: f64,
-    /// Sum of the four processes' open file descriptors.
+    /// Sum of the open file descriptors.
     pub fds: u64,
 }
 

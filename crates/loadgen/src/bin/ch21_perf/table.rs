@@ -411,6 +411,27 @@ pub fn curve(runs: &[Run], g: impl Fn(&str) -> String) -> Vec<Measurement> {
     m
 }
 
+/// The target's resident memory through the run, once a second, as series
+/// `rss_over_run/MODE/xSECOND` with the x axis's name (`rss_over_run/x`).
+/// A memory line is one run's, not a median: the first repeat of each
+/// configuration is drawn.
+pub fn rss(runs: &[Run], g: impl Fn(&str) -> String) -> Vec<Measurement> {
+    let mut m = vec![
+        Measurement::count(g("rss_over_run/x"), runs.len() as f64, "runs")
+            .with_text("seconds since the first request (the first repeat of each)"),
+    ];
+    for mode in super::MODES {
+        let Some(run) = runs.iter().find(|r| r.mode.name == mode.name) else {
+            continue;
+        };
+        for (second, mib) in run.rss_mib.iter().enumerate() {
+            let id = g(&format!("rss_over_run/{}/x{second}", mode.name));
+            m.push(Measurement::count(id, *mib, "MiB"));
+        }
+    }
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
