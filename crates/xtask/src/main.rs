@@ -47,7 +47,12 @@ enum Command {
     /// Run every check of the book, stage after stage (what CI runs).
     Test,
     /// Run the criterion benchmarks; the next build shows their figures.
-    Bench,
+    /// Ends by judging Part V's benchmark goals (met / MISSED).
+    Bench {
+        /// Judge the goals on criterion's last run, without running it.
+        #[arg(long)]
+        judge_only: bool,
+    },
     /// Save the last benchmark run as book/benchmarks/baseline.json.
     Baseline,
     /// Run every example and compare its output with its chapter; capture
@@ -140,7 +145,7 @@ fn real_main(command: Command) -> Result<()> {
             Ok(())
         }
         Command::Test => test::all(&root),
-        Command::Bench => bench(),
+        Command::Bench { judge_only } => bench(judge_only),
         Command::Baseline => run::preprocessor(&["baseline"]),
         Command::Examples { only } => run::step(
             "Every example is in a chapter and prints what its chapter shows",
@@ -245,11 +250,13 @@ pub fn build_book(tools: &tools::Tools) -> Result<()> {
     })
 }
 
-fn bench() -> Result<()> {
-    run::step("Running the benchmarks (cargo bench)", || {
-        run::cargo(&["bench", "--locked", "--workspace", "--bench", "*"])
-    })?;
-    run::preprocessor(&["record-provenance"])?;
+fn bench(judge_only: bool) -> Result<()> {
+    if !judge_only {
+        run::step("Running the benchmarks (cargo bench)", || {
+            run::cargo(&["bench", "--locked", "--workspace", "--bench", "*"])
+        })?;
+        run::preprocessor(&["record-provenance"])?;
+    }
     // Where criterion wrote, as the preprocessor finds it.
     let criterion_dir =
         book_results::criterion::criterion_dir(&repo_root(), |name| {
