@@ -360,6 +360,17 @@ fn signal_endpoint(base: &str, protocol: Protocol, signal: Signal) -> String {
     }
 }
 
+impl BatchSettings {
+    /// The settings the `OTEL_BSP_*` variables of the process environment
+    /// give (the defaults for those unset); an unreadable value is an error
+    /// naming it. For a program that sets everything else itself.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        batch(&|name: &str| {
+            std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+        })
+    }
+}
+
 fn batch(
     get: &impl Fn(&str) -> Option<String>,
 ) -> Result<BatchSettings, ConfigError> {

@@ -210,6 +210,15 @@ struct Point {
     report: Report,
 }
 
+/// Spans per export for the traced target. One exporter thread sends one
+/// batch at a time and waits for the collector's answer, so it exports at
+/// most a batch per round trip; at saturation, with every thread of the
+/// machine queueing for a core, a round trip takes milliseconds, and the
+/// specification's 512 spans per trip fell short of tens of thousands of
+/// spans a second (spans were dropped, counted). The queue holds four
+/// batches: one in flight, the rest filling.
+const EXPORT_BATCH: usize = 2048;
+
 /// The share of requests that carry a `traceparent` (one in this many), so
 /// that the target's extraction is on the measured path.
 const TRACEPARENT_EVERY: std::num::NonZeroU64 =
@@ -441,10 +450,13 @@ fn run_mode(
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     if let (Some(ratio), Some(rotel)) = (mode.ratio, &rotel) {
-        cmd.env("TARGET_SAMPLE_RATIO", ratio.to_string()).env(
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            format!("http://127.0.0.1:{}", rotel.grpc),
-        );
+        cmd.env("TARGET_SAMPLE_RATIO", ratio.to_string())
+            .env(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                format!("http://127.0.0.1:{}", rotel.grpc),
+            )
+            .env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", EXPORT_BATCH.to_string())
+            .env("OTEL_BSP_MAX_QUEUE_SIZE", (4 * EXPORT_BATCH).to_string());
     }
     pinning::target_command(&mut cmd)?;
     // ANCHOR: startup

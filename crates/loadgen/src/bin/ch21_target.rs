@@ -6,7 +6,9 @@
 //!   the first line, `listening on ADDR`.
 //! - `TARGET_SAMPLE_RATIO` unset: untraced (no SDK installed, the API's
 //!   no-op tracer). Set to a ratio in [0, 1]: traced, spans exported over
-//!   OTLP/gRPC to `OTEL_EXPORTER_OTLP_ENDPOINT` (e.g. `http://127.0.0.1:4317`).
+//!   OTLP/gRPC to `OTEL_EXPORTER_OTLP_ENDPOINT` (e.g. `http://127.0.0.1:4317`),
+//!   batched as `OTEL_BSP_MAX_QUEUE_SIZE` and `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`
+//!   say (the specification's 2048 and 512 when unset).
 //!
 //! `GET /hello` answers `hello`; `GET /stats` answers the allocation and span
 //! counters as JSON. When stdin closes the server stops, flushes its spans and
@@ -28,7 +30,8 @@ use opentelemetry::trace::{SpanKind, Tracer as _};
 use opentelemetry::{KeyValue, global};
 use otlp_csp_loadgen::alloc::{self, Counting};
 use otlp_csp_telemetry::{
-    Export, Protocol, SamplerChoice, SpanCounters, Telemetry, TelemetryConfig,
+    BatchSettings, Export, Protocol, SamplerChoice, SpanCounters, Telemetry,
+    TelemetryConfig,
 };
 
 #[global_allocator]
@@ -91,6 +94,9 @@ fn telemetry() -> Result<Option<Telemetry>> {
     config.metrics = Export::None;
     config.logs = Export::None;
     config.sampler = SamplerChoice::TraceIdRatio(ratio);
+    // The queue and batch sizes from `OTEL_BSP_*`, as a deployed service
+    // would take them; the runner sizes them for the saturated target.
+    config.batch = BatchSettings::from_env()?;
     Ok(Some(otlp_csp_telemetry::init_with(config)?))
 }
 
