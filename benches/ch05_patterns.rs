@@ -190,11 +190,15 @@ fn patterns(c: &mut Criterion) {
     group.finish();
 }
 
+mod profile;
+
 criterion_group! {
     name = benches;
     // Set here rather than on the group so that command-line flags (the quick
     // run of `cargo xtask test`) still override them. About 20 s on 2 cores.
+    // `-- --profile-time 5` samples each benchmark and records its stacks.
     config = Criterion::default()
+        .with_profiler(profile::Folded::default())
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1))
         .sample_size(10)

@@ -5,7 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use opentelemetry::global::{self, BoxedTracer};
+use opentelemetry::global;
 use opentelemetry::trace::{
     Link, Span as _, SpanBuilder, SpanContext, SpanId, Status, TraceContextExt,
     TraceFlags, TraceId, TraceState, Tracer,
@@ -57,7 +57,25 @@ impl<T> Traced<T> {
 /// producer's span. Install the provider before building the patterns.
 #[derive(Clone)]
 pub struct Tracing {
-    tracer: Option<Arc<BoxedTracer>>,
+    tracer: Option<Arc<dyn Start>>,
+}
+
+/// A tracer with its span type erased behind the one call the patterns
+/// make, rather than behind `global::BoxedTracer`: a recording span is then boxed
+/// once, when it goes into its context, not also by the tracer.
+trait Start: Send + Sync {
+    /// Starts `span` as a child of `parent`.
+    fn start(&self, span: SpanBuilder, parent: &Context) -> Step;
+}
+
+impl<T> Start for T
+where
+    T: Tracer + Send + Sync,
+    T::Span: Send + Sync + 'static,
+{
+    fn start(&self, span: SpanBuilder, parent: &Context) -> Step {
+        Step::start(self.build_with_context(span, parent), parent)
+    }
 }
 
 impl std::fmt::Debug for Tracing {
@@ -79,7 +97,7 @@ impl Default for Tracing {
 impl Tracing {
     /// The global provider's tracer, scope [`SCOPE`], as it is now.
     pub fn global() -> Self {
-        Self::boxed(global::tracer(SCOPE))
+        Self::new(global::tracer(SCOPE))
     }
 
     /// A given tracer, e.g. from a provider a test owns (so tests do not
@@ -89,10 +107,14 @@ impl Tracing {
         T: Tracer<Span = S> + Send + Sync + 'static,
         S: opentelemetry::trace::Span + Send + Sync + 'static,
     {
-        Self::boxed(BoxedTracer::new(Box::new(tracer)))
+        Self::new(tracer)
     }
 
-    fn boxed(tracer: BoxedTracer) -> Self {
+    fn new<T>(tracer: T) -> Self
+    where
+        T: Tracer + Send + Sync + 'static,
+        T::Span: Send + Sync + 'static,
+    {
         // A tracer that only hands back its parent's span context (the no-op
         // tracer) would make every step pay for a call that changes nothing:
         // carrying the contexts without it gives the same result.
@@ -109,6 +131,12 @@ impl Tracing {
         Self { tracer: None }
     }
 
+    /// Whether this starts no spans: each step then runs in its item's
+    /// context, passed through unchanged.
+    pub(crate) fn is_off(&self) -> bool {
+        self.tracer.is_none()
+    }
+
     /// Starts the span of processing one item taken from `destination`,
     /// whose creation context is `parent`: a CONSUMER span, its child.
     pub(crate) fn process(
@@ -118,12 +146,7 @@ impl Tracing {
     ) -> Step {
         match &self.tracer {
             None => Step::passthrough(parent),
-            Some(tracer) => {
-                let span = destination
-                    .process()
-                    .start_with_context(tracer.as_ref(), parent);
-                Step::start(span, parent)
-            }
+            Some(tracer) => tracer.start(destination.process(), parent),
         }
     }
 
@@ -163,16 +186,12 @@ impl Tracing {
         let mut span = destination.process();
         let count = KeyValue::new(MESSAGING_BATCH_MESSAGE_COUNT, size as i64);
         span.attributes.get_or_insert_with(Vec::new).push(count);
-        let span = span
-            .with_links(links.next().unwrap_or_default())
-            .start_with_context(tracer.as_ref(), &Context::new());
-        let step = Step::start(span, &Context::new());
+        let span = span.with_links(links.next().unwrap_or_default());
+        let step = tracer.start(span, &Context::new());
         if step.context().span().is_recording() {
             for links in links {
-                SpanBuilder::from_name(BATCH_LINKS)
-                    .with_links(links)
-                    .start_with_context(tracer.as_ref(), step.context())
-                    .end();
+                let span = SpanBuilder::from_name(BATCH_LINKS).with_links(links);
+                tracer.start(span, step.context()).end();
             }
         }
         step
@@ -204,7 +223,7 @@ fn link_limit(var: Option<&str>) -> usize {
 /// span under a parent, it returns the parent's span context and records
 /// nothing. The probe runs with telemetry suppressed, under which the SDK's
 /// tracer returns an empty, unrecorded span, so the probe is never exported.
-fn only_propagates(tracer: &BoxedTracer) -> bool {
+fn only_propagates<T: Tracer>(tracer: &T) -> bool {
     let probe = SpanContext::new(
         TraceId::from(1),
         SpanId::from(1),
@@ -245,10 +264,22 @@ impl Step {
         // A no-op tracer returns a span that only repeats the parent's span
         // context. Wrapping it in a new Context would cost an allocation and
         // change nothing, so pass the parent through instead.
-        if !span.is_recording()
-            && span.span_context() == parent.span().span_context()
-        {
-            return Self::passthrough(parent);
+        if !span.is_recording() {
+            if span.span_context() == parent.span().span_context() {
+                return Self::passthrough(parent);
+            }
+            // An unsampled span: it records nothing, and ending it does
+            // nothing (the SDK hands only recording spans to its processors).
+            // Its children need only its span context, so the context holds
+            // that alone (`with_remote_span_context` stores it as it is; it
+            // stays a local one): no boxed span, no lock, no clock read when
+            // the step ends. This is what keeps a 1 % sample cheap.
+            let span_context = span.span_context().clone();
+            drop(span);
+            return Self {
+                cx: parent.with_remote_span_context(span_context),
+                owned: AtomicBool::new(false),
+            };
         }
         Self {
             cx: parent.with_span(span),
@@ -258,6 +289,13 @@ impl Step {
 
     fn owned(&self) -> bool {
         self.owned.load(Ordering::Relaxed)
+    }
+
+    /// Whether the step had a span of its own to end; it has none after.
+    /// Most steps own none (untraced, unsampled): they pay a load, not the
+    /// read-modify-write of the swap.
+    fn take_owned(&self) -> bool {
+        self.owned() && self.owned.swap(false, Ordering::Relaxed)
     }
 
     /// The context to run the step's code in, and to send downstream.
@@ -290,7 +328,7 @@ impl Step {
 
     /// Ends the span and returns the context for the next step.
     pub(crate) fn end(mut self) -> Context {
-        if self.owned.swap(false, Ordering::Relaxed) {
+        if self.take_owned() {
             self.cx.span().end();
         }
         std::mem::take(&mut self.cx)
@@ -300,7 +338,7 @@ impl Step {
     /// Records a panic in the step's code and ends the span: an `exception`
     /// event, `error.type` `panic`, and status Error.
     pub(crate) fn panicked(&self, message: &str) {
-        if self.owned.swap(false, Ordering::Relaxed) {
+        if self.take_owned() {
             self.cx.span().add_event(
                 "exception",
                 vec![
@@ -325,7 +363,7 @@ impl Step {
 
 impl Drop for Step {
     fn drop(&mut self) {
-        if self.owned.swap(false, Ordering::Relaxed) {
+        if self.take_owned() {
             if std::thread::panicking() {
                 // The patterns catch their code's panics and record them
                 // with the message; this fallback does not know it.

@@ -3,11 +3,13 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Capture, attr_i64, by_id, quiet_planned_panics};
 use opentelemetry::trace::{SpanId, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue};
+use opentelemetry_sdk::trace::Sampler;
 use otlp_csp_patterns::{Order, Traced, Tracing, tasks, threads};
 
 #[test]
@@ -48,6 +50,46 @@ fn pipeline_stage_spans_form_a_chain_per_item() {
         for s in [print, double, parse] {
             assert_eq!(s.span_context.trace_id(), root.trace_id());
         }
+    }
+}
+
+/// A step whose span the sampler drops records nothing, yet its span
+/// context goes on with the item: the stage's code sees it, and the next
+/// stage's span is its child, with it as a *local* parent. The sampler here
+/// drops roots and records the children of an unsampled local parent (but
+/// not of a remote one), so a lost or remote context records no `process b`.
+#[test]
+fn an_unsampled_step_still_hands_its_span_context_on() {
+    let sampler = Sampler::parent_based(Sampler::AlwaysOff)
+        .with_local_parent_not_sampled(Sampler::AlwaysOn);
+    let capture = Capture::with_sampler(sampler);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen_in_a = {
+        let seen = seen.clone();
+        move |x: u32| {
+            let cx = Context::current();
+            seen.lock().unwrap().push(cx.span().span_context().clone());
+            x
+        }
+    };
+    let out = threads::Pipeline::new(2)
+        .unwrap()
+        .tracing(capture.tracing())
+        .stage("a", seen_in_a)
+        .stage("b", |x| x + 1)
+        .run(0..3)
+        .unwrap();
+    assert_eq!(out, [1, 2, 3]);
+
+    assert!(capture.named("process a").is_empty(), "roots are dropped");
+    let seen = seen.lock().unwrap();
+    let b = capture.named("process b");
+    assert_eq!((seen.len(), b.len()), (3, 3));
+    for (a, b) in seen.iter().zip(&b) {
+        assert!(a.is_valid() && !a.is_sampled() && !a.is_remote(), "{a:?}");
+        assert_eq!(b.parent_span_id, a.span_id());
+        assert!(!b.parent_span_is_remote);
+        assert_eq!(b.span_context.trace_id(), a.trace_id());
     }
 }
 

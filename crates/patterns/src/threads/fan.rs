@@ -125,19 +125,17 @@ impl FanOut {
                 let (f, parent, tracing) = (&f, &parent, &self.tracing);
                 let destination = &self.destination;
                 spawn_scoped(scope, &format!("fan-out-{i}"), move || {
+                    // Untraced, every item runs in the caller's context: it
+                    // is made current once, not once per item.
+                    let _in_caller =
+                        tracing.is_off().then(|| parent.clone().attach());
                     for (index, item) in work_rx {
-                        let step = tracing.process(destination, parent);
-                        step.attribute(|| KeyValue::new("item.index", index as i64));
-                        let result = catch_unwind(AssertUnwindSafe(|| {
-                            let _in_span = step.context().clone().attach();
-                            f(item)
-                        }))
-                        .map_err(|payload| {
-                            let message = panic_message(payload.as_ref());
-                            step.panicked(&message);
-                            message
-                        });
-                        step.end();
+                        let result = if tracing.is_off() {
+                            catch_unwind(AssertUnwindSafe(|| f(item)))
+                                .map_err(|payload| panic_message(payload.as_ref()))
+                        } else {
+                            traced(tracing, destination, parent, index, || f(item))
+                        };
                         if done_tx.send((index, result)).is_err() {
                             return;
                         }
@@ -171,6 +169,30 @@ impl FanOut {
             // the workers see closed channels and stop.
         })
     }
+}
+
+/// Runs `f` for item `index` inside its span, a child of `parent`; a panic
+/// is recorded on the span and returned as its message.
+fn traced<R>(
+    tracing: &Tracing,
+    destination: &Destination,
+    parent: &Context,
+    index: usize,
+    f: impl FnOnce() -> R,
+) -> Result<R, String> {
+    let step = tracing.process(destination, parent);
+    step.attribute(|| KeyValue::new("item.index", index as i64));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let _in_span = step.context().clone().attach();
+        f()
+    }))
+    .map_err(|payload| {
+        let message = panic_message(payload.as_ref());
+        step.panicked(&message);
+        message
+    });
+    step.end();
+    result
 }
 
 fn spawn_scoped<'scope, 'env>(

@@ -18,6 +18,26 @@ use crate::trace::{Traced, Tracing};
 type Spawner = Box<dyn FnOnce(&Settings) -> Result<Running, BuildError> + Send>;
 type Running = (&'static str, JoinHandle<()>);
 
+/// What the channels carry: an item and the context it was produced in,
+/// `None` for the empty context, which is what [`Pipeline::run`] feeds. An
+/// untraced stage then has no context to carry or to make current. The
+/// context is boxed, and each traced stage reuses the box: a message as
+/// small as an item and a pointer kept crossbeam's send and receive as
+/// fast as for the bare item; with the context inline they were slower.
+struct Msg<T> {
+    cx: Option<Box<Context>>,
+    value: T,
+}
+
+impl<T> From<Traced<T>> for Msg<T> {
+    fn from(msg: Traced<T>) -> Self {
+        Self {
+            cx: Some(Box::new(msg.cx)),
+            value: msg.value,
+        }
+    }
+}
+
 #[derive(Clone)]
 struct Settings {
     tracing: Tracing,
@@ -36,8 +56,8 @@ struct Settings {
 pub struct Pipeline<In, Out> {
     capacity: usize,
     settings: Settings,
-    input: Sender<Traced<In>>,
-    output: Receiver<Traced<Out>>,
+    input: Sender<Msg<In>>,
+    output: Receiver<Msg<Out>>,
     stages: Vec<Spawner>,
 }
 
@@ -104,31 +124,36 @@ impl<In: Send + 'static, Out: Send + 'static> Pipeline<In, Out> {
     /// Starts every stage. Send items into the [`Input`]; drop it (every
     /// clone) to say there are no more, and the stages finish in turn.
     pub fn start(self) -> Result<(Input<In>, Output<Out>), BuildError> {
+        let cancel = self.settings.cancel.clone();
+        let (tx, mut output) = self.spawn()?;
+        let tx = Arc::new(RwLock::new(Some(tx)));
+        // Weak: once every `Input` is dropped, the sender goes with them
+        // and the pipeline ends the normal way.
+        output.close_input = Box::new({
+            let tx = Arc::downgrade(&tx);
+            move || {
+                if let Some(tx) = tx.upgrade() {
+                    tx.write().unwrap_or_else(|p| p.into_inner()).take();
+                }
+            }
+        });
+        Ok((Input { tx, cancel }, output))
+    }
+
+    /// Starts every stage; the first channel's sender, and the output with
+    /// nothing to close on the input side.
+    fn spawn(self) -> Result<(Sender<Msg<In>>, Output<Out>), BuildError> {
         let mut running = Vec::with_capacity(self.stages.len());
         for spawn in self.stages {
             // On failure the started stages see their channels close and exit.
             running.push(spawn(&self.settings)?);
         }
-        let tx = Arc::new(RwLock::new(Some(self.input)));
-        let input = Input {
-            tx: tx.clone(),
-            cancel: self.settings.cancel,
-        };
         let output = Output {
             rx: Some(self.output),
-            // Weak: once every `Input` is dropped, the sender goes with them
-            // and the pipeline ends the normal way.
-            close_input: Box::new({
-                let tx = Arc::downgrade(&tx);
-                move || {
-                    if let Some(tx) = tx.upgrade() {
-                        tx.write().unwrap_or_else(|p| p.into_inner()).take();
-                    }
-                }
-            }),
+            close_input: Box::new(|| {}),
             stages: running,
         };
-        Ok((input, output))
+        Ok((self.input, output))
     }
 
     /// Feeds `items` from a scoped thread while this thread collects the
@@ -139,12 +164,17 @@ impl<In: Send + 'static, Out: Send + 'static> Pipeline<In, Out> {
         I: IntoIterator<Item = In>,
         I::IntoIter: Send,
     {
-        let (input, mut output) = self.start()?;
+        let cancel = self.settings.cancel.clone();
+        let (tx, mut output) = self.spawn()?;
         let items = items.into_iter();
         let collected = std::thread::scope(|s| {
+            // The feeder sends on the first channel itself, without an
+            // `Input`'s lock: only it sends, and this thread never stops
+            // draining early. Its thread is new, so its context is empty.
             s.spawn(move || {
-                for item in items {
-                    if input.send(item).is_err() {
+                for value in items {
+                    let msg = Msg { cx: None, value };
+                    if !send_or_cancel(&tx, msg, cancel.as_ref()) {
                         break; // a stage stopped; `join` says why
                     }
                 }
@@ -159,19 +189,35 @@ impl<In: Send + 'static, Out: Send + 'static> Pipeline<In, Out> {
 // ANCHOR: stage_loop
 fn run_stage<A, B>(
     destination: Destination,
-    rx: Receiver<Traced<A>>,
-    tx: Sender<Traced<B>>,
+    rx: Receiver<Msg<A>>,
+    tx: Sender<Msg<B>>,
     mut f: impl FnMut(A) -> B,
     settings: Settings,
 ) {
-    let cancel = settings.cancel.as_ref();
+    let (tracing, cancel) = (&settings.tracing, settings.cancel.as_ref());
     // Ends when upstream is finished, downstream is gone, or `cancel` fires.
-    while let Some(msg) = recv_or_cancel(&rx, cancel) {
-        // The item's span is a child of the span that produced it.
-        let step = settings.tracing.process(&destination, &msg.cx);
-        // Runs `f` inside the step's span; a panic is recorded there first.
-        let value = step.run(|| f(msg.value));
-        if !send_or_cancel(&tx, Traced::new(step.end(), value), cancel) {
+    while let Some(Msg { cx, value }) = recv_or_cancel(&rx, cancel) {
+        let msg = match cx {
+            // Untraced, and the item came with the empty context: the
+            // stage's own is that already. Nothing to carry.
+            None if tracing.is_off() => Msg {
+                cx: None,
+                value: f(value),
+            },
+            cx => {
+                let mut cx = cx.unwrap_or_default();
+                // The item's span is a child of the span that produced it.
+                let step = tracing.process(&destination, &cx);
+                // Runs `f` inside the step's span; a panic is recorded there.
+                let value = step.run(|| f(value));
+                *cx = step.end(); // the next stage's parent, in the same box
+                Msg {
+                    cx: Some(cx),
+                    value,
+                }
+            }
+        };
+        if !send_or_cancel(&tx, msg, cancel) {
             return;
         }
     }
@@ -221,7 +267,7 @@ pub struct Input<T> {
     // Shared with the `Output`, which closes it when the consumer gives up:
     // the first stage then sees the end of its input and the stages finish
     // in turn, even if an `Input` is still alive somewhere.
-    tx: Arc<RwLock<Option<Sender<Traced<T>>>>>,
+    tx: Arc<RwLock<Option<Sender<Msg<T>>>>>,
     cancel: Option<CancelToken>,
 }
 
@@ -238,6 +284,7 @@ impl<T> Input<T> {
         let Some(tx) = guard.as_ref() else {
             return Err(SendError::Closed(msg.value));
         };
+        let msg = Msg::from(msg);
         let Some(cancel) = &self.cancel else {
             return tx
                 .send(msg)
@@ -278,7 +325,7 @@ impl<T> Input<T> {
 /// The receiving end of a started pipeline; it also owns the stage threads.
 /// Dropping it stops the pipeline (without waiting for the stages).
 pub struct Output<T> {
-    rx: Option<Receiver<Traced<T>>>,
+    rx: Option<Receiver<Msg<T>>>,
     close_input: Box<dyn Fn() + Send + Sync>,
     stages: Vec<Running>,
 }
@@ -287,13 +334,15 @@ impl<T> Output<T> {
     /// The next output, or `None` once the pipeline has finished (every
     /// input was dropped and every stage is done) or stopped.
     pub fn recv(&self) -> Option<T> {
-        self.recv_traced().map(|msg| msg.value)
+        Some(self.rx.as_ref()?.recv().ok()?.value)
     }
 
     /// The next output with the context of the last stage's span, to carry
     /// the trace further.
     pub fn recv_traced(&self) -> Option<Traced<T>> {
-        self.rx.as_ref()?.recv().ok()
+        let msg = self.rx.as_ref()?.recv().ok()?;
+        let cx = msg.cx.map_or_else(Context::new, |cx| *cx);
+        Some(Traced::new(cx, msg.value))
     }
 
     /// Waits for every stage thread and reports the first stage (in

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use opentelemetry::trace::{SpanId, TracerProvider};
 use opentelemetry_sdk::trace::{
-    InMemorySpanExporter, SdkTracerProvider, SpanData, TracerProviderBuilder,
+    InMemorySpanExporter, SdkTracerProvider, ShouldSample, SpanData,
+    TracerProviderBuilder,
 };
 use otlp_csp_patterns::Tracing;
 
@@ -25,6 +26,11 @@ impl Capture {
     /// A capture whose provider keeps at most `max` links per span.
     pub fn with_link_limit(max: u32) -> Self {
         Self::from_builder(SdkTracerProvider::builder().with_max_links_per_span(max))
+    }
+
+    /// A capture whose provider samples with `sampler`.
+    pub fn with_sampler(sampler: impl ShouldSample + 'static) -> Self {
+        Self::from_builder(SdkTracerProvider::builder().with_sampler(sampler))
     }
 
     fn from_builder(builder: TracerProviderBuilder) -> Self {
