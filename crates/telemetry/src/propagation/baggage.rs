@@ -124,11 +124,23 @@ pub fn is_token(s: &str) -> bool {
 }
 
 /// RFC 9110 §5.6.2 `tchar`: a letter, a digit or one of ``!#$%&'*+-.^_`|~``.
-/// `iter().any`, not `contains(&c)`: for bytes that calls `memchr`, whose
-/// set-up costs more than the fifteen comparisons.
+/// A `match`, not `b"...".contains(&c)`: that calls `memchr` once per byte.
 fn is_tchar(c: u8) -> bool {
-    const MARKS: &[u8; 15] = b"!#$%&'*+-.^_`|~";
-    c.is_ascii_alphanumeric() || MARKS.iter().any(|&m| m == c)
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            b'!' | b'#'
+                ..=b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+        )
 }
 
 fn is_baggage_octet(c: u8) -> bool {
