@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::thread;
 use std::time::Duration;
 
-use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode, criterion_group};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use otlp_csp::patterns::{Order, threads};
 
@@ -190,6 +190,48 @@ fn patterns(c: &mut Criterion) {
     group.finish();
 }
 
+/// The goals' pairs, timed in turn (`benches/paired`): what `cargo xtask
+/// bench` judges, as criterion's sequential figures drift with the machine.
+fn interleaved() {
+    let Some(mut paired) = paired::Paired::from_args("ch05_patterns", BUDGET) else {
+        return;
+    };
+    use paired::Arm;
+    paired.compare(
+        vec![
+            Arm::new("pipeline_raw", raw_pipeline),
+            Arm::new("pipeline", pattern_pipeline),
+        ],
+        None,
+    );
+    paired.compare(
+        vec![
+            Arm::new("fan_out_raw", raw_fan_out),
+            Arm::new("fan_out_unordered", || pattern_fan_out(Order::Completion)),
+        ],
+        None,
+    );
+    paired.compare(
+        vec![
+            Arm::new("fan_out_ordered_raw", raw_fan_out_ordered),
+            Arm::new("fan_out_ordered", || pattern_fan_out(Order::Input)),
+        ],
+        None,
+    );
+    paired.compare(
+        vec![
+            Arm::new("pool_raw", raw_pool),
+            Arm::new("pool", pattern_pool),
+        ],
+        None,
+    );
+    paired.record();
+}
+
+/// Criterion's measurement time, and each comparison's.
+const BUDGET: Duration = Duration::from_secs(1);
+
+mod paired;
 mod profile;
 
 criterion_group! {
@@ -200,7 +242,7 @@ criterion_group! {
     config = Criterion::default()
         .with_profiler(profile::Folded::default())
         .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1))
+        .measurement_time(BUDGET)
         .sample_size(10)
         // Ten samples need far fewer than the default 100,000 bootstrap
         // resamples, and the book reads criterion's estimates, not its plots.
@@ -208,4 +250,8 @@ criterion_group! {
         .without_plots();
     targets = patterns
 }
-criterion_main!(benches);
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    interleaved();
+}

@@ -4,7 +4,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use opentelemetry::trace::TracerProvider;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
@@ -83,6 +83,41 @@ fn tracing_cost(c: &mut Criterion) {
 // ANCHOR_END: setups
 // ANCHOR_END: bench
 
+/// Untraced, 1 % and 100 %, timed in turn (`benches/paired`): the ratios
+/// `cargo xtask bench` judges. Each traced arm flushes its batch processor
+/// after its chunk, so that its export work is not charged to the next arm.
+fn interleaved() {
+    let Some(mut paired) = paired::Paired::from_args("ch06_tracing_cost", BUDGET)
+    else {
+        return;
+    };
+    let (one_pct, all) = (provider(0.01), provider(1.0));
+    let (sampled, every) = (one_pct.tracer("bench"), all.tracer("bench"));
+    let flush = |p: &SdkTracerProvider| p.force_flush().expect("flush the batch");
+    paired.compare(
+        vec![
+            paired::Arm::new("untraced", || run(Tracing::off())),
+            paired::Arm::new("sampled_1pct", || {
+                run(Tracing::with_tracer(sampled.clone()))
+            })
+            .settle(|| flush(&one_pct)),
+            paired::Arm::new("sampled_100pct", || {
+                run(Tracing::with_tracer(every.clone()))
+            })
+            .settle(|| flush(&all)),
+        ],
+        None,
+    );
+    paired.record();
+    for p in [one_pct, all] {
+        p.shutdown().expect("flush the batch processor");
+    }
+}
+
+/// Criterion's measurement time, and the comparison's.
+const BUDGET: Duration = Duration::from_secs(6);
+
+mod paired;
 mod profile;
 
 criterion_group! {
@@ -91,7 +126,7 @@ criterion_group! {
     config = Criterion::default()
         .with_profiler(profile::Folded::default())
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(6))
+        .measurement_time(BUDGET)
         .sample_size(20)
         // Twenty samples need far fewer than the default 100,000 bootstrap
         // resamples. With the default, the analysis of one function left the
@@ -101,4 +136,8 @@ criterion_group! {
         .without_plots();
     targets = tracing_cost
 }
-criterion_main!(benches);
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    interleaved();
+}

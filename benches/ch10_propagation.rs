@@ -11,7 +11,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use opentelemetry::Context;
 use opentelemetry::baggage::{Baggage, BaggageExt, KeyValueMetadata};
@@ -44,44 +44,69 @@ fn request(tracestate: &'static str) -> HeaderMap {
     map
 }
 
+fn book_propagators() -> (W3cTraceContext, W3cBaggage) {
+    (W3cTraceContext::new(), W3cBaggage::new())
+}
+
+fn sdk_propagators() -> (TraceContextPropagator, BaggagePropagator) {
+    (TraceContextPropagator::new(), BaggagePropagator::new())
+}
+
+/// The book's propagators: extract from `map`, inject into a fresh map.
+fn book(
+    trace: &W3cTraceContext,
+    baggage: &W3cBaggage,
+    map: &HeaderMap,
+) -> HeaderMap {
+    let carrier = HeaderCarrier(black_box(map));
+    let cx = baggage.extract_with_context(
+        &trace.extract_with_context(&Context::new(), &carrier),
+        &carrier,
+    );
+    let mut out = HeaderMap::new();
+    trace.inject_context(&cx, &mut HeaderCarrierMut(&mut out));
+    baggage.inject_context(&cx, &mut HeaderCarrierMut(&mut out));
+    out
+}
+
+/// The same with the SDK's propagators and `opentelemetry-http`'s carriers.
+fn sdk(
+    trace: &TraceContextPropagator,
+    baggage: &BaggagePropagator,
+    map: &HeaderMap,
+) -> HeaderMap {
+    let carrier = HeaderExtractor(black_box(map));
+    let cx = baggage.extract_with_context(
+        &trace.extract_with_context(&Context::new(), &carrier),
+        &carrier,
+    );
+    let mut out = HeaderMap::new();
+    trace.inject_context(&cx, &mut HeaderInjector(&mut out));
+    baggage.inject_context(&cx, &mut HeaderInjector(&mut out));
+    out
+}
+
+/// The request every case but the Level 2 one reads.
+fn level1_request() -> HeaderMap {
+    request("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE,ot=th:8")
+}
+
 fn propagation(c: &mut Criterion) {
-    let map = request("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE,ot=th:8");
+    let map = level1_request();
     let level2 = request("rojo=00f067aa0ba902b7,tenant@vendorname12345=x,ot=th:8");
     let mut group = c.benchmark_group("ch10_propagation_cost");
 
-    let (trace, baggage) = (W3cTraceContext::new(), W3cBaggage::new());
+    let (trace, baggage) = book_propagators();
     for (name, map) in [
         ("book_extract_inject", &map),
         ("book_extract_inject_level2_key", &level2),
     ] {
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                let carrier = HeaderCarrier(black_box(map));
-                let cx = baggage.extract_with_context(
-                    &trace.extract_with_context(&Context::new(), &carrier),
-                    &carrier,
-                );
-                let mut out = HeaderMap::new();
-                trace.inject_context(&cx, &mut HeaderCarrierMut(&mut out));
-                baggage.inject_context(&cx, &mut HeaderCarrierMut(&mut out));
-                out
-            })
-        });
+        group.bench_function(name, |b| b.iter(|| book(&trace, &baggage, map)));
     }
 
-    let (trace, baggage) = (TraceContextPropagator::new(), BaggagePropagator::new());
+    let (trace, baggage) = sdk_propagators();
     group.bench_function("sdk_extract_inject", |b| {
-        b.iter(|| {
-            let carrier = HeaderExtractor(black_box(&map));
-            let cx = baggage.extract_with_context(
-                &trace.extract_with_context(&Context::new(), &carrier),
-                &carrier,
-            );
-            let mut out = HeaderMap::new();
-            trace.inject_context(&cx, &mut HeaderInjector(&mut out));
-            baggage.inject_context(&cx, &mut HeaderInjector(&mut out));
-            out
-        })
+        b.iter(|| sdk(&trace, &baggage, &map))
     });
 
     group.bench_function("api_floor", |b| b.iter(api_floor));
@@ -147,13 +172,48 @@ fn api_floor() -> HeaderMap {
 }
 // ANCHOR_END: floor_out
 
+/// The SDK's, the book's and the floor, timed in turn (`benches/paired`):
+/// the ratios `cargo xtask bench` judges.
+fn interleaved() {
+    let Some(mut paired) =
+        paired::Paired::from_args("ch10_propagation_cost", BUDGET)
+    else {
+        return;
+    };
+    let map = level1_request();
+    let (book_trace, book_baggage) = book_propagators();
+    let (sdk_trace, sdk_baggage) = sdk_propagators();
+    paired.compare(
+        vec![
+            paired::Arm::new("sdk_extract_inject", || {
+                sdk(&sdk_trace, &sdk_baggage, &map)
+            }),
+            paired::Arm::new("book_extract_inject", || {
+                book(&book_trace, &book_baggage, &map)
+            }),
+            paired::Arm::new("api_floor", api_floor),
+        ],
+        Some("api_floor"),
+    );
+    paired.record();
+}
+
+/// Criterion's measurement time, and the comparison's.
+const BUDGET: Duration = Duration::from_secs(4);
+
+mod paired;
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4))
+        .measurement_time(BUDGET)
         .sample_size(30)
         .without_plots();
     targets = propagation
 }
-criterion_main!(benches);
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    interleaved();
+}

@@ -5,7 +5,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{Span, Tracer, TracerProvider, noop::NoopTracerProvider};
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -131,11 +131,42 @@ fn span_cost(c: &mut Criterion) {
     }
 }
 
+/// The bare SDK and the book's set-up, timed in turn (`benches/paired`):
+/// the ratio `cargo xtask bench` judges. Each flushes its processor after
+/// its chunk, so that its export thread's work is not charged to the other.
+fn interleaved() {
+    let Some(mut paired) = paired::Paired::from_args("ch12_span_cost", BUDGET)
+    else {
+        return;
+    };
+    let setups = setups();
+    let arm = |name: &'static str| {
+        let (_, provider) = setups.iter().find(|(n, _)| *n == name).expect(name);
+        let tracer = provider.tracer("bench");
+        paired::Arm::new(name, move || tracer.start(black_box("op")))
+            .settle(|| provider.force_flush().expect("flush"))
+    };
+    paired.compare(vec![arm("sdk_batch"), arm("book_setup")], None);
+    paired.record();
+    for (_, provider) in setups {
+        provider.shutdown().expect("shutdown");
+    }
+}
+
+/// Criterion's measurement time, and the comparison's.
+const BUDGET: Duration = Duration::from_secs(3);
+
+mod paired;
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
+        .measurement_time(BUDGET);
     targets = span_cost
 }
-criterion_main!(benches);
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    interleaved();
+}

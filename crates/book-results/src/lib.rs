@@ -21,6 +21,7 @@
 
 pub mod clock;
 pub mod criterion;
+pub mod paired;
 pub mod profile;
 pub mod provenance;
 pub mod record;

@@ -5,11 +5,15 @@
 //!   gives the same figure within 10 % (two groups that disagree mean one
 //!   of them measures something the other does not);
 //! - ratio goals: one benchmark at most a bound times another measured in
-//!   the same run, or times a figure the Go report claims.
+//!   the same run, or times a figure the Go report claims. Two benchmarks
+//!   are judged on their interleaved comparison (`benches/paired`: the
+//!   median of the per-round ratios) when the run recorded one, else on
+//!   criterion's figures, taken one after the other.
 
 use std::path::Path;
 
 use anyhow::Result;
+use book_results::Measurement;
 
 /// The largest ratio between the two figures of a pair that still counts
 /// as agreeing.
@@ -160,9 +164,37 @@ pub fn judge(goal: &Goal, nanos: impl Fn(&str) -> Option<f64>) -> String {
     }
 }
 
+/// The line of a goal between two benchmarks judged on their interleaved
+/// comparison, if `paired` (a lookup of recorded results by id) has it.
+pub fn judge_paired(
+    goal: &Goal,
+    paired: impl Fn(&str) -> Option<Measurement>,
+) -> Option<String> {
+    let Against::Bench(against) = goal.against else {
+        return None;
+    };
+    let id = book_results::paired::ratio_id(goal.bench, against, goal.floor)?;
+    let m = paired(&id)?;
+    let word = if m.value <= goal.bound {
+        "met"
+    } else {
+        "MISSED"
+    };
+    let (low, high) = (m.lower.unwrap_or(m.value), m.upper.unwrap_or(m.value));
+    Some(format!(
+        "{}: {word}: {:.2} x, {} (range {low:.2}-{high:.2}) [{id}]",
+        goal.what, m.value, m.statistic
+    ))
+}
+
 /// Prints `met` or `MISSED` for every pair and goal found in criterion's
-/// results.
-pub fn print(criterion_dir: &Path) -> Result<()> {
+/// results and the interleaved comparisons recorded in `results_dir`.
+pub fn print(criterion_dir: &Path, results_dir: &Path) -> Result<()> {
+    let recorded: Vec<Measurement> = book_results::read_results_dir(results_dir)?
+        .into_iter()
+        .flat_map(|file| file.results)
+        .collect();
+    let paired = |id: &str| recorded.iter().find(|m| m.id == id).cloned();
     let fresh = book_results::criterion::read_all(criterion_dir)?;
     let nanos = |id: &str| {
         fresh
@@ -183,7 +215,12 @@ pub fn print(criterion_dir: &Path) -> Result<()> {
         }
     }
     for goal in &GOALS {
-        println!("{}", judge(goal, nanos));
+        match judge_paired(goal, paired) {
+            Some(line) => println!("{line}"),
+            None => {
+                println!("{} (criterion, one after the other)", judge(goal, nanos))
+            }
+        }
     }
     Ok(())
 }
@@ -257,5 +294,49 @@ mod tests {
             ("ch10_propagation_cost/sdk_extract_inject", 3500.0),
         ];
         assert!(judge(own, times(&no_floor)).contains("api_floor was not run"));
+    }
+
+    #[test]
+    fn an_interleaved_comparison_decides_when_there_is_one() {
+        let fan_out = GOALS
+            .iter()
+            .find(|g| g.bench == "ch05_patterns/fan_out_unordered")
+            .expect("the fan-out goal");
+        let recorded = |value: f64| {
+            move |id: &str| {
+                (id == "paired_ch05_patterns/fan_out_unordered/over/fan_out_raw")
+                    .then(|| {
+                        let mut m = Measurement::count(id, value, "×")
+                            .with_statistic("median of 31 interleaved rounds");
+                        (m.lower, m.upper) = (Some(0.9), Some(1.2));
+                        m
+                    })
+            }
+        };
+        // Criterion, one function after the other, said 1.16 x; the
+        // interleaved rounds say 1.01 x, and decide.
+        let line = judge_paired(fan_out, recorded(1.01)).expect("judged");
+        assert!(line.contains(": met: 1.01 x, median of 31"), "{line}");
+        assert!(line.contains("range 0.90-1.20"), "{line}");
+        let line = judge_paired(fan_out, recorded(1.11)).expect("judged");
+        assert!(line.contains(": MISSED: 1.11 x"), "{line}");
+        // No comparison recorded: criterion's figures decide.
+        assert_eq!(judge_paired(fan_out, |_| None), None);
+        // A claim is never paired.
+        assert_eq!(judge_paired(&GOALS[1], recorded(0.1)), None);
+    }
+
+    #[test]
+    fn the_floor_goal_reads_the_ratio_above_the_floor() {
+        let own = GOALS
+            .iter()
+            .find(|g| g.floor.is_some())
+            .expect("floor goal");
+        let want = "paired_ch10_propagation_cost/book_extract_inject/over/\
+                    sdk_extract_inject/above/api_floor";
+        let line = judge_paired(own, |id| {
+            (id == want).then(|| Measurement::count(id, 0.45, "×"))
+        });
+        assert!(line.expect("judged").contains(": met: 0.45 x"));
     }
 }

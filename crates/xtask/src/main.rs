@@ -262,7 +262,9 @@ fn bench(judge_only: bool) -> Result<()> {
         book_results::criterion::criterion_dir(&repo_root(), |name| {
             std::env::var_os(name)
         });
-    agreement::print(&criterion_dir)?;
+    let results_dir =
+        book_results::results_dir(&repo_root(), |name| std::env::var_os(name));
+    agreement::print(&criterion_dir, &results_dir)?;
     println!(
         "Fresh figures are in target/criterion; `cargo xtask build` writes them into the book.\n\
          `cargo xtask baseline` keeps them as the committed fallback."

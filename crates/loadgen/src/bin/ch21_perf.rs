@@ -38,6 +38,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail, ensure};
 use book_results::Measurement;
+use book_results::paired::{load_average, median};
 use otlp_csp_loadgen::{
     Bounds, Connection as _, HttpConnection, MAX_REQUESTS, Outcome, Report,
     Schedule, Target, closed_loop, open_loop, procfs,
@@ -755,16 +756,6 @@ fn spans_in_basic_log(text: &str) -> u64 {
         .sum()
 }
 
-/// The 1-minute load average (`/proc/loadavg`): how much other work the
-/// two cores had when the run started.
-fn load_average() -> Result<f64> {
-    let text = std::fs::read_to_string("/proc/loadavg")?;
-    text.split_whitespace()
-        .next()
-        .and_then(|v| v.parse().ok())
-        .context("bad /proc/loadavg")
-}
-
 /// One of the goals, measured.
 #[derive(Debug)]
 struct Goal {
@@ -1147,10 +1138,6 @@ fn median_index(values: &[f64]) -> usize {
     let mut order: Vec<usize> = (0..values.len()).collect();
     order.sort_by(|a, b| values[*a].total_cmp(&values[*b]));
     order[(values.len() - 1) / 2]
-}
-
-fn median(values: &[f64]) -> f64 {
-    values[median_index(values)]
 }
 
 /// `m` with the smallest and largest of `values` as its range.
