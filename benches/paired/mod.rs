@@ -6,8 +6,8 @@
 //! the results group `paired_GROUP` (`book_results::paired` says which),
 //! and `cargo xtask bench` judges the goals on them.
 //!
-//! They run in `cargo bench` (criterion's `--bench`), for as long as the
-//! run's `--measurement-time` per comparison, never in `cargo test`, a
+//! They run in `cargo bench` (criterion's `--bench`), for the run's
+//! `--measurement-time` per arm, never in `cargo test`, a
 //! `--profile-time` or a `--list` run. A filter runs the comparisons with an
 //! arm whose id contains it as plain text.
 
@@ -107,7 +107,7 @@ impl Paired {
         })
     }
 
-    /// Times `arms` in turn until the budget is spent (at least
+    /// Times `arms` in turn until each arm's budget is spent (at least
     /// `MIN_ROUNDS` rounds); ratios divide by the first arm; `floor` names
     /// the arm whose time is taken off both sides of a second ratio.
     pub fn compare(&mut self, mut arms: Vec<Arm<'_>>, floor: Option<&str>) {
@@ -120,8 +120,10 @@ impl Paired {
         }
         let iterations: Vec<u64> = arms.iter_mut().map(Arm::calibrate).collect();
         let mut rounds = Vec::new();
+        // Each arm gets the time criterion gives one function.
+        let budget = self.budget * arms.len() as u32;
         let start = Instant::now();
-        while rounds.len() < MIN_ROUNDS || start.elapsed() < self.budget {
+        while rounds.len() < MIN_ROUNDS || start.elapsed() < budget {
             let n = arms.len();
             let mut round = vec![0.0; n];
             for k in 0..n {
@@ -142,7 +144,10 @@ impl Paired {
                 for m in results.iter().filter(|m| m.unit == "×") {
                     let (low, high) =
                         (m.lower.unwrap_or(0.0), m.upper.unwrap_or(0.0));
-                    eprintln!("{}: {:.3} × ({low:.3}–{high:.3})", m.id, m.value);
+                    eprintln!(
+                        "{}: {:.3} × (quartiles {low:.3}–{high:.3})",
+                        m.id, m.value
+                    );
                 }
                 self.results.extend(results);
             }

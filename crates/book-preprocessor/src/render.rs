@@ -65,9 +65,13 @@ pub fn shown_interval(figure: &Figure, unit: Option<TimeUnit>) -> Option<String>
 }
 
 /// What a figure's interval is: a confidence interval, or, for the median
-/// of repeated runs, the range of the repeats (not a confidence interval).
+/// of repeated runs, the range of the repeats or, for the median of many
+/// interleaved rounds, their quartiles (neither is a confidence interval).
 fn interval_label(m: &crate::results::Measurement) -> String {
     if m.confidence.is_none() && m.statistic.starts_with("median") {
+        if m.statistic.contains("quartiles") {
+            return "quartiles of the rounds".to_owned();
+        }
         "range of the repeats".to_owned()
     } else {
         interval_name(m.confidence)
@@ -343,6 +347,21 @@ mod tests {
         let html = inline(&fig);
         assert!(html.contains("(range of the repeats 0.900–1.01"), "{html}");
         assert!(!html.contains("CI"), "{html}");
+    }
+
+    #[test]
+    fn interleaved_rounds_show_their_quartiles() {
+        let mut fig = figure("paired_g/a/over/b", 1.01, None, Origin::Fresh);
+        fig.measurement.unit = "×".into();
+        fig.measurement.statistic =
+            "median of 31 interleaved rounds, with the quartiles".into();
+        (fig.measurement.lower, fig.measurement.upper) = (Some(0.95), Some(1.08));
+        let html = inline(&fig);
+        assert!(
+            html.contains("(quartiles of the rounds 0.950–1.08"),
+            "{html}"
+        );
+        assert!(!html.contains("range of the repeats"), "{html}");
     }
 
     #[test]

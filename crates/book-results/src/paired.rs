@@ -55,19 +55,29 @@ pub struct Comparison {
 /// The median of `values`, the lower middle one of an even count, so that
 /// it is always one of the values measured. `values` must not be empty.
 pub fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted[(sorted.len() - 1) / 2]
+    quantile(values, 0.5)
 }
 
-/// A median with the smallest and largest value beside it.
+/// The value at quantile `q` (0 to 1) of `values`, the nearest rank at or
+/// below it, so that it is one of the values measured.
+pub fn quantile(values: &[f64], q: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((sorted.len() - 1) as f64 * q.clamp(0.0, 1.0)).floor();
+    sorted[rank as usize]
+}
+
+/// A median with the first and third quartiles beside it: with tens of
+/// rounds, the smallest and largest are one descheduled chunk each, and
+/// say little about the rest.
 fn summary(id: String, values: &[f64], unit: &str) -> Measurement {
-    let lowest = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let highest = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let mut m = Measurement::count(id, median(values), unit)
-        .with_statistic(format!("median of {} interleaved rounds", values.len()));
-    m.lower = Some(lowest);
-    m.upper = Some(highest);
+    let mut m =
+        Measurement::count(id, median(values), unit).with_statistic(format!(
+            "median of {} interleaved rounds, with the quartiles",
+            values.len()
+        ));
+    m.lower = Some(quantile(values, 0.25));
+    m.upper = Some(quantile(values, 0.75));
     m
 }
 
@@ -177,8 +187,13 @@ mod tests {
         let ms = comparison(rounds, None).measurements().unwrap();
         let ratio = find(&ms, "paired_g/pattern/over/raw");
         assert!((ratio.value - 1.10).abs() < 1e-9, "{ratio:?}");
-        assert_eq!((ratio.lower, ratio.upper), (Some(1.0), Some(1.3)));
-        assert_eq!(ratio.statistic, "median of 5 interleaved rounds");
+        // Ratios 1.0, 1.1, 1.1, 1.1, 1.3: quartiles at ranks 1 and 3.
+        assert_eq!((ratio.lower, ratio.upper), (Some(1.1), Some(1.1)));
+        assert!(
+            ratio
+                .statistic
+                .starts_with("median of 5 interleaved rounds")
+        );
         // The ratio of the medians would be 220 / 150 = 1.47: a planted
         // bug that divided medians would fail the line above.
         assert_eq!(find(&ms, "paired_g/raw").value, 150.0);
@@ -238,8 +253,13 @@ mod tests {
     }
 
     #[test]
-    fn medians_of_odd_and_even_counts() {
+    fn medians_and_quartiles_are_values_measured() {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.0);
+        let nine: Vec<f64> = (1..=9).rev().map(f64::from).collect();
+        assert_eq!(quantile(&nine, 0.25), 3.0);
+        assert_eq!(quantile(&nine, 0.75), 7.0);
+        assert_eq!(quantile(&nine, 0.0), 1.0);
+        assert_eq!(quantile(&nine, 1.0), 9.0);
     }
 }

@@ -182,7 +182,7 @@ pub fn judge_paired(
     };
     let (low, high) = (m.lower.unwrap_or(m.value), m.upper.unwrap_or(m.value));
     Some(format!(
-        "{}: {word}: {:.2} x, {} (range {low:.2}-{high:.2}) [{id}]",
+        "{}: {word}: {:.2} x, {} {low:.2}-{high:.2} [{id}]",
         goal.what, m.value, m.statistic
     ))
 }
@@ -307,7 +307,9 @@ mod tests {
                 (id == "paired_ch05_patterns/fan_out_unordered/over/fan_out_raw")
                     .then(|| {
                         let mut m = Measurement::count(id, value, "×")
-                            .with_statistic("median of 31 interleaved rounds");
+                            .with_statistic(
+                                "median of 31 interleaved rounds, with the quartiles",
+                            );
                         (m.lower, m.upper) = (Some(0.9), Some(1.2));
                         m
                     })
@@ -317,7 +319,7 @@ mod tests {
         // interleaved rounds say 1.01 x, and decide.
         let line = judge_paired(fan_out, recorded(1.01)).expect("judged");
         assert!(line.contains(": met: 1.01 x, median of 31"), "{line}");
-        assert!(line.contains("range 0.90-1.20"), "{line}");
+        assert!(line.contains("with the quartiles 0.90-1.20"), "{line}");
         let line = judge_paired(fan_out, recorded(1.11)).expect("judged");
         assert!(line.contains(": MISSED: 1.11 x"), "{line}");
         // No comparison recorded: criterion's figures decide.

@@ -194,6 +194,10 @@ struct Run {
     cpu_per_request_us: f64,
     /// The load generator's part of the CPU time both processes used at saturation.
     loadgen_cpu_share: f64,
+    /// rotel's CPU time per request at saturation, µs (0 untraced: no rotel).
+    rotel_cpu_per_request_us: f64,
+    /// How busy each core was at saturation.
+    busy: Busy,
     status: procfs::Status,
     spans: Spans,
     /// Latency at fractions of this run's saturation throughput.
@@ -201,6 +205,16 @@ struct Run {
     /// The target's resident memory once a second from the first request
     /// on, MiB.
     rss_mib: Vec<f64>,
+}
+
+/// CPU time per second of wall time at saturation, on each side's core:
+/// 1.0 is a core busy all the time. The busier side bounds the throughput.
+#[derive(Debug, Clone, Copy)]
+struct Busy {
+    /// The target's process.
+    target: f64,
+    /// The load generator's process and rotel's (traced runs).
+    generator: f64,
 }
 
 /// One point of the latency curve: an open loop at `percent` of the
@@ -409,6 +423,12 @@ fn print_run(r: &Run) {
         r.cpu_per_request_us,
         r.loadgen_cpu_share * 100.0
     );
+    println!(
+        "  cores busy at saturation: target's {:.0} %, generator's {:.0} % (rotel {:.1} µs/request)",
+        r.busy.target * 100.0,
+        r.busy.generator * 100.0,
+        r.rotel_cpu_per_request_us
+    );
     println!("  fixed rate: {}", r.fixed_rate.summary());
     let sp = &r.spans;
     println!(
@@ -445,6 +465,7 @@ fn run_mode(
         )?),
         None => None,
     };
+    let rotel_pid = rotel.as_ref().map(Rotel::pid);
     let mut cmd = Command::new(target_bin);
     cmd.env("LISTEN_ADDR", "127.0.0.1:0")
         .stdin(Stdio::piped())
@@ -503,13 +524,15 @@ fn run_mode(
             let cpu0 = (
                 procfs::cpu_ticks(pid)?,
                 procfs::cpu_ticks(std::process::id())?,
+                rotel_pid.map(procfs::cpu_ticks).transpose()?.unwrap_or(0),
             );
             let saturation = closed_loop(conns, bounds).await?;
             let cpu1 = (
                 procfs::cpu_ticks(pid)?,
                 procfs::cpu_ticks(std::process::id())?,
+                rotel_pid.map(procfs::cpu_ticks).transpose()?.unwrap_or(0),
             );
-            let cpu = (cpu1.0 - cpu0.0, cpu1.1 - cpu0.1);
+            let cpu = (cpu1.0 - cpu0.0, cpu1.1 - cpu0.1, cpu1.2 - cpu0.2);
             let before = stats(&addr)?;
             let conns = connections(&hello, s.connections).await?;
             let fixed_rate =
@@ -523,6 +546,15 @@ fn run_mode(
     let hz = procfs::ticks_per_second()? as f64;
     let cpu_per_request_us = cpu.0 as f64 / hz * 1e6 / saturation.ok.max(1) as f64;
     let loadgen_cpu_share = cpu.1 as f64 / (cpu.0 + cpu.1).max(1) as f64;
+    let rotel_cpu_per_request_us =
+        cpu.2 as f64 / hz * 1e6 / saturation.ok.max(1) as f64;
+    // How busy each side's core was: the target alone on its own; the
+    // generator and, in the traced runs, rotel on the other.
+    let seconds = saturation.elapsed.as_secs_f64().max(1e-9);
+    let busy = Busy {
+        target: cpu.0 as f64 / hz / seconds,
+        generator: (cpu.1 + cpu.2) as f64 / hz / seconds,
+    };
     let served = (after["alloc_bytes"] - before["alloc_bytes"]) as f64;
     let alloc_per_request = served / fixed_rate.sent().max(1) as f64;
     let large_per_request = (after["alloc_large_bytes"]
@@ -583,6 +615,8 @@ fn run_mode(
         large_per_request,
         cpu_per_request_us,
         loadgen_cpu_share,
+        rotel_cpu_per_request_us,
+        busy,
         status,
         spans,
         curve,

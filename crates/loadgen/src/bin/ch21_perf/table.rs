@@ -290,7 +290,7 @@ pub fn measurements(rows: &[Row], g: impl Fn(&str) -> String) -> Vec<Measurement
 /// (ids `MODE_WHAT`); the span counts are totals over the repeats.
 pub fn per_mode(runs: &[Run], g: impl Fn(&str) -> String) -> Vec<Measurement> {
     type Of = fn(&Run) -> f64;
-    const FIGURES: [(&str, &str, &str, Of); 18] = [
+    const FIGURES: [(&str, &str, &str, Of); 21] = [
         ("startup", "ms", "count", |r| r.startup.as_secs_f64() * 1e3),
         ("rss", "MiB", "count", |r| {
             r.status.vm_rss_kb as f64 / 1024.0
@@ -330,6 +330,14 @@ pub fn per_mode(runs: &[Run], g: impl Fn(&str) -> String) -> Vec<Measurement> {
         ("loadgen_cpu_per_request", "µs", "mean", |r| {
             let share = r.loadgen_cpu_share.min(0.999);
             r.cpu_per_request_us * share / (1.0 - share)
+        }),
+        ("rotel_cpu_per_request", "µs", "mean", |r| {
+            r.rotel_cpu_per_request_us
+        }),
+        // Each side's core, busy as a share of the saturation phase.
+        ("target_core_busy", "%", "mean", |r| r.busy.target * 100.0),
+        ("generator_core_busy", "%", "mean", |r| {
+            r.busy.generator * 100.0
         }),
         ("threads", "threads", "count", |r| r.status.threads as f64),
         ("spans_dropped_pct", "%", "mean", |r| {
