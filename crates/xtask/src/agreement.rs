@@ -202,26 +202,46 @@ pub fn print(criterion_dir: &Path, results_dir: &Path) -> Result<()> {
             .find(|r| r.measurement.id == id)
             .and_then(|r| r.measurement.nanos())
     };
+    let mut lines = Vec::new();
     for (a, b) in PAIRS {
-        match (nanos(a), nanos(b)) {
+        lines.push(match (nanos(a), nanos(b)) {
             (Some(x), Some(y)) => {
                 let (ratio, word) = verdict(x, y);
-                println!(
+                format!(
                     "benches agree within 10 %: {word}: {a} {x:.0} ns, {b} {y:.0} ns \
                      (ratio {ratio:.2})"
-                );
+                )
             }
-            _ => println!("benches agree: {a} or {b} was not run"),
-        }
+            _ => format!("benches agree: {a} or {b} was not run"),
+        });
     }
     for goal in &GOALS {
-        match judge_paired(goal, paired) {
-            Some(line) => println!("{line}"),
+        lines.push(match judge_paired(goal, paired) {
+            Some(line) => line,
             None => {
-                println!("{} (criterion, one after the other)", judge(goal, nanos))
+                format!("{} (criterion, one after the other)", judge(goal, nanos))
             }
-        }
+        });
     }
+    for line in &lines {
+        println!("{line}");
+    }
+    // The verdicts as a result, so that chapter 21 shows the run's own
+    // lines (`{{#result-text bench_goals/verdicts}}`) instead of prose that
+    // could fall behind the figures.
+    let met = lines.iter().filter(|l| l.contains(": met: ")).count();
+    let judged = lines
+        .iter()
+        .filter(|l| l.contains(": met: ") || l.contains(": MISSED: "))
+        .count();
+    let verdicts = Measurement::count(
+        "bench_goals/verdicts",
+        met as f64,
+        format!("of {judged} met"),
+    )
+    .with_text(lines.join("\n"));
+    let path = book_results::record("bench_goals", vec![verdicts])?;
+    println!("verdicts recorded in {}", path.display());
     Ok(())
 }
 
