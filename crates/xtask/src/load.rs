@@ -37,7 +37,8 @@ pub fn run(root: &Path, seconds: u64, repeats: u64) -> Result<()> {
         .args(["--seconds", &seconds.to_string()])
         .args(["--repeats", &repeats.to_string()])
         .args(["--chain-rate", &CHAIN_RATE.to_string()])
-        // The chain's services sample their stacks: one flame graph.
+        // The chain's services sample their stacks (one flame graph), and
+        // so does the target at 100 % at saturation (another).
         .arg("--profile")
         .arg("--logs")
         .arg(root.join("target"));
@@ -147,7 +148,15 @@ fn build_release(packages: &[&str]) -> Result<()> {
     // turn it on (cargo skips the runner without a word).
     let release = ["build", "--quiet", "--locked", "--release"];
     let mut runner = release.to_vec();
-    runner.extend(["-p", "otlp-csp-loadgen", "--features", "record", "--bins"]);
+    // With `profile`, ch21-target can sample its stacks at saturation; idle
+    // unless the runner asks.
+    runner.extend([
+        "-p",
+        "otlp-csp-loadgen",
+        "--features",
+        "record,profile",
+        "--bins",
+    ]);
     run::cargo(&runner)?;
     // The services alone: `--features PACKAGE/FEATURE` beside a second `-p`
     // is not applied either. Their measurement build has the allocator

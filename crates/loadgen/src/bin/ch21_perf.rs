@@ -66,7 +66,8 @@ struct Settings {
     chain_only: bool,
     /// Only the allocation profile (`--alloc-profile`).
     alloc_profile: bool,
-    /// The chain's services profile themselves (`--profile`).
+    /// The chain's services profile themselves, and the one-hop target at
+    /// 100 % at saturation in the first repeat (`--profile`).
     profile: bool,
     /// The chain under each runtime and allocator setting (`--tuning`).
     tuning: bool,
@@ -352,7 +353,11 @@ fn main() -> Result<()> {
     for repeat in 1..=s.repeats {
         for mode in MODES.iter().filter(|_| !s.chain_only) {
             let mode = *mode;
-            let run = run_mode(&rt, &s, &target_bin, mode)
+            // The first repeat at 100 % samples the target's stacks at
+            // saturation (`--profile`).
+            let profile = (s.profile && repeat == 1 && mode.ratio == Some(1.0))
+                .then(|| s.logs.join("ch21-profile-target.folded"));
+            let run = run_mode(&rt, &s, &target_bin, mode, profile.as_deref())
                 .with_context(|| format!("mode {} (repeat {repeat})", mode.name))?;
             print!("repeat {repeat}: ");
             print_run(&run);
@@ -457,6 +462,7 @@ fn run_mode(
     s: &Settings,
     target_bin: &Path,
     mode: Mode,
+    profile: Option<&Path>,
 ) -> Result<Run> {
     let rotel = match mode.ratio {
         Some(_) => Some(Rotel::start(
@@ -479,6 +485,9 @@ fn run_mode(
             )
             .env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", EXPORT_BATCH.to_string())
             .env("OTEL_BSP_MAX_QUEUE_SIZE", (4 * EXPORT_BATCH).to_string());
+    }
+    if let Some(file) = profile {
+        cmd.env("OTLP_CSP_PROFILE", file);
     }
     pinning::target_command(&mut cmd)?;
     // ANCHOR: startup
@@ -526,7 +535,15 @@ fn run_mode(
                 procfs::cpu_ticks(std::process::id())?,
                 rotel_pid.map(procfs::cpu_ticks).transpose()?.unwrap_or(0),
             );
+            let mut stdin = child.0.stdin.take().context("no stdin")?;
+            if profile.is_some() {
+                stdin.write_all(b"profile start\n")?;
+            }
             let saturation = closed_loop(conns, bounds).await?;
+            if profile.is_some() {
+                stdin.write_all(b"profile stop\n")?;
+            }
+            child.0.stdin = Some(stdin);
             let cpu1 = (
                 procfs::cpu_ticks(pid)?,
                 procfs::cpu_ticks(std::process::id())?,
@@ -569,6 +586,9 @@ fn run_mode(
     let exit = wait_with_limit(&mut child.0, Duration::from_secs(30))?;
     ensure!(exit.success(), "ch21-target exited with {exit}");
     let mut spans = parse_final(&final_line)?;
+    if let Some(file) = profile {
+        record_target_profile(file)?;
+    }
     if let Some(rotel) = rotel {
         spans.received = rotel.stop_when_received(spans.exported)?;
     }
@@ -622,6 +642,25 @@ fn run_mode(
         curve,
         rss_mib,
     })
+}
+
+/// The stacks the target wrote for its saturation phase, recorded as
+/// `profile_ch21_target` (the chapter's flame graph of one traced hop).
+fn record_target_profile(file: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| {
+        format!(
+            "ch21-target wrote no profile to {} (built without the feature `profile`?)",
+            file.display()
+        )
+    })?;
+    let stacks = book_results::profile::parse_folded(&text)?;
+    let group = "profile_ch21_target";
+    let path = book_results::record(
+        group,
+        book_results::profile::measurements(group, &stacks),
+    )?;
+    println!("target profile: {}", path.display());
+    Ok(())
 }
 
 /// The latency curve: an open loop at each of [`table::CURVE_PERCENTS`] of

@@ -103,7 +103,44 @@ fn telemetry() -> Result<Option<Telemetry>> {
 #[allow(dead_code, reason = "ch21_target_dhat.rs has a main of its own")]
 #[tokio::main]
 async fn main() -> Result<()> {
-    serve(|_line| {}).await
+    serve(profile_lines()).await
+}
+
+// The services' self-profile, the same file: one way for a process to
+// sample its own stacks.
+#[cfg(feature = "profile")]
+#[allow(dead_code, reason = "ch21_target_dhat.rs does not profile")]
+#[path = "../../../services/src/profiling.rs"]
+mod profiling;
+
+/// With the feature `profile` and `OTLP_CSP_PROFILE=FILE`, the lines
+/// `profile start` and `profile stop` on stdin bracket a CPU profile that
+/// is written to FILE (folded stacks): the runner brackets the saturation
+/// phase with them.
+#[cfg(feature = "profile")]
+#[allow(dead_code, reason = "ch21_target_dhat.rs has a main of its own")]
+fn profile_lines() -> impl FnMut(&str) + Send + 'static {
+    let mut running = None;
+    move |line| match line {
+        "profile start" => match profiling::Profile::from_env("ch21-target") {
+            Ok(profile) => running = profile,
+            Err(e) => eprintln!("ch21-target: profile not started: {e}"),
+        },
+        "profile stop" => {
+            if let Some(profile) = running.take()
+                && let Err(e) = profile.write()
+            {
+                eprintln!("ch21-target: profile not written: {e}");
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(not(feature = "profile"))]
+#[allow(dead_code, reason = "ch21_target_dhat.rs has a main of its own")]
+fn profile_lines() -> impl FnMut(&str) + Send + 'static {
+    |_line| {}
 }
 
 /// The server, until stdin closes; `on_line` gets each line read on stdin
