@@ -38,7 +38,7 @@ pub fn run(root: &Path, seconds: u64, repeats: u64) -> Result<()> {
         .args(["--repeats", &repeats.to_string()])
         .args(["--chain-rate", &CHAIN_RATE.to_string()])
         // The chain's services sample their stacks (one flame graph), and
-        // so does the target at 100 % at saturation (another).
+        // so does the target at 100 % at saturation, in a run of its own.
         .arg("--profile")
         .arg("--logs")
         .arg(root.join("target"));
