@@ -363,15 +363,20 @@ fn main() -> Result<()> {
     // One more run at 100 % samples the target's stacks at saturation
     // (`--profile`). It is not one of the repeats: the sampler's own memory
     // and signals would show in the table's figures.
-    if s.profile && !s.chain_only {
-        let file = s.logs.join("ch21-profile-target.folded");
+    let profiled = (s.profile && !s.chain_only)
+        .then(|| s.logs.join("ch21-profile-target.folded"));
+    if let Some(file) = &profiled {
         let mode = *MODES.iter().find(|m| m.ratio == Some(1.0)).expect("100 %");
-        let run = run_mode(&rt, &s, &target_bin, mode, Some(&file))
+        let run = run_mode(&rt, &s, &target_bin, mode, Some(file))
             .context("the profiled run at 100 %")?;
         print!("profiled run (not in the table): ");
         print_run(&run);
     }
     drop(pinning);
+    // Recorded unpinned, so that the results name the machine's cores.
+    if let Some(file) = &profiled {
+        record_target_profile(file)?;
+    }
     let chain = if s.chain_rate > 0.0 {
         let c = chain::run(&rt, &s).context("the four-service chain")?;
         println!(
@@ -593,9 +598,6 @@ fn run_mode(
     let exit = wait_with_limit(&mut child.0, Duration::from_secs(30))?;
     ensure!(exit.success(), "ch21-target exited with {exit}");
     let mut spans = parse_final(&final_line)?;
-    if let Some(file) = profile {
-        record_target_profile(file)?;
-    }
     if let Some(rotel) = rotel {
         spans.received = rotel.stop_when_received(spans.exported)?;
     }
