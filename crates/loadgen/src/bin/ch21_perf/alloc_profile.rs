@@ -20,8 +20,8 @@ use book_results::Measurement;
 use otlp_csp_loadgen::{Bounds, Connection as _, Outcome, Target, closed_loop};
 
 use super::{
-    Killed, Rotel, Settings, connections, parse_final, read_final_line, stats,
-    wait_with_limit,
+    EXPORT_BATCH, Killed, Rotel, Settings, connections, parse_final,
+    read_final_line, stats, wait_with_limit,
 };
 
 /// Requests each connection sends before the profile starts.
@@ -460,6 +460,11 @@ fn profile_target(
                 format!("http://127.0.0.1:{}", rotel.grpc),
             )
             .env("DHAT_FILE", file)
+            // The same export batches as the runs above: with dhat slowing
+            // every allocation, the specification's 512 spans per trip can
+            // fall behind, and a dropped span never reaches the collector.
+            .env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", EXPORT_BATCH.to_string())
+            .env("OTEL_BSP_MAX_QUEUE_SIZE", (4 * EXPORT_BATCH).to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -511,11 +516,18 @@ fn profile_target(
     let expected = before.exported + REQUESTS;
     let deadline = Instant::now() + Duration::from_secs(30);
     while rotel.received()? < expected {
-        ensure!(
-            Instant::now() < deadline,
-            "the collector got {} of {expected} spans within 30 s",
-            rotel.received()?
-        );
+        if Instant::now() >= deadline {
+            let st = stats(&addr)?;
+            let c = |k: &str| st.get(k).copied().unwrap_or(0);
+            bail!(
+                "the collector got {} of {expected} spans within 30 s; the \
+                 target counts {} exported, {} failed, {} dropped",
+                rotel.received()?,
+                c("exported"),
+                c("failed"),
+                c("dropped")
+            );
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
     command(&mut stdin, &mut stdout, "profile stop", "profile saved")?;
