@@ -375,7 +375,7 @@ fn main() -> Result<()> {
     drop(pinning);
     // Recorded unpinned, so that the results name the machine's cores.
     if let Some(file) = &profiled {
-        record_target_profile(file)?;
+        record_profile("profile_ch21_target", &[("ch21-target", file)])?;
     }
     let chain = if s.chain_rate > 0.0 {
         let c = chain::run(&rt, &s).context("the four-service chain")?;
@@ -653,22 +653,25 @@ fn run_mode(
     })
 }
 
-/// The stacks the target wrote for its saturation phase, recorded as
-/// `profile_ch21_target` (the chapter's flame graph of one traced hop).
-fn record_target_profile(file: &Path) -> Result<()> {
-    let text = std::fs::read_to_string(file).with_context(|| {
-        format!(
-            "ch21-target wrote no profile to {} (built without the feature `profile`?)",
-            file.display()
-        )
-    })?;
-    let stacks = book_results::profile::parse_folded(&text)?;
-    let group = "profile_ch21_target";
+/// Reads the folded stacks each process wrote (`(name, file)`), and records
+/// them together as the results group `group`: the chain's four services
+/// as one flame graph, or the one-hop target alone.
+fn record_profile(group: &str, files: &[(&str, &Path)]) -> Result<()> {
+    let mut stacks = Vec::new();
+    for (name, file) in files {
+        let text = std::fs::read_to_string(file).with_context(|| {
+            format!(
+                "{name} wrote no profile to {} (built without the feature `profile`?)",
+                file.display()
+            )
+        })?;
+        stacks.extend(book_results::profile::parse_folded(&text)?);
+    }
     let path = book_results::record(
         group,
         book_results::profile::measurements(group, &stacks),
     )?;
-    println!("target profile: {}", path.display());
+    println!("{group}: {}", path.display());
     Ok(())
 }
 

@@ -422,18 +422,11 @@ pub fn run(rt: &tokio::runtime::Runtime, s: &Settings) -> Result<Chain> {
         .collect();
     let chain = run_with(rt, s, &[], &each)?;
     if s.profile {
-        let mut stacks = Vec::new();
-        for (name, file) in &files {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("{name} wrote no profile to {file}"))?;
-            stacks.extend(book_results::profile::parse_folded(&text)?);
-        }
-        let group = "profile_ch21_chain";
-        let path = book_results::record(
-            group,
-            book_results::profile::measurements(group, &stacks),
-        )?;
-        println!("chain profile: {}", path.display());
+        let files: Vec<(&str, &Path)> = files
+            .iter()
+            .map(|(name, file)| (*name, Path::new(file.as_str())))
+            .collect();
+        super::record_profile("profile_ch21_chain", &files)?;
     }
     Ok(chain)
 }
