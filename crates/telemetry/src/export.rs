@@ -1,14 +1,18 @@
 //! Where the signals go: the console exporters, or OTLP over gRPC,
 //! HTTP/protobuf or HTTP/JSON (gzip when asked), each wrapped to count what
 //! it exports; spans over OTLP go through the book's batch processor
-//! (chapter 12). [`with_otlp_export`] adds the same span export to a
+//! (chapter 12), and as protobuf through the book's exporter
+//! (`span_export`), which writes the bytes straight from the spans. [`with_otlp_export`] adds the same span export to a
 //! provider a program builds itself.
 
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
 use opentelemetry_sdk::logs::LoggerProviderBuilder;
-use opentelemetry_sdk::trace::{SimpleSpanProcessor, TracerProviderBuilder};
+use opentelemetry_sdk::trace::{
+    SimpleSpanProcessor, SpanExporter, TracerProviderBuilder,
+};
 
 use crate::otlp_http::OtlpOnlyClient;
+use crate::span_export::OtlpSpanExporter;
 use crate::{
     BatchSettings, ConsoleExporter, ConsoleLogExporter, ConsoleMetricExporter,
     CountingExporter, CountingLogExporter, Export, FastBatchConfig,
@@ -72,15 +76,7 @@ macro_rules! otlp_exporter {
         let compression = $gzip.then_some(opentelemetry_otlp::Compression::Gzip);
         match $protocol {
             Protocol::Grpc => {
-                // tonic spawns its connection task on the current runtime
-                // and panics without one; say so as an error instead.
-                if tokio::runtime::Handle::try_current().is_err() {
-                    return Err(TelemetryError::Exporter(
-                        "OTLP/gRPC needs a tokio runtime: call init inside one \
-                         (e.g. from a #[tokio::main] function)"
-                            .into(),
-                    ));
-                }
+                needs_runtime()?;
                 let mut b = $builder.with_tonic().with_endpoint($endpoint.clone());
                 if let Some(c) = compression {
                     b = b.with_compression(c);
@@ -131,28 +127,66 @@ pub(crate) fn with_span_exporter(
             endpoint,
             gzip,
         } => {
-            let exporter = otlp_exporter!(
-                opentelemetry_otlp::SpanExporter::builder(),
-                "TRACES",
-                Some(counters),
-                protocol,
-                endpoint,
-                *gzip
-            )?;
-            let processor = FastBatchProcessor::builder(counted(exporter, counters))
-                .with_config(FastBatchConfig {
-                    queue_size: batch.queue_size,
-                    max_batch_size: batch.max_batch_size,
-                    max_delay: batch.max_delay,
-                })
-                .build()
-                .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
+            let processor = match protocol {
+                Protocol::Grpc => {
+                    needs_runtime()?;
+                    let exporter =
+                        OtlpSpanExporter::grpc(endpoint, *gzip, counters)?;
+                    batch_processor(exporter, batch, counters)?
+                }
+                Protocol::HttpProtobuf => {
+                    let exporter =
+                        OtlpSpanExporter::http(endpoint, *gzip, counters)?;
+                    batch_processor(exporter, batch, counters)?
+                }
+                // JSON is for reading by eye, not for speed: opentelemetry-otlp's.
+                Protocol::HttpJson => {
+                    let exporter = otlp_exporter!(
+                        opentelemetry_otlp::SpanExporter::builder(),
+                        "TRACES",
+                        Some(counters),
+                        protocol,
+                        endpoint,
+                        *gzip
+                    )?;
+                    batch_processor(exporter, batch, counters)?
+                }
+            };
             let queue = processor.counters();
             let offered = queue.clone();
             counters.set_ended_source(move || offered.snapshot().offered);
             (builder.with_span_processor(processor), Some(queue))
         }
     })
+}
+
+/// The book's batch processor over `exporter`, counting what it exports.
+fn batch_processor<E: SpanExporter + 'static>(
+    exporter: E,
+    batch: &BatchSettings,
+    counters: &SpanCounters,
+) -> Result<FastBatchProcessor, TelemetryError> {
+    FastBatchProcessor::builder(counted(exporter, counters))
+        .with_config(FastBatchConfig {
+            queue_size: batch.queue_size,
+            max_batch_size: batch.max_batch_size,
+            max_delay: batch.max_delay,
+        })
+        .build()
+        .map_err(|e| TelemetryError::Exporter(e.to_string()))
+}
+
+/// tonic spawns its connection task on the current runtime and panics
+/// without one; say so as an error instead.
+fn needs_runtime() -> Result<(), TelemetryError> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Err(TelemetryError::Exporter(
+            "OTLP/gRPC needs a tokio runtime: call init inside one \
+             (e.g. from a #[tokio::main] function)"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) fn with_log_exporter(

@@ -47,9 +47,12 @@ mod otlp_http;
 mod processors;
 pub mod propagation;
 pub mod resource;
+mod retry;
 pub mod sampling;
 mod self_metrics;
 mod setup;
+mod span_export;
+pub mod span_wire;
 
 pub use config::{
     BatchSettings, ConfigError, Export, Protocol, SamplerChoice, Signal,

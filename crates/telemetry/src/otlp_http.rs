@@ -67,7 +67,10 @@ impl OtlpOnlyClient {
 
 /// `OTEL_EXPORTER_OTLP_{signal}_TIMEOUT`, else `OTEL_EXPORTER_OTLP_TIMEOUT`,
 /// in milliseconds, as opentelemetry-otlp reads them.
-fn timeout_from_env(signal: &str, var: impl Fn(&str) -> Option<String>) -> Duration {
+pub(crate) fn timeout_from_env(
+    signal: &str,
+    var: impl Fn(&str) -> Option<String>,
+) -> Duration {
     [
         format!("OTEL_EXPORTER_OTLP_{signal}_TIMEOUT"),
         "OTEL_EXPORTER_OTLP_TIMEOUT".to_owned(),
@@ -121,12 +124,17 @@ fn rejected_count(response: &Response<Bytes>, json_field: &str) -> u64 {
         // proto3 JSON writes an int64 as a string; accept a number too.
         n.as_u64().or_else(|| n.as_str()?.parse().ok()).unwrap_or(0)
     } else {
-        protobuf_field(body, 1)
-            .and_then(|partial| protobuf_varint_field(partial, 1))
-            .unwrap_or(0)
+        rejected_in_protobuf(body)
     }
 }
 // ANCHOR_END: rejected
+
+/// The rejected count of a protobuf `Export*ServiceResponse`, 0 if none.
+pub(crate) fn rejected_in_protobuf(body: &[u8]) -> u64 {
+    protobuf_field(body, 1)
+        .and_then(|partial| protobuf_varint_field(partial, 1))
+        .unwrap_or(0)
+}
 
 /// Reads a varint from the front of `bytes`: (value, bytes used).
 fn varint(bytes: &[u8]) -> Option<(u64, usize)> {

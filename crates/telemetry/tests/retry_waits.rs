@@ -83,3 +83,39 @@ async fn the_check_rejects_a_policy_that_reaches_the_cap() {
     let err = waits_match_the_chapter(took, attempts).unwrap_err();
     assert!(err.contains("reached the 1.6 s cap"), "{err}");
 }
+
+/// The book's own span exporter (`span_export`, protobuf over gRPC and
+/// HTTP) keeps the same policy: one span through three refusals, exported
+/// by the set-up's batch processor when the set-up shuts down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_books_span_exporter_waits_the_same() {
+    use otlp_csp_telemetry::{Protocol as Wire, TelemetryConfig, init_with};
+    for protocol in [Wire::Grpc, Wire::HttpProtobuf] {
+        let receiver = Receiver::start_with(Config::default().fail_first(3))
+            .await
+            .expect("receiver");
+        let base = match protocol {
+            Wire::Grpc => receiver.grpc_endpoint(),
+            _ => receiver.http_endpoint(),
+        };
+        let config = TelemetryConfig {
+            traces: TelemetryConfig::otlp("retry-test", protocol, &base).traces,
+            ..TelemetryConfig::silent("retry-test")
+        };
+        let telemetry = init_with(config).expect("init");
+        drop(telemetry.provider().tracer("ch08").start("order"));
+        let counters = telemetry.span_counters();
+        let start = Instant::now();
+        telemetry.shutdown().await.expect("shutdown");
+        let took = start.elapsed();
+        let seen = receiver.stats();
+        let attempts = seen.injected_failures + seen.accepted_requests;
+        waits_match_the_chapter(took, attempts)
+            .unwrap_or_else(|e| panic!("{protocol:?}: {e}"));
+        assert_eq!(
+            (counters.snapshot().exported, seen.spans),
+            (1, 1),
+            "{protocol:?}"
+        );
+    }
+}

@@ -1195,9 +1195,9 @@ fn fault_runs(
                 .with_statistic("median p99"),
             Measurement::count(id("faulted_spans"), r.faulted_spans as f64, "spans"),
             Measurement::count(
-                id("spans_lost_as_exported"),
-                r.lost_as_exported() as f64,
-                "spans",
+                id("logs_lost_as_exported"),
+                r.logs_lost_as_exported() as f64,
+                "log records",
             ),
             Measurement::count(id("peak_rss"), r.peak_rss_mib, "MiB")
                 .with_statistic("max"),
