@@ -68,7 +68,8 @@ fn raw_pipeline_wide() -> Vec<u64> {
     let (tx1, rx1) = bounded(CAP);
     let (tx2, rx2) = bounded(CAP);
     let (tx3, rx3) = bounded(CAP);
-    let source = thread::spawn(move || (0..N).for_each(|x| tx0.send((None, x)).unwrap()));
+    let source =
+        thread::spawn(move || (0..N).for_each(|x| tx0.send((None, x)).unwrap()));
     let stages = [stage(rx0, tx1), stage(rx1, tx2), stage(rx2, tx3)];
     let out: Vec<u64> = rx3.iter().map(|(_, x)| x).collect();
     source.join().unwrap();

@@ -1,29 +1,35 @@
-//! Chapter 9: shutting the pipeline down on a current-thread tokio runtime
-//! with the OTLP/gRPC exporter. The SDK's `shutdown()` blocks the calling
-//! thread; on the runtime's only thread it blocks the very I/O the export is
-//! waiting for. `Telemetry::shutdown().await` blocks a pool thread instead.
+//! Chapter 9: opentelemetry-otlp's OTLP/gRPC exporter under the SDK's batch
+//! processor, on tokio. Building the exporter needs a runtime; the SDK's
+//! `shutdown()` blocks the calling thread, and on a current-thread runtime
+//! that is the thread the export's I/O waits for. The book's set-up, whose
+//! span exporter drives its own connection, has neither trap.
 //!
 //! Run it with `cargo run --example ch09_shutdown`. A collector runs in the
 //! same process (the book's `otlp-receiver`), on a runtime of its own.
-//! The first half waits for the SDK's five-second shutdown timeout.
+//! The second trap waits for the SDK's five-second shutdown timeout.
 
 use otlp_receiver::Receiver;
 
 // ANCHOR: main
-use opentelemetry::global;
-use opentelemetry::trace::Tracer;
+use opentelemetry::trace::{Tracer, TracerProvider as _};
+use opentelemetry_otlp::{SpanExporter, WithExportConfig};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use otlp_csp::telemetry::{Protocol, TelemetryConfig, init_with};
 use tokio::runtime::{Builder, Runtime};
 
 // ANCHOR: setup
 const SPANS: usize = 3;
 
-fn config(collector: &str) -> TelemetryConfig {
-    TelemetryConfig {
-        traces: TelemetryConfig::otlp("ch09-shutdown", Protocol::Grpc, collector)
-            .traces,
-        ..TelemetryConfig::silent("ch09-shutdown")
-    }
+/// The SDK's own pieces: the tonic exporter under the batch processor.
+fn sdk_provider(collector: &str) -> SdkTracerProvider {
+    let exporter = SpanExporter::builder()
+        .with_tonic()
+        .with_endpoint(collector)
+        .build()
+        .expect("exporter");
+    SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .build()
 }
 
 fn current_thread() -> std::io::Result<Runtime> {
@@ -42,23 +48,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // ANCHOR_END: setup
 
     // ANCHOR: trap_one
-    // Trap one: building the gRPC exporter outside any runtime (tonic panics;
-    // the book's set-up checks first and returns an error).
-    // Print the message below, not a backtrace.
+    // Trap one: building the gRPC exporter outside any runtime. tonic
+    // panics; print its message, not a backtrace.
     std::panic::set_hook(Box::new(|_| {}));
-    let outside =
-        std::panic::catch_unwind(|| init_with(config(&endpoint)).map(drop));
+    let outside = std::panic::catch_unwind(|| drop(sdk_provider(&endpoint)));
     let _ = std::panic::take_hook();
-    match outside {
-        Ok(result) => println!("init_with outside a runtime: {result:?}"),
-        Err(panic) => println!(
-            "init_with outside a runtime panicked: {}",
-            panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("(no message)")
-        ),
+    match outside.map_err(|p| p.downcast::<String>()) {
+        Ok(()) => println!("SDK exporter outside a runtime: built"),
+        Err(Ok(message)) => {
+            println!("SDK exporter outside a runtime: panicked: {message}")
+        }
+        Err(Err(_)) => println!("SDK exporter outside a runtime: panicked"),
     }
     // ANCHOR_END: trap_one
 
@@ -66,35 +66,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Trap two: the SDK's blocking shutdown on the runtime's only thread.
     let app = current_thread()?;
     let outcome = app.block_on(async {
-        let telemetry = init_with(config(&endpoint))?;
+        let provider = sdk_provider(&endpoint);
         for _ in 0..SPANS {
-            drop(global::tracer("ch09").start("work"));
+            drop(provider.tracer("ch09").start("work"));
         }
         // Blocks this thread until the batch thread's export finishes; the
         // export needs this thread to drive its connection. Nothing moves
         // until the SDK's timeout gives up.
-        let outcome = telemetry.provider().shutdown();
-        Ok::<_, Box<dyn std::error::Error>>(outcome)
-    })?;
-    println!("provider.shutdown() on a current-thread runtime: {outcome:?}");
+        provider.shutdown()
+    });
+    println!("SDK provider.shutdown() on a current-thread runtime: {outcome:?}");
     println!("spans the collector has: {}", collector.spans().len());
     drop(app); // stops the stuck export for good
     // ANCHOR_END: trap_two
 
     // ANCHOR: answer
-    // The answer: the same program, shutting down with `.await`.
-    let app = current_thread()?;
-    let stats = app.block_on(async {
-        let telemetry = init_with(config(&endpoint))?;
+    // The book's set-up, the same two ways: built outside any runtime, and
+    // shut down with the blocking call on a current-thread runtime.
+    let config = TelemetryConfig {
+        traces: TelemetryConfig::otlp("ch09", Protocol::Grpc, &endpoint).traces,
+        ..TelemetryConfig::silent("ch09")
+    };
+    let telemetry = init_with(config)?;
+    let outcome = current_thread()?.block_on(async {
         for _ in 0..SPANS {
-            drop(global::tracer("ch09").start("work"));
+            drop(telemetry.provider().tracer("ch09").start("work"));
         }
-        telemetry.shutdown().await
-    })?;
-    println!(
-        "Telemetry::shutdown().await: {} ended, {} exported, {} dropped",
-        stats.ended, stats.exported, stats.dropped
-    );
+        telemetry.provider().shutdown()
+    });
+    println!("book set-up, provider.shutdown() on that runtime: {outcome:?}");
     println!("spans the collector has: {}", collector.spans().len());
     Ok(())
 }

@@ -129,7 +129,6 @@ pub(crate) fn with_span_exporter(
         } => {
             let processor = match protocol {
                 Protocol::Grpc => {
-                    needs_runtime()?;
                     let exporter =
                         OtlpSpanExporter::grpc(endpoint, *gzip, counters)?;
                     batch_processor(exporter, batch, counters)?

@@ -6,8 +6,11 @@
 //! (`OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT`), the headers
 //! (`OTEL_EXPORTER_OTLP_[TRACES_]HEADERS`), gzip, and the retry policy
 //! ([`retry`](crate::retry)). What it adds: spans a gRPC partial success
-//! rejects are counted, as they already were over HTTP.
+//! rejects are counted, as they already were over HTTP; and over gRPC the
+//! connection is driven by a runtime of the exporter's own, on the batch
+//! processor's export thread, not by the application's (see [`Driver`]).
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -47,6 +50,7 @@ enum Transport {
     Grpc {
         client: tonic::client::Grpc<Channel>,
         headers: tonic::metadata::MetadataMap,
+        driver: Driver,
     },
     Http {
         client: OtlpOnlyClient,
@@ -63,14 +67,16 @@ impl std::fmt::Debug for OtlpSpanExporter {
 }
 
 impl OtlpSpanExporter {
-    /// OTLP/gRPC to `endpoint`. Call it inside a tokio runtime: tonic runs
-    /// the connection on it.
+    /// OTLP/gRPC to `endpoint`, inside a tokio runtime or not.
     pub(crate) fn grpc(
         endpoint: &str,
         gzip: bool,
         counters: &SpanCounters,
     ) -> Result<Self, TelemetryError> {
         let timeout = timeout_from_env("TRACES", |n| std::env::var(n).ok());
+        let driver = Driver::new()?;
+        // tonic spawns the connection's task on the runtime entered here.
+        let entered = driver.enter();
         let channel = Endpoint::from_shared(endpoint.to_owned())
             .and_then(|e| e.user_agent(USER_AGENT))
             .map_err(|e| bad_endpoint(endpoint, e))?
@@ -91,11 +97,13 @@ impl OtlpSpanExporter {
                     .map_err(|e| TelemetryError::Exporter(e.to_string()))?,
             );
         }
-        Ok(Self::with(
-            Transport::Grpc { client, headers },
-            timeout,
-            counters,
-        ))
+        drop(entered);
+        let transport = Transport::Grpc {
+            client,
+            headers,
+            driver,
+        };
+        Ok(Self::with(transport, timeout, counters))
     }
 
     /// OTLP/HTTP with a protobuf body, posted to `endpoint` (the full URL).
@@ -143,7 +151,9 @@ impl OtlpSpanExporter {
     /// One attempt to deliver `body`.
     async fn send(&self, body: &Bytes) -> Result<(), Failure> {
         match &self.transport {
-            Transport::Grpc { client, headers } => {
+            Transport::Grpc {
+                client, headers, ..
+            } => {
                 let mut client = client.clone();
                 client.ready().await.map_err(|e| {
                     Failure::retryable(format!("gRPC connection: {e}"))
@@ -202,9 +212,12 @@ impl SpanExporter for OtlpSpanExporter {
                 .map_err(|e| OTelSdkError::InternalFailure(e.to_string()))?;
         }
         let body = Bytes::from(body);
-        with_retries(self.timeout, || self.send(&body))
-            .await
-            .map_err(|failure| OTelSdkError::InternalFailure(failure.message))
+        let send = with_retries(self.timeout, || self.send(&body));
+        let sent = match &self.transport {
+            Transport::Grpc { driver, .. } => driver.block_on(send)?,
+            Transport::Http { .. } => send.await,
+        };
+        sent.map_err(|failure| OTelSdkError::InternalFailure(failure.message))
     }
 
     fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
@@ -216,6 +229,58 @@ impl SpanExporter for OtlpSpanExporter {
 
     fn set_resource(&mut self, resource: &Resource) {
         self.encoder = SpanEncoder::new(resource);
+    }
+}
+
+// ANCHOR: driver
+/// The gRPC connection's own runtime, with no thread of its own: only an
+/// export drives it, with `block_on` on the export thread. So building the
+/// exporter needs no runtime, a blocking shutdown cannot starve the export,
+/// and the connection's reads and writes run when an export needs them
+/// instead of waiting their turn among the application's tasks.
+struct Driver(Option<tokio::runtime::Runtime>);
+// ANCHOR_END: driver
+
+impl Driver {
+    fn new() -> Result<Self, TelemetryError> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map(|rt| Driver(Some(rt)))
+            .map_err(|e| {
+                TelemetryError::Exporter(format!(
+                    "cannot start the gRPC exporter's runtime: {e}"
+                ))
+            })
+    }
+
+    fn enter(&self) -> Option<tokio::runtime::EnterGuard<'_>> {
+        self.0.as_ref().map(tokio::runtime::Runtime::enter)
+    }
+
+    /// Runs `f` to its end on this thread. The batch processor's export
+    /// thread is not a tokio thread; on one, this would block a worker of
+    /// another runtime, which tokio forbids, so it is refused.
+    fn block_on<T>(&self, f: impl Future<Output = T>) -> Result<T, OTelSdkError> {
+        let runtime = self.0.as_ref().ok_or(OTelSdkError::AlreadyShutdown)?;
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(OTelSdkError::InternalFailure(
+                "the gRPC span exporter runs on the batch processor's thread, \
+                 not inside a tokio runtime"
+                    .into(),
+            ));
+        }
+        Ok(runtime.block_on(f))
+    }
+}
+
+impl Drop for Driver {
+    // Dropping a runtime waits for its tasks, which tokio forbids inside
+    // another runtime; the idle connection's task need not end cleanly.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 
