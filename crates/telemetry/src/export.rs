@@ -11,6 +11,7 @@ use opentelemetry_sdk::trace::{
     SimpleSpanProcessor, SpanExporter, TracerProviderBuilder,
 };
 
+use crate::fast_batch::Returned;
 use crate::otlp_http::OtlpOnlyClient;
 use crate::span_export::OtlpSpanExporter;
 use crate::{
@@ -127,16 +128,19 @@ pub(crate) fn with_span_exporter(
             endpoint,
             gzip,
         } => {
+            let returned = Returned::default();
             let processor = match protocol {
                 Protocol::Grpc => {
-                    let exporter =
-                        OtlpSpanExporter::grpc(endpoint, *gzip, counters)?;
-                    batch_processor(exporter, batch, counters)?
+                    let exporter = OtlpSpanExporter::grpc(
+                        endpoint, *gzip, counters, &returned,
+                    )?;
+                    batch_processor(exporter, batch, counters, Some(returned))?
                 }
                 Protocol::HttpProtobuf => {
-                    let exporter =
-                        OtlpSpanExporter::http(endpoint, *gzip, counters)?;
-                    batch_processor(exporter, batch, counters)?
+                    let exporter = OtlpSpanExporter::http(
+                        endpoint, *gzip, counters, &returned,
+                    )?;
+                    batch_processor(exporter, batch, counters, Some(returned))?
                 }
                 // JSON is for reading by eye, not for speed: opentelemetry-otlp's.
                 Protocol::HttpJson => {
@@ -148,7 +152,7 @@ pub(crate) fn with_span_exporter(
                         endpoint,
                         *gzip
                     )?;
-                    batch_processor(exporter, batch, counters)?
+                    batch_processor(exporter, batch, counters, None)?
                 }
             };
             let queue = processor.counters();
@@ -159,18 +163,24 @@ pub(crate) fn with_span_exporter(
     })
 }
 
-/// The book's batch processor over `exporter`, counting what it exports.
+/// The book's batch processor over `exporter`, counting what it exports;
+/// with `returned`, the exporter hands each batch's vector back.
 fn batch_processor<E: SpanExporter + 'static>(
     exporter: E,
     batch: &BatchSettings,
     counters: &SpanCounters,
+    returned: Option<Returned>,
 ) -> Result<FastBatchProcessor, TelemetryError> {
-    FastBatchProcessor::builder(counted(exporter, counters))
+    let mut builder = FastBatchProcessor::builder(counted(exporter, counters))
         .with_config(FastBatchConfig {
             queue_size: batch.queue_size,
             max_batch_size: batch.max_batch_size,
             max_delay: batch.max_delay,
-        })
+        });
+    if let Some(returned) = returned {
+        builder = builder.with_returned_batches(returned);
+    }
+    builder
         .build()
         .map_err(|e| TelemetryError::Exporter(e.to_string()))
 }

@@ -11,7 +11,8 @@
 //! processor's export thread, not by the application's (see [`Driver`]).
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Buf as _, BufMut as _, Bytes};
@@ -27,6 +28,7 @@ use tonic::transport::{Channel, Endpoint};
 
 use crate::TelemetryError;
 use crate::counting::SpanCounters;
+use crate::fast_batch::Returned;
 use crate::otlp_http::{OtlpOnlyClient, rejected_in_protobuf, timeout_from_env};
 use crate::retry::{Failure, with_retries};
 use crate::span_wire::SpanEncoder;
@@ -41,8 +43,10 @@ pub(crate) struct OtlpSpanExporter {
     transport: Transport,
     timeout: Duration,
     counters: SpanCounters,
-    /// The last body's size: the next body's first allocation.
-    last_len: AtomicUsize,
+    /// The request buffer, between exports.
+    spare: Mutex<Vec<u8>>,
+    /// Where each batch's emptied vector goes back to the batch processor.
+    returned: Returned,
     shut_down: AtomicBool,
 }
 
@@ -72,6 +76,7 @@ impl OtlpSpanExporter {
         endpoint: &str,
         gzip: bool,
         counters: &SpanCounters,
+        returned: &Returned,
     ) -> Result<Self, TelemetryError> {
         let timeout = timeout_from_env("TRACES", |n| std::env::var(n).ok());
         let driver = Driver::new()?;
@@ -103,7 +108,7 @@ impl OtlpSpanExporter {
             headers,
             driver,
         };
-        Ok(Self::with(transport, timeout, counters))
+        Ok(Self::with(transport, timeout, counters, returned))
     }
 
     /// OTLP/HTTP with a protobuf body, posted to `endpoint` (the full URL).
@@ -111,6 +116,7 @@ impl OtlpSpanExporter {
         endpoint: &str,
         gzip: bool,
         counters: &SpanCounters,
+        returned: &Returned,
     ) -> Result<Self, TelemetryError> {
         let timeout = timeout_from_env("TRACES", |n| std::env::var(n).ok());
         let endpoint: http::Uri =
@@ -130,20 +136,22 @@ impl OtlpSpanExporter {
             headers,
             gzip,
         };
-        Ok(Self::with(transport, timeout, counters))
+        Ok(Self::with(transport, timeout, counters, returned))
     }
 
     fn with(
         transport: Transport,
         timeout: Duration,
         counters: &SpanCounters,
+        returned: &Returned,
     ) -> Self {
         OtlpSpanExporter {
             encoder: SpanEncoder::default(),
             transport,
             timeout,
             counters: counters.clone(),
-            last_len: AtomicUsize::new(0),
+            spare: Mutex::default(),
+            returned: returned.clone(),
             shut_down: AtomicBool::new(false),
         }
     }
@@ -203,20 +211,31 @@ impl SpanExporter for OtlpSpanExporter {
         if self.shut_down.load(Ordering::Acquire) {
             return Err(OTelSdkError::AlreadyShutdown);
         }
-        let mut body = Vec::with_capacity(self.last_len.load(Ordering::Relaxed));
+        // ANCHOR: reuse
+        // One buffer serves every batch: taken here, lent to the transport
+        // as `Bytes` that share it, and put back once they are all gone.
+        let mut body = std::mem::take(
+            &mut *self.spare.lock().unwrap_or_else(|p| p.into_inner()),
+        );
+        body.clear();
         self.encoder.encode(&batch, &mut body);
-        drop(batch);
-        self.last_len.store(body.len(), Ordering::Relaxed);
+        self.returned.give(batch);
         if let Transport::Http { gzip: true, .. } = self.transport {
             body = gzip(&body)
                 .map_err(|e| OTelSdkError::InternalFailure(e.to_string()))?;
         }
-        let body = Bytes::from(body);
-        let send = with_retries(self.timeout, || self.send(&body));
+        let body = Arc::new(body);
+        let bytes = Bytes::from_owner(Shared(Arc::clone(&body)));
+        let send = with_retries(self.timeout, || self.send(&bytes));
         let sent = match &self.transport {
             Transport::Grpc { driver, .. } => driver.block_on(send)?,
             Transport::Http { .. } => send.await,
         };
+        drop(bytes);
+        if let Ok(buffer) = Arc::try_unwrap(body) {
+            *self.spare.lock().unwrap_or_else(|p| p.into_inner()) = buffer;
+        }
+        // ANCHOR_END: reuse
         sent.map_err(|failure| OTelSdkError::InternalFailure(failure.message))
     }
 
@@ -281,6 +300,15 @@ impl Drop for Driver {
         if let Some(runtime) = self.0.take() {
             runtime.shutdown_background();
         }
+    }
+}
+
+/// The request buffer as the owner of the `Bytes` the transports send.
+struct Shared(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
     }
 }
 

@@ -264,12 +264,22 @@ fn element(b: &mut Vec<u8>, value: &Value) {
 
 // The wire format itself: keys, varints, and length-delimited fields.
 
-fn varint(b: &mut Vec<u8>, mut v: u64) {
+fn varint(b: &mut Vec<u8>, v: u64) {
+    let mut bytes = [0u8; 10];
+    let n = varint_into(&mut bytes, v);
+    b.extend_from_slice(&bytes[..n]);
+}
+
+/// Writes `v` as a varint at the front of `out`; returns its length.
+fn varint_into(out: &mut [u8; 10], mut v: u64) -> usize {
+    let mut n = 0;
     while v >= 0x80 {
-        b.push((v as u8) | 0x80);
+        out[n] = (v as u8) | 0x80;
         v >>= 7;
+        n += 1;
     }
-    b.push(v as u8);
+    out[n] = v as u8;
+    n + 1
 }
 
 fn key(b: &mut Vec<u8>, field: u32, wire: u32) {
@@ -333,9 +343,9 @@ fn nested(b: &mut Vec<u8>, field: u32, body: impl FnOnce(&mut Vec<u8>)) {
     if len < 0x80 {
         b[at] = len as u8;
     } else {
-        let mut prefix = Vec::with_capacity(10);
-        varint(&mut prefix, len as u64);
-        b.splice(at..=at, prefix);
+        let mut prefix = [0u8; 10];
+        let n = varint_into(&mut prefix, len as u64);
+        b.splice(at..=at, prefix[..n].iter().copied());
     }
 }
 // ANCHOR_END: nested
