@@ -2,8 +2,9 @@
 //! OTLP request, the SDK's way and the book's.
 //!
 //! The batch is 2048 spans the SDK made as chapter 21's one-hop target
-//! makes them (a server span, three attributes, a remote parent), and 2048
-//! is the batch the load runs export. `sdk_conversion` is what
+//! makes them (a server span, three attributes, a remote parent). Both ways
+//! cost roughly in proportion to the spans, so the ratio carries over to
+//! other sizes. `sdk_conversion` is what
 //! opentelemetry-otlp's gRPC exporter does with it: clone the batch,
 //! convert it to opentelemetry-proto's types, and have prost encode those.
 //! `book_encoder` is `span_wire::SpanEncoder`, which writes the same bytes
