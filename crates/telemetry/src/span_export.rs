@@ -211,7 +211,6 @@ impl SpanExporter for OtlpSpanExporter {
         if self.shut_down.load(Ordering::Acquire) {
             return Err(OTelSdkError::AlreadyShutdown);
         }
-        // ANCHOR: reuse
         // One buffer serves every batch: taken here, lent to the transport
         // as `Bytes` that share it, and put back once they are all gone.
         let mut body = std::mem::take(
@@ -235,7 +234,6 @@ impl SpanExporter for OtlpSpanExporter {
         if let Ok(buffer) = Arc::try_unwrap(body) {
             *self.spare.lock().unwrap_or_else(|p| p.into_inner()) = buffer;
         }
-        // ANCHOR_END: reuse
         sent.map_err(|failure| OTelSdkError::InternalFailure(failure.message))
     }
 
