@@ -202,10 +202,13 @@ fn interleaved() {
 const BUDGET: Duration = Duration::from_secs(4);
 
 mod paired;
+mod profile;
 
 criterion_group! {
     name = benches;
+    // `-- --profile-time 5` samples each benchmark and records its stacks.
     config = Criterion::default()
+        .with_profiler(profile::Folded::default())
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(BUDGET)
         .sample_size(30)
